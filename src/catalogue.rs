@@ -1,0 +1,263 @@
+//! A set of trees that may `Goto` each other, loaded from files and directories, with the
+//! checks that need more than one tree: duplicate tree ids, `Goto` targets, and loops
+//! of `Goto` links between trees.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::Direction;
+
+use crate::compile::{check_bytes, locate};
+use crate::diagnostic::{Code, Finding, Pending};
+use crate::error::LoadError;
+use crate::source::Source;
+use crate::tree::{NodeKind, Tree};
+
+/// Trees by id, every `Goto` between them checked.
+///
+/// ```
+/// let catalogue = troubletree::Catalogue::from_dir("trees")?;
+/// assert!(catalogue.get("recharge_failure").is_some());
+/// # Ok::<(), troubletree::LoadError>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Catalogue {
+    trees: BTreeMap<String, Tree>,
+}
+
+impl Catalogue {
+    /// Loads every `*.ron` file under a directory (searched recursively).
+    ///
+    /// # Errors
+    ///
+    /// [`LoadError::Io`] if a directory or file cannot be read; [`LoadError::Invalid`]
+    /// with every finding of every file if any has an error.
+    pub fn from_dir(path: impl AsRef<Path>) -> Result<Catalogue, LoadError> {
+        let report = check_paths(&[path.as_ref()])?;
+        match report.catalogue {
+            Some(catalogue) => Ok(catalogue),
+            None => Err(LoadError::Invalid { findings: report.findings }),
+        }
+    }
+
+    /// The tree with this id.
+    pub fn get(&self, id: &str) -> Option<&Tree> {
+        self.trees.get(id)
+    }
+
+    /// All trees, ordered by id.
+    pub fn trees(&self) -> impl ExactSizeIterator<Item = &Tree> {
+        self.trees.values()
+    }
+
+    /// Number of trees.
+    pub fn len(&self) -> usize {
+        self.trees.len()
+    }
+
+    /// Whether the catalogue holds no tree.
+    pub fn is_empty(&self) -> bool {
+        self.trees.is_empty()
+    }
+}
+
+/// The outcome of checking files and directories together.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct CatalogueReport {
+    /// The catalogue, present when no finding is an error.
+    pub catalogue: Option<Catalogue>,
+    /// Every finding of every file, grouped by file in the order the files were read.
+    pub findings: Vec<Finding>,
+    /// The files that were checked, in order.
+    pub files: Vec<PathBuf>,
+}
+
+impl CatalogueReport {
+    /// Whether any finding is an error.
+    pub fn has_errors(&self) -> bool {
+        self.findings.iter().any(Finding::is_error)
+    }
+}
+
+/// Checks files and directories (searched recursively for `*.ron`) as one catalogue:
+/// each tree on its own, then the links between them. This is what `troubletree check`
+/// runs.
+///
+/// # Errors
+///
+/// [`LoadError::Io`] if a path cannot be read. Problems in the trees themselves are
+/// findings in the report, not errors.
+pub fn check_paths<P: AsRef<Path>>(paths: &[P]) -> Result<CatalogueReport, LoadError> {
+    let mut files = Vec::new();
+    for path in paths {
+        collect(path.as_ref(), &mut files)?;
+    }
+    let mut texts = Vec::with_capacity(files.len());
+    for file in &files {
+        let bytes = std::fs::read(file).map_err(|source| LoadError::Io { path: file.clone(), source })?;
+        texts.push(bytes);
+    }
+    let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    let mut findings = Vec::new();
+    let mut trees: Vec<(usize, Tree)> = Vec::new();
+    for (i, bytes) in texts.iter().enumerate() {
+        let report = check_bytes(&names[i], bytes);
+        findings.extend(report.findings);
+        if let Some(tree) = report.tree {
+            trees.push((i, tree));
+        }
+    }
+    let mut pending: Vec<(usize, Pending)> = Vec::new();
+    let mut by_id: BTreeMap<String, (usize, Tree)> = BTreeMap::new();
+    for (i, tree) in trees {
+        if let Some((first, _)) = by_id.get(tree.id()) {
+            let message = format!("tree id \"{}\" is already used by {}; each tree needs its own id", tree.id(), names[*first]);
+            pending.push((i, Pending { code: Code::DuplicateTree, path: "id".into(), message, node: None }));
+        } else {
+            by_id.insert(tree.id().to_owned(), (i, tree));
+        }
+    }
+    links(&by_id, &mut pending);
+    // Positions: one scan per file that has something to report.
+    let mut per_file: HashMap<usize, Vec<Pending>> = HashMap::new();
+    for (i, p) in pending {
+        per_file.entry(i).or_default().push(p);
+    }
+    let mut located: Vec<(usize, Finding)> = Vec::new();
+    for (i, list) in per_file {
+        let text = String::from_utf8_lossy(&texts[i]);
+        let source = Source::new(&names[i], &text);
+        located.extend(locate(&source, list).into_iter().map(|f| (i, f)));
+    }
+    located.sort_by(|a, b| (a.0, a.1.line, a.1.column).cmp(&(b.0, b.1.line, b.1.column)));
+    findings.extend(located.into_iter().map(|(_, f)| f));
+    let order: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
+    findings.sort_by_key(|f| order.get(f.file.as_str()).copied().unwrap_or(usize::MAX));
+    let catalogue = if findings.iter().any(Finding::is_error) {
+        None
+    } else {
+        Some(Catalogue { trees: by_id.into_iter().map(|(id, (_, tree))| (id, tree)).collect() })
+    };
+    Ok(CatalogueReport { catalogue, findings, files })
+}
+
+fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
+    let meta = std::fs::metadata(path).map_err(|source| LoadError::Io { path: path.to_owned(), source })?;
+    if !meta.is_dir() {
+        out.push(path.to_owned());
+        return Ok(());
+    }
+    let entries = std::fs::read_dir(path).map_err(|source| LoadError::Io { path: path.to_owned(), source })?;
+    let mut children: Vec<PathBuf> = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|source| LoadError::Io { path: path.to_owned(), source })?;
+        children.push(entry.path());
+    }
+    children.sort();
+    for child in children {
+        if child.is_dir() {
+            collect(&child, out)?;
+        } else if child.extension().is_some_and(|e| e == "ron") {
+            out.push(child);
+        }
+    }
+    Ok(())
+}
+
+/// Checks `Goto` targets and loops of links between trees.
+///
+/// An *entry* is a tree and the node a walk enters it at (its start, or a `Goto`'s named
+/// node). Entry A links to entry B when a `Goto` reachable from A targets B. Limits are
+/// counted per tree, so no limit can bound a loop that leaves the tree: any loop of
+/// entries is refused.
+fn links(trees: &BTreeMap<String, (usize, Tree)>, pending: &mut Vec<(usize, Pending)>) {
+    let mut entries: HashMap<(&str, NodeIndex), NodeIndex> = HashMap::new();
+    let mut graph: DiGraph<(&str, NodeIndex), (usize, NodeIndex)> = DiGraph::new();
+    // Targets first: every Goto must name an existing tree and node.
+    let mut todo: Vec<(&str, NodeIndex)> = Vec::new();
+    for (id, (file, tree)) in trees {
+        todo.push((id, tree.0.start));
+        for v in tree.0.graph.node_indices() {
+            let node = &tree.0.graph[v];
+            let NodeKind::Goto { tree: target, node: target_node } = &node.kind else { continue };
+            let Some((_, target_tree)) = trees.get(&**target) else {
+                let known: Vec<&str> = trees.keys().map(String::as_str).collect();
+                let message = format!("Goto \"{}\" names tree \"{target}\", which is not among the trees checked (known: {})", node.id, known.join(", "));
+                pending.push((*file, Pending { code: Code::UnknownTree, path: format!("nodes.{}.tree", v.index()), message, node: Some(node.id.to_string()) }));
+                continue;
+            };
+            if let Some(target_node) = target_node {
+                match target_tree.0.node_index.get(&**target_node) {
+                    Some(&entry) => todo.push((&target_tree.0.id, entry)),
+                    None => {
+                        let message = format!("Goto \"{}\" names node \"{target_node}\" of tree \"{target}\", which has no node with that id", node.id);
+                        pending.push((*file, Pending { code: Code::UnknownTree, path: format!("nodes.{}.node", v.index()), message, node: Some(node.id.to_string()) }));
+                    }
+                }
+            }
+        }
+    }
+    // The entry graph, built from every tree's start and every Goto target.
+    while let Some(entry) = todo.pop() {
+        if entries.contains_key(&entry) {
+            continue;
+        }
+        let index = graph.add_node(entry);
+        entries.insert(entry, index);
+    }
+    let all: Vec<(&str, NodeIndex)> = entries.keys().copied().collect();
+    for (id, at) in all {
+        let Some((file, tree)) = trees.get(id) else { continue };
+        let from = entries[&(id, at)];
+        let g = &tree.0.graph;
+        let mut seen = vec![false; g.node_count()];
+        let mut stack = vec![at];
+        seen[at.index()] = true;
+        while let Some(v) = stack.pop() {
+            if let NodeKind::Goto { tree: target, node: target_node } = &g[v].kind
+                && let Some((_, target_tree)) = trees.get(&**target)
+            {
+                let entry = match target_node {
+                    Some(n) => target_tree.0.node_index.get(&**n).copied(),
+                    None => Some(target_tree.0.start),
+                };
+                if let Some(to) = entry.and_then(|e| entries.get(&(&*target_tree.0.id, e))) {
+                    graph.update_edge(from, *to, (*file, v));
+                }
+            }
+            for w in g.neighbors_directed(v, Direction::Outgoing) {
+                if !seen[w.index()] {
+                    seen[w.index()] = true;
+                    stack.push(w);
+                }
+            }
+        }
+    }
+    for component in petgraph::algo::kosaraju_scc(&graph) {
+        let looped = component.len() > 1 || graph.contains_edge(component[0], component[0]);
+        if !looped {
+            continue;
+        }
+        let names: Vec<&str> = component.iter().map(|e| graph[*e].0).collect();
+        // Report at each Goto that stays inside the loop.
+        for &e in &component {
+            for edge in graph.edges(e) {
+                use petgraph::visit::EdgeRef;
+                if !component.contains(&edge.target()) {
+                    continue;
+                }
+                let (file, goto) = *edge.weight();
+                let (tree_id, _) = graph[e];
+                let Some((_, tree)) = trees.get(tree_id) else { continue };
+                let goto_id = &tree.0.graph[goto].id;
+                let message = format!(
+                    "Goto \"{goto_id}\" closes a loop between trees {}: a walk could jump round it for ever (limits do not carry across trees); end one of these flows with Resolve or Escalate instead",
+                    names.join(", ")
+                );
+                pending.push((file, Pending { code: Code::GotoCycle, path: format!("nodes.{}", goto.index()), message, node: Some(goto_id.to_string()) }));
+            }
+        }
+    }
+}

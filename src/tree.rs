@@ -1,0 +1,402 @@
+//! The validated, immutable tree: nodes resolved to indices, texts resolved to locales,
+//! conditions typed. Only [`crate::compile`] builds one.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use petgraph::graph::{DiGraph, NodeIndex};
+
+use crate::diagnostic::Finding;
+use crate::error::LoadError;
+use crate::model::Value;
+
+/// The graph inside a tree. Node weights hold everything the walker needs; edges exist
+/// for the analyses (reachability, cycles, paths) and never for stepping.
+pub(crate) type Graph = DiGraph<Node, (), u32>;
+
+/// A validated decision tree, cheap to clone and safe to share across threads.
+///
+/// A `Tree` exists only if its file passed every check with no error, so the walker never
+/// re-checks references, types or cycles. Cloning shares the same data (it is an `Arc`).
+///
+/// ```
+/// let tree = troubletree::Tree::from_str(r#"
+///     Tree(id: "hello", start: "done", nodes: [Resolve(id: "done", text: "All good.")])
+/// "#)?;
+/// assert_eq!(tree.id(), "hello");
+/// assert_eq!(tree.node_count(), 1);
+/// # Ok::<(), troubletree::LoadError>(())
+/// ```
+#[derive(Clone)]
+pub struct Tree(pub(crate) Arc<TreeData>);
+
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Tree>();
+};
+
+pub(crate) struct TreeData {
+    pub id: Box<str>,
+    pub version: u32,
+    pub file: Box<str>,
+    pub title: Option<Text>,
+    pub locales: Box<[Box<str>]>,
+    pub facts: Box<[FactDecl]>,
+    pub fact_index: HashMap<Box<str>, FactSlot>,
+    pub graph: Graph,
+    pub node_index: HashMap<Box<str>, NodeIndex>,
+    pub start: NodeIndex,
+    pub limit_slots: usize,
+    pub fingerprint: u64,
+    pub warnings: Vec<Finding>,
+}
+
+impl Tree {
+    /// Loads a tree from RON text. Warnings are kept (see [`Tree::warnings`]); any error
+    /// refuses the tree.
+    ///
+    /// # Errors
+    ///
+    /// [`LoadError::Invalid`] with every finding, errors and warnings, in file order.
+    #[allow(clippy::should_implement_trait)]
+    pub fn from_str(text: &str) -> Result<Tree, LoadError> {
+        crate::check_str("<string>", text).into_result()
+    }
+
+    /// Loads a tree from a file; findings name the file as given.
+    ///
+    /// # Errors
+    ///
+    /// [`LoadError::Io`] if the file cannot be read, [`LoadError::Invalid`] as for
+    /// [`Tree::from_str`].
+    pub fn from_path(path: impl AsRef<Path>) -> Result<Tree, LoadError> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Io { path: path.to_owned(), source })?;
+        crate::compile::check_bytes(&path.display().to_string(), &bytes).into_result()
+    }
+
+    /// The tree's id, as declared in the file.
+    pub fn id(&self) -> &str {
+        &self.0.id
+    }
+
+    /// The author's revision number (`version:` in the file, 0 if absent).
+    pub fn version(&self) -> u32 {
+        self.0.version
+    }
+
+    /// The file the tree was loaded from, or `<string>`.
+    pub fn file(&self) -> &str {
+        &self.0.file
+    }
+
+    /// The title in a locale (the default locale if that one is unknown).
+    pub fn title(&self, locale: &str) -> Option<&str> {
+        let index = self.locale_index(locale).unwrap_or(0);
+        self.0.title.as_ref().map(|t| t.get(index))
+    }
+
+    /// Declared locales; the first is the default.
+    pub fn locales(&self) -> impl ExactSizeIterator<Item = &str> {
+        self.0.locales.iter().map(|l| &**l)
+    }
+
+    /// Number of nodes.
+    pub fn node_count(&self) -> usize {
+        self.0.graph.node_count()
+    }
+
+    /// Node ids in file order.
+    pub fn node_ids(&self) -> impl Iterator<Item = &str> {
+        self.0.graph.node_weights().map(|n| &*n.id)
+    }
+
+    /// Whether a node with this id exists.
+    pub fn has_node(&self, id: &str) -> bool {
+        self.0.node_index.contains_key(id)
+    }
+
+    /// The id of the start node.
+    pub fn start(&self) -> &str {
+        &self.0.graph[self.0.start].id
+    }
+
+    /// Declared facts, in file order: name and type.
+    pub fn facts(&self) -> impl ExactSizeIterator<Item = (&str, FactType)> {
+        self.0.facts.iter().map(|f| (&*f.name, f.ty.public()))
+    }
+
+    /// A fingerprint of the tree's content. Comments and layout do not change it; any
+    /// change to ids, texts, facts or structure does. Saved sessions carry it.
+    pub fn fingerprint(&self) -> u64 {
+        self.0.fingerprint
+    }
+
+    /// The warnings found when the tree was loaded.
+    pub fn warnings(&self) -> &[Finding] {
+        &self.0.warnings
+    }
+
+    /// The `Goto` targets of this tree: `(goto node id, target tree, target node)`.
+    pub fn links(&self) -> impl Iterator<Item = (&str, &str, Option<&str>)> {
+        self.0.graph.node_weights().filter_map(|n| match &n.kind {
+            NodeKind::Goto { tree, node } => Some((&*n.id, &**tree, node.as_deref())),
+            _ => None,
+        })
+    }
+
+    pub(crate) fn locale_index(&self, locale: &str) -> Option<usize> {
+        self.0.locales.iter().position(|l| &**l == locale)
+    }
+}
+
+impl fmt::Debug for Tree {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tree")
+            .field("id", &self.0.id)
+            .field("version", &self.0.version)
+            .field("nodes", &self.0.graph.node_count())
+            .field("fingerprint", &format_args!("{:016x}", self.0.fingerprint))
+            .finish()
+    }
+}
+
+/// Localised text, one entry per declared locale (missing translations were filled from
+/// the default locale at compile time, with a warning).
+#[derive(Debug, Clone)]
+pub(crate) struct Text(pub Box<[Box<str>]>);
+
+impl Text {
+    pub fn get(&self, locale: usize) -> &str {
+        self.0.get(locale).or_else(|| self.0.first()).map_or("", |s| s)
+    }
+}
+
+/// Index of a declared fact.
+pub(crate) type FactSlot = u16;
+
+/// The type of a fact, as declared in the tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FactType {
+    /// `true` or `false`.
+    Bool,
+    /// A finite number.
+    Number,
+    /// Free text.
+    Text,
+    /// One of a closed set of strings.
+    Choice,
+}
+
+impl fmt::Display for FactType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FactType::Bool => "Bool",
+            FactType::Number => "Number",
+            FactType::Text => "Text",
+            FactType::Choice => "Choice",
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum FactTy {
+    Bool,
+    Number,
+    Text,
+    Choice(Box<[Box<str>]>),
+}
+
+impl FactTy {
+    pub fn public(&self) -> FactType {
+        match self {
+            FactTy::Bool => FactType::Bool,
+            FactTy::Number => FactType::Number,
+            FactTy::Text => FactType::Text,
+            FactTy::Choice(_) => FactType::Choice,
+        }
+    }
+
+    /// Converts a value into the stored form for this type, or `None` if it does not fit.
+    pub fn store(&self, value: &Value) -> Option<Stored> {
+        match (self, value) {
+            (FactTy::Bool, Value::Bool(b)) => Some(Stored::Bool(*b)),
+            (FactTy::Number, Value::Number(n)) if n.is_finite() => Some(Stored::Number(*n)),
+            (FactTy::Text, Value::Text(t)) => Some(Stored::Text(t.as_str().into())),
+            (FactTy::Choice(options), Value::Text(t)) => {
+                let index = options.iter().position(|o| **o == **t)?;
+                Some(Stored::Choice(u16::try_from(index).ok()?))
+            }
+            _ => None,
+        }
+    }
+
+    /// The public value of a stored fact of this type.
+    pub fn value(&self, stored: &Stored) -> Value {
+        match (self, stored) {
+            (FactTy::Choice(options), Stored::Choice(i)) => {
+                Value::Text(options.get(usize::from(*i)).map_or_else(String::new, |s| s.to_string()))
+            }
+            (_, Stored::Bool(b)) => Value::Bool(*b),
+            (_, Stored::Number(n)) => Value::Number(*n),
+            (_, Stored::Text(t)) => Value::Text(t.to_string()),
+            (_, Stored::Choice(i)) => Value::Number(f64::from(*i)),
+        }
+    }
+}
+
+/// A declared fact.
+#[derive(Debug, Clone)]
+pub(crate) struct FactDecl {
+    pub name: Box<str>,
+    pub ty: FactTy,
+    pub ask: Option<Text>,
+    /// What a `Decide` offers when it asks for this fact (Bool and Choice only).
+    pub offers: Box<[Offer]>,
+}
+
+/// A fact value in the form the walker keeps: choices are indices, so answering from an
+/// offered value copies and never allocates.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Stored {
+    Bool(bool),
+    Number(f64),
+    Choice(u16),
+    Text(Box<str>),
+}
+
+/// An answer offered by a question (or an instruction).
+#[derive(Debug, Clone)]
+pub(crate) struct Offer {
+    pub value: Value,
+    pub text: Text,
+    /// What the answer stores into the question's fact, if it fills one.
+    pub stored: Option<Stored>,
+    pub next: NodeIndex,
+}
+
+/// A compiled condition: facts are slots, values are in stored form.
+#[derive(Debug, Clone)]
+pub(crate) enum Cond {
+    Eq(FactSlot, Stored),
+    Ne(FactSlot, Stored),
+    Cmp(FactSlot, CmpOp, f64),
+    In(FactSlot, Box<[Stored]>),
+    Known(FactSlot),
+    All(Box<[Cond]>),
+    Any(Box<[Cond]>),
+    Not(Box<Cond>),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum CmpOp {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Cond {
+    /// Evaluates against the facts; `Err(slot)` names the first fact that is needed and
+    /// not known. Nested conditions are bounded by the parser's recursion limit.
+    pub fn eval(&self, facts: &[Option<Stored>]) -> Result<bool, FactSlot> {
+        let get = |slot: FactSlot| facts.get(usize::from(slot)).and_then(Option::as_ref).ok_or(slot);
+        Ok(match self {
+            Cond::Eq(slot, v) => get(*slot)? == v,
+            Cond::Ne(slot, v) => get(*slot)? != v,
+            Cond::Cmp(slot, op, rhs) => match get(*slot)? {
+                Stored::Number(n) => match op {
+                    CmpOp::Lt => n < rhs,
+                    CmpOp::Le => n <= rhs,
+                    CmpOp::Gt => n > rhs,
+                    CmpOp::Ge => n >= rhs,
+                },
+                _ => false,
+            },
+            Cond::In(slot, set) => {
+                let v = get(*slot)?;
+                set.iter().any(|s| s == v)
+            }
+            Cond::Known(slot) => get(*slot).is_ok(),
+            Cond::All(all) => {
+                for c in all.iter() {
+                    if !c.eval(facts)? {
+                        return Ok(false);
+                    }
+                }
+                true
+            }
+            Cond::Any(any) => {
+                for c in any.iter() {
+                    if c.eval(facts)? {
+                        return Ok(true);
+                    }
+                }
+                false
+            }
+            Cond::Not(c) => !c.eval(facts)?,
+        })
+    }
+}
+
+/// A bounded loop on a node: at most `times` passes, then go to `then`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limit {
+    pub slot: u16,
+    pub times: u16,
+    pub then: NodeIndex,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Node {
+    pub id: Box<str>,
+    pub kind: NodeKind,
+    pub limit: Option<Limit>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum NodeKind {
+    Ask { text: Text, fact: Option<FactSlot>, offers: Box<[Offer]>, free_next: Option<NodeIndex> },
+    Act { text: Text, offers: Box<[Offer]> },
+    Decide { rules: Box<[(Cond, NodeIndex)]>, otherwise: NodeIndex },
+    Resolve { text: Text },
+    Escalate { reason: Text, priority: Priority, channel: Option<Channel>, prepare: Box<[Text]> },
+    Goto { tree: Box<str>, node: Option<Box<str>> },
+}
+
+impl NodeKind {
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, NodeKind::Resolve { .. } | NodeKind::Escalate { .. } | NodeKind::Goto { .. })
+    }
+}
+
+/// How urgent an escalation is. A stolen account is `Urgent`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub enum Priority {
+    /// Can wait for a written reply.
+    Low,
+    /// The usual case.
+    Normal,
+    /// Money is stuck or the user cannot pay.
+    High,
+    /// Money or the account is at risk now.
+    Urgent,
+}
+
+/// A customer-service channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub enum Channel {
+    /// The telephone hotline.
+    Hotline,
+    /// Feedback inside the app.
+    InApp,
+    /// Online chat with an agent.
+    Chat,
+    /// E-mail.
+    Email,
+}
