@@ -161,6 +161,9 @@ struct Compiler<'f> {
     node_index: HashMap<&'f str, NodeIndex>,
     /// Nodes with a reference that names nothing: the graph checks skip them.
     broken: HashSet<usize>,
+    /// Nodes whose id an earlier node already has. Every reference goes to the first, so
+    /// the later ones are unreachable by construction; E003 says so, W001 would repeat it.
+    duplicates: HashSet<usize>,
 }
 
 impl<'f> Compiler<'f> {
@@ -173,6 +176,7 @@ impl<'f> Compiler<'f> {
             facts: Vec::new(),
             node_index: HashMap::new(),
             broken: HashSet::new(),
+            duplicates: HashSet::new(),
         }
     }
 
@@ -392,6 +396,7 @@ impl<'f> Compiler<'f> {
             }
             match first.get(id) {
                 Some(&j) => {
+                    self.duplicates.insert(i);
                     let line_hint = j + 1;
                     self.report(
                         Code::DuplicateId,
@@ -460,7 +465,9 @@ impl<'f> Compiler<'f> {
             let times = match u16::try_from(l.times) {
                 Ok(0) | Err(_) => {
                     self.report(Code::InvalidDefinition, format!("{p}.limit.times"), Some(id), format!("node \"{id}\" has limit times: {}; use a number from 1 to 65535", l.times));
-                    return None;
+                    // Keep the limit for the graph checks (the error already refuses the
+                    // tree), so that its loop is not also reported as unbounded (E010).
+                    0
                 }
                 Ok(times) => times,
             };
@@ -684,7 +691,7 @@ impl<'f> Compiler<'f> {
         }
         for v in graph.node_indices() {
             let id = &*graph[v].id;
-            if !reached[v.index()] {
+            if !reached[v.index()] && !self.duplicates.contains(&v.index()) {
                 self.report(Code::Unreachable, format!("nodes.{}", v.index()), Some(id), format!("node \"{id}\" cannot be reached from start \"{}\"; link to it or remove it", graph[start].id));
             }
             if !exits[v.index()] && !self.broken.contains(&v.index()) {

@@ -1,4 +1,49 @@
-//! placeholder
+//! `troubletree` walks troubleshooting decision trees written in RON.
+//!
+//! Customer-service flows (a recharge that failed, a payment declined, a bank card that
+//! will not unbind...) are written by support staff as decision graphs in RON files. This
+//! crate checks them before they ship, and walks them one step at a time: each step is a
+//! question for the user, an instruction to try, a solution, or an escalation to customer
+//! service that carries everything the agent needs.
+//!
+//! ```
+//! use troubletree::{Session, Step, Tree};
+//!
+//! let tree = Tree::from_path("trees/recharge_failure.ron")?;
+//! let mut session = Session::builder(&tree)
+//!     .locale("en")
+//!     .fact("money_debited", false) // known up front: that question is skipped
+//!     .start()?;
+//! while let Step::Ask(question) | Step::Act(question) = session.next() {
+//!     // A real host shows the question; here we take the last offered answer.
+//!     let answer = question.answers().last().map(|a| a.value.clone());
+//!     match answer {
+//!         Some(value) => session.answer(value)?,
+//!         None => session.answer(0.0)?, // a number question
+//!     };
+//! }
+//! assert!(session.next().is_end());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # The pipeline
+//!
+//! RON text is parsed into plain serde structs, compiled into a [`Tree`] (every id
+//! resolved, every value typed, the graph analysed), and walked by a [`Session`]:
+//!
+//! - **Format**: `docs/FORMAT.md` documents every field and node kind, with a commented
+//!   example, and every finding code with a broken example.
+//! - **Loading and validation**: [`Tree::from_str`], [`Tree::from_path`],
+//!   [`Catalogue::from_dir`]; [`check_str`] and [`check_paths`] return every
+//!   [`Finding`], each with a stable [`Code`], a [`Severity`], file, line, column and
+//!   node. A `Tree` exists only if its file had no error.
+//! - **Walking**: [`Session`] (`next`, `answer`, `back`, `transcript`, `save`,
+//!   `resume`). A failed call leaves the session unchanged.
+//! - **Sharing**: `Tree` is an `Arc` inside, immutable, `Send + Sync`; sessions are small
+//!   and independent.
+//!
+//! Conditions in trees are data (`Eq`, `Lt`, `All`...), never code: a tree from an
+//! untrusted editor cannot run anything.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(clippy::unwrap_used)]
@@ -8,6 +53,7 @@ mod compile;
 mod diagnostic;
 mod error;
 mod model;
+mod session;
 mod source;
 mod tree;
 
@@ -16,5 +62,9 @@ pub use compile::{check_str, Report};
 pub use diagnostic::{Code, Finding, Severity};
 pub use error::LoadError;
 pub use model::{Value, FORMAT_VERSION};
+pub use session::{
+    Answer, AnswerKind, Escalation, Jump, Origin, Question, Record, Resolution, Resumed, SavedRecord,
+    SavedSession, Session, SessionBuilder, SessionError, Step, DEFAULT_STEP_LIMIT, SAVED_FORMAT,
+};
 pub use source::Position;
 pub use tree::{Channel, FactType, Priority, Tree};

@@ -1,0 +1,125 @@
+//! A diagnosis in the terminal.
+//!
+//! ```text
+//! cargo run --example diagnose                       # recharge failure, scripted demo
+//! cargo run --example diagnose -- --lang en          # the same in English
+//! cargo run --example diagnose -- trees/recharge_failure.ron --fact network_ok=true
+//! ```
+//!
+//! On a terminal it asks you: type the number of an answer (or a value for number and
+//! text questions), `b` to go back, `q` to quit. Without a terminal (a pipe, CI) it plays
+//! a demonstration script and prints every step, so the command always shows a whole
+//! walk.
+
+use std::error::Error;
+use std::io::{BufRead, IsTerminal, Write};
+
+use troubletree::{Session, Step, Tree, Value};
+
+/// The demonstration: a recharge that failed, a network that was fine, a retry loop that
+/// runs out, and the escalation that follows.
+const DEMO: &[&str] = &["false", "true", "no", "normal", "false", "false", "not_solved", "no", "not_solved", "no"];
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let mut path = "trees/recharge_failure.ron".to_owned();
+    let mut lang: Option<String> = None;
+    let mut facts: Vec<(String, String)> = Vec::new();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--lang" => lang = Some(args.next().ok_or("--lang needs zh or en")?),
+            "--fact" => {
+                let pair = args.next().ok_or("--fact needs NAME=VALUE")?;
+                let (name, value) = pair.split_once('=').ok_or("--fact needs NAME=VALUE")?;
+                facts.push((name.to_owned(), value.to_owned()));
+            }
+            other => path = other.to_owned(),
+        }
+    }
+    let tree = Tree::from_path(&path)?;
+    let mut builder = Session::builder(&tree);
+    if let Some(lang) = &lang {
+        builder = builder.locale(lang.clone());
+    }
+    for (name, value) in facts {
+        builder = builder.fact(name, parse(&value));
+    }
+    let mut session = builder.start()?;
+    let interactive = std::io::stdin().is_terminal();
+    let title = tree.title(session.locale()).unwrap_or(tree.id()).to_owned();
+    println!("== {title} ==\n");
+    let mut script = DEMO.iter();
+    let stdin = std::io::stdin();
+    let mut lines = stdin.lock().lines();
+    loop {
+        let (question, is_act) = match session.next() {
+            Step::Ask(q) => (q, false),
+            Step::Act(q) => (q, true),
+            Step::Resolved(r) => {
+                println!("✔ {}\n", clean(r.text));
+                break;
+            }
+            Step::Escalated(e) => {
+                println!("☎ {}", clean(e.reason));
+                println!("  priority: {:?}, channel: {:?}", e.priority, e.channel);
+                for item in e.prepare() {
+                    println!("  - {}", clean(item));
+                }
+                println!();
+                break;
+            }
+            Step::Goto(j) => {
+                println!("→ continues in tree \"{}\"", clean(j.tree));
+                break;
+            }
+            _ => break,
+        };
+        println!("{} {}", if is_act { "▶" } else { "?" }, clean(question.text));
+        let answers: Vec<(Value, String)> = question.answers().map(|a| (a.value.clone(), clean(a.text))).collect();
+        for (i, (_, text)) in answers.iter().enumerate() {
+            println!("  {}. {text}", i + 1);
+        }
+        let input = if interactive {
+            print!("> ");
+            std::io::stdout().flush()?;
+            match lines.next() {
+                Some(line) => line?.trim().to_owned(),
+                None => break,
+            }
+        } else {
+            let Some(step) = script.next() else {
+                println!("(the demonstration script ends here)");
+                break;
+            };
+            println!("> {step}");
+            (*step).to_owned()
+        };
+        let result = match input.as_str() {
+            "q" => break,
+            "b" => session.back().map(|()| ()),
+            _ => match input.parse::<usize>() {
+                Ok(n) if n >= 1 && n <= answers.len() => session.answer(answers[n - 1].0.clone()).map(|_| ()),
+                _ => session.answer_str(&input).map(|_| ()),
+            },
+        };
+        if let Err(err) = result {
+            println!("  ! {err}");
+        }
+        println!();
+    }
+    println!("path: {}", session.path().join(" → "));
+    Ok(())
+}
+
+fn parse(text: &str) -> Value {
+    match text {
+        "true" => Value::Bool(true),
+        "false" => Value::Bool(false),
+        _ => text.parse::<f64>().map_or_else(|_| Value::from(text), Value::Number),
+    }
+}
+
+/// Tree text is data from a file: keep control characters away from the terminal.
+fn clean(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() && c != '\n' { '\u{fffd}' } else { c }).collect()
+}

@@ -1,0 +1,1177 @@
+//! One walk through a tree: where it stands, what it knows, what happened so far.
+//!
+//! A [`Session`] is small and owns nothing of the tree but an `Arc`. It stops only where
+//! a person has to act: a question, an instruction, or an end. Everything in between
+//! (`Decide` nodes, questions whose fact is already known) is passed silently and
+//! recorded in the transcript. Every failing call leaves the session exactly as it was.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use petgraph::graph::NodeIndex;
+use serde::{Deserialize, Serialize};
+
+use crate::model::Value;
+use crate::tree::{Channel, FactSlot, FactTy, NodeKind, Offer, Priority, Stored, Text, Tree, TreeData};
+
+/// The step bound used unless [`SessionBuilder::step_limit`] sets another.
+pub const DEFAULT_STEP_LIMIT: u32 = 10_000;
+
+/// The format version of [`SavedSession`].
+pub const SAVED_FORMAT: u32 = 1;
+
+/// A walk through one tree.
+///
+/// ```
+/// use troubletree::{Session, Step, Tree};
+///
+/// let tree = Tree::from_str(r#"Tree(
+///     id: "demo", locales: ["en"], start: "power",
+///     nodes: [
+///         Ask(id: "power", text: "Is the phone on?", answers: [
+///             Answer(value: "yes", text: "Yes", next: "ok"),
+///             Answer(value: "no", text: "No", next: "charge"),
+///         ]),
+///         Act(id: "charge", text: "Charge it for ten minutes.", next: "help", solved: "ok"),
+///         Resolve(id: "ok", text: "Glad it works."),
+///         Escalate(id: "help", reason: "The phone does not start.", priority: High),
+///     ],
+/// )"#)?;
+///
+/// let mut session = Session::new(&tree)?;
+/// let Step::Ask(question) = session.next() else { unreachable!() };
+/// assert_eq!(question.text, "Is the phone on?");
+/// session.answer("no")?;
+/// session.answer("solved")?; // the Act offers "solved" / "not_solved"
+/// assert!(matches!(session.next(), Step::Resolved(r) if r.node == "ok"));
+/// assert_eq!(session.path(), ["power", "charge", "ok"]);
+///
+/// session.back()?; // undo the last answer
+/// assert!(matches!(session.next(), Step::Act(q) if q.node == "charge"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct Session {
+    tree: Tree,
+    at: NodeIndex,
+    steps: u32,
+    step_limit: u32,
+    locale: u16,
+    facts: Vec<Option<Stored>>,
+    visits: Vec<u16>,
+    /// Facts supplied when the session was created, kept so that `back` can replay.
+    initial: Vec<Option<Stored>>,
+    transcript: Vec<Entry>,
+}
+
+/// Who supplied an answer in the transcript.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Origin {
+    /// The user answered.
+    Given,
+    /// The walker answered from a known fact, or decided from facts.
+    Auto,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Entry {
+    node: NodeIndex,
+    what: Recorded,
+    origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Recorded {
+    /// An offered answer of an `Ask` or `Act`, by index.
+    Offer(u16),
+    /// Free input to an `Ask` on a Number or Text fact.
+    Input(Stored),
+    /// A `Decide` asked for a fact and got this value (the walk stays at the node).
+    Fact(FactSlot, Stored),
+    /// A `Decide` took this rule (`None`: its `otherwise`).
+    Rule(Option<u16>),
+}
+
+/// What the session needs next, or how it ended.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Step<'a> {
+    /// A question for the user.
+    Ask(Question<'a>),
+    /// An instruction for the user to try, answered like a question.
+    Act(Question<'a>),
+    /// The walk ended with a solution.
+    Resolved(Resolution<'a>),
+    /// The walk ended with a hand-over to customer service.
+    Escalated(Escalation<'a>),
+    /// The walk continues in another tree (see [`Session::continue_in`]).
+    Goto(Jump<'a>),
+}
+
+impl Step<'_> {
+    /// The id of the node this step is at.
+    pub fn node(&self) -> &str {
+        match self {
+            Step::Ask(q) | Step::Act(q) => q.node,
+            Step::Resolved(r) => r.node,
+            Step::Escalated(e) => e.node,
+            Step::Goto(j) => j.node,
+        }
+    }
+
+    /// Whether the walk has ended here (resolved, escalated or handed to another tree).
+    pub fn is_end(&self) -> bool {
+        matches!(self, Step::Resolved(_) | Step::Escalated(_) | Step::Goto(_))
+    }
+}
+
+/// The kind of answer a question takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AnswerKind {
+    /// One of the offered values `true` / `false`.
+    Bool,
+    /// One of the offered values (strings).
+    Choice,
+    /// Any finite number.
+    Number,
+    /// Any text.
+    Text,
+}
+
+impl AnswerKind {
+    /// `"bool"`, `"choice"`, `"number"` or `"text"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AnswerKind::Bool => "bool",
+            AnswerKind::Choice => "choice",
+            AnswerKind::Number => "number",
+            AnswerKind::Text => "text",
+        }
+    }
+}
+
+/// A question or instruction waiting for an answer.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Question<'a> {
+    /// The node asking (for a fact a `Decide` needs, the `Decide` node).
+    pub node: &'a str,
+    /// The fact the answer fills, if any.
+    pub fact: Option<&'a str>,
+    /// What kind of answer is accepted.
+    pub kind: AnswerKind,
+    /// The question or instruction, in the session's locale.
+    pub text: &'a str,
+    offers: &'a [Offer],
+    locale: usize,
+}
+
+impl<'a> Question<'a> {
+    /// The offered answers (empty for `Number` and `Text`).
+    pub fn answers(&self) -> impl ExactSizeIterator<Item = Answer<'a>> + 'a {
+        let locale = self.locale;
+        self.offers.iter().map(move |o| Answer { value: &o.value, text: o.text.get(locale) })
+    }
+}
+
+/// One offered answer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct Answer<'a> {
+    /// The value to pass to [`Session::answer`].
+    pub value: &'a Value,
+    /// The label in the session's locale.
+    pub text: &'a str,
+}
+
+/// The end of a walk with a solution.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct Resolution<'a> {
+    /// The `Resolve` node.
+    pub node: &'a str,
+    /// The solution, in the session's locale.
+    pub text: &'a str,
+}
+
+/// The end of a walk with a hand-over to customer service.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Escalation<'a> {
+    /// The `Escalate` node.
+    pub node: &'a str,
+    /// Why the user needs an agent, in the session's locale.
+    pub reason: &'a str,
+    /// How urgent it is.
+    pub priority: Priority,
+    /// The channel the tree suggests, if it names one.
+    pub channel: Option<Channel>,
+    prepare: &'a [Text],
+    locale: usize,
+}
+
+impl<'a> Escalation<'a> {
+    /// What the user should have ready, in the session's locale.
+    pub fn prepare(&self) -> impl ExactSizeIterator<Item = &'a str> + 'a {
+        let locale = self.locale;
+        self.prepare.iter().map(move |t| t.get(locale))
+    }
+}
+
+/// A hand-over to another tree.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct Jump<'a> {
+    /// The `Goto` node.
+    pub node: &'a str,
+    /// The tree to continue in.
+    pub tree: &'a str,
+    /// The node to continue at (its start when `None`).
+    pub target: Option<&'a str>,
+}
+
+/// One line of the transcript.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Record<'a> {
+    /// The node passed.
+    pub node: &'a str,
+    /// The fact the answer filled, if any.
+    pub fact: Option<&'a str>,
+    /// The answer (`None` for a `Decide`, which records the rule instead).
+    pub value: Option<Value>,
+    /// For a `Decide`: the index of the rule taken, `None` for `otherwise`.
+    pub rule: Option<usize>,
+    /// Whether the user gave the answer or the walker filled it in.
+    pub origin: Origin,
+}
+
+/// Why a session call failed. The session is unchanged whenever one is returned.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// A fact name the tree does not declare.
+    #[error("tree \"{tree}\" declares no fact \"{name}\" (declared: {declared})")]
+    UnknownFact {
+        /// The tree.
+        tree: String,
+        /// The name given.
+        name: String,
+        /// The declared facts, comma-separated.
+        declared: String,
+    },
+    /// A value of the wrong type for a fact or question.
+    #[error("{target} takes {expected}, not {got}")]
+    WrongType {
+        /// The fact or node concerned, described.
+        target: String,
+        /// What would have been accepted.
+        expected: String,
+        /// The value given.
+        got: String,
+    },
+    /// An answer the current question does not offer.
+    #[error("\"{value}\" is not an answer to node \"{node}\"; accepted: {accepted}")]
+    NotOffered {
+        /// The node asking.
+        node: String,
+        /// The answer given.
+        value: String,
+        /// The offered values, comma-separated.
+        accepted: String,
+    },
+    /// The walk has already ended.
+    #[error("the walk has ended at node \"{node}\"; there is nothing to answer")]
+    Ended {
+        /// The final node.
+        node: String,
+    },
+    /// The walk would take more steps than the session allows.
+    #[error("the walk would exceed its bound of {limit} steps")]
+    StepLimit {
+        /// The bound.
+        limit: u32,
+    },
+    /// `back` at the first question.
+    #[error("there is no answer to take back")]
+    NothingToUndo,
+    /// A locale the tree does not declare.
+    #[error("tree \"{tree}\" has no locale \"{locale}\" (declared: {declared})")]
+    UnknownLocale {
+        /// The tree.
+        tree: String,
+        /// The locale asked for.
+        locale: String,
+        /// The declared locales.
+        declared: String,
+    },
+    /// A node id the tree does not have.
+    #[error("tree \"{tree}\" has no node \"{node}\"")]
+    UnknownNode {
+        /// The tree.
+        tree: String,
+        /// The id given.
+        node: String,
+    },
+    /// A saved session belongs to another tree.
+    #[error("this session was saved on tree \"{saved}\", not \"{tree}\"")]
+    OtherTree {
+        /// The tree the session was saved on.
+        saved: String,
+        /// The tree given.
+        tree: String,
+    },
+    /// A saved session was recorded on an earlier version of the tree, and its answers
+    /// no longer lead through the new one.
+    #[error("the tree changed since this session was saved, and the recorded answers no longer fit it: {reason}")]
+    Stale {
+        /// What did not fit.
+        reason: String,
+    },
+    /// A saved session that cannot have been produced by this crate on this tree.
+    #[error("the saved session is inconsistent: {reason}")]
+    Corrupt {
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// Sets up a session: facts known up front, locale, step bound.
+///
+/// ```
+/// # let tree = troubletree::Tree::from_path("trees/recharge_failure.ron")?;
+/// let session = troubletree::Session::builder(&tree)
+///     .fact("network_ok", true)
+///     .locale("en")
+///     .step_limit(500)
+///     .start()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+#[must_use]
+pub struct SessionBuilder<'t> {
+    tree: &'t Tree,
+    facts: Vec<(String, Value)>,
+    locale: Option<String>,
+    step_limit: u32,
+    at: Option<String>,
+}
+
+impl<'t> SessionBuilder<'t> {
+    /// A fact the host already knows (balance, network state...). Questions that would
+    /// ask for it are answered automatically.
+    pub fn fact(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.facts.push((name.into(), value.into()));
+        self
+    }
+
+    /// The locale for texts (the tree's default when not set).
+    pub fn locale(mut self, locale: impl Into<String>) -> Self {
+        self.locale = Some(locale.into());
+        self
+    }
+
+    /// The most moves the walk may make before every call fails with
+    /// [`SessionError::StepLimit`].
+    pub fn step_limit(mut self, limit: u32) -> Self {
+        self.step_limit = limit;
+        self
+    }
+
+    /// Starts at this node instead of the tree's start (used when a `Goto` names one).
+    pub fn at(mut self, node: impl Into<String>) -> Self {
+        self.at = Some(node.into());
+        self
+    }
+
+    /// Creates the session and walks it to its first stop.
+    ///
+    /// # Errors
+    ///
+    /// An unknown fact, locale or node, a fact of the wrong type, or a walk that
+    /// exceeds the step bound before its first stop.
+    pub fn start(self) -> Result<Session, SessionError> {
+        let tree = self.tree;
+        let data = &tree.0;
+        let mut facts: Vec<Option<Stored>> = vec![None; data.facts.len()];
+        for (name, value) in &self.facts {
+            let slot = fact_slot(tree, name)?;
+            let decl = &data.facts[usize::from(slot)];
+            let stored = decl.ty.store(value).ok_or_else(|| SessionError::WrongType {
+                target: format!("fact \"{name}\""),
+                expected: expected(&decl.ty),
+                got: show(value),
+            })?;
+            facts[usize::from(slot)] = Some(stored);
+        }
+        let locale = match &self.locale {
+            None => 0,
+            Some(l) => tree.locale_index(l).ok_or_else(|| SessionError::UnknownLocale {
+                tree: data.id.to_string(),
+                locale: l.clone(),
+                declared: tree.locales().collect::<Vec<_>>().join(", "),
+            })?,
+        };
+        let start = match &self.at {
+            None => data.start,
+            Some(id) => *data.node_index.get(id.as_str()).ok_or_else(|| SessionError::UnknownNode {
+                tree: data.id.to_string(),
+                node: id.clone(),
+            })?,
+        };
+        let mut session = Session {
+            tree: tree.clone(),
+            at: start,
+            steps: 0,
+            step_limit: self.step_limit,
+            locale: u16::try_from(locale).unwrap_or(0),
+            initial: facts.clone(),
+            facts,
+            visits: vec![0; data.limit_slots],
+            transcript: Vec::new(),
+        };
+        session.enter(start);
+        session.settle()?;
+        Ok(session)
+    }
+}
+
+fn needed_fact(data: &TreeData, at: NodeIndex, facts: &[Option<Stored>]) -> Option<FactSlot> {
+    let NodeKind::Decide { rules, .. } = &data.graph[at].kind else { return None };
+    for (cond, _) in rules.iter() {
+        match cond.eval(facts) {
+            Ok(true) => return None,
+            Ok(false) => {}
+            Err(slot) => return Some(slot),
+        }
+    }
+    None
+}
+
+fn pending<'d>(data: &'d TreeData, at: NodeIndex, facts: &[Option<Stored>]) -> Pending<'d> {
+    match &data.graph[at].kind {
+        NodeKind::Ask { fact: Some(slot), free_next: Some(next), .. } => Pending::Input { slot: *slot, next: *next },
+        NodeKind::Ask { fact, offers, .. } => Pending::Offers { offers, fact: *fact },
+        NodeKind::Act { offers, .. } => Pending::Offers { offers, fact: None },
+        NodeKind::Decide { .. } => needed_fact(data, at, facts).map_or(Pending::Ended, Pending::Fact),
+        _ => Pending::Ended,
+    }
+}
+
+fn fact_slot(tree: &Tree, name: &str) -> Result<FactSlot, SessionError> {
+    tree.0.fact_index.get(name).copied().ok_or_else(|| SessionError::UnknownFact {
+        tree: tree.id().to_owned(),
+        name: name.to_owned(),
+        declared: tree.0.facts.iter().map(|f| &*f.name).collect::<Vec<_>>().join(", "),
+    })
+}
+
+fn expected(ty: &FactTy) -> String {
+    match ty {
+        FactTy::Bool => "true or false".into(),
+        FactTy::Number => "a number".into(),
+        FactTy::Text => "text".into(),
+        FactTy::Choice(options) => format!("one of {}", options.join(", ")),
+    }
+}
+
+fn show(value: &Value) -> String {
+    match value {
+        Value::Text(t) => format!("\"{t}\""),
+        other => other.to_string(),
+    }
+}
+
+/// What a session is waiting for, resolved from its current node.
+enum Pending<'a> {
+    Offers { offers: &'a [Offer], fact: Option<FactSlot> },
+    Input { slot: FactSlot, next: NodeIndex },
+    Fact(FactSlot),
+    Ended,
+}
+
+impl Session {
+    /// A session with no facts known, in the tree's default locale.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::StepLimit`] if the walk to the first stop is longer than
+    /// [`DEFAULT_STEP_LIMIT`].
+    pub fn new(tree: &Tree) -> Result<Session, SessionError> {
+        Session::builder(tree).start()
+    }
+
+    /// Sets up a session with facts, locale and step bound.
+    pub fn builder(tree: &Tree) -> SessionBuilder<'_> {
+        SessionBuilder { tree, facts: Vec::new(), locale: None, step_limit: DEFAULT_STEP_LIMIT, at: None }
+    }
+
+    /// The tree this session walks.
+    pub fn tree(&self) -> &Tree {
+        &self.tree
+    }
+
+    /// The locale texts are given in.
+    pub fn locale(&self) -> &str {
+        self.tree.0.locales.get(usize::from(self.locale)).map_or("", |l| l)
+    }
+
+    /// Moves made so far.
+    pub fn steps(&self) -> u32 {
+        self.steps
+    }
+
+    /// The current step: what the user must do, or how the walk ended.
+    pub fn next(&self) -> Step<'_> {
+        let data = &self.tree.0;
+        let node = &data.graph[self.at];
+        let locale = usize::from(self.locale);
+        let id = &*node.id;
+        match &node.kind {
+            NodeKind::Ask { text, fact, offers, .. } => {
+                let ty = fact.map(|s| &data.facts[usize::from(s)]);
+                Step::Ask(Question {
+                    node: id,
+                    fact: ty.map(|f| &*f.name),
+                    kind: match ty.map(|f| &f.ty) {
+                        Some(FactTy::Bool) => AnswerKind::Bool,
+                        Some(FactTy::Number) => AnswerKind::Number,
+                        Some(FactTy::Text) => AnswerKind::Text,
+                        Some(FactTy::Choice(_)) | None => AnswerKind::Choice,
+                    },
+                    text: text.get(locale),
+                    offers,
+                    locale,
+                })
+            }
+            NodeKind::Act { text, offers } => Step::Act(Question {
+                node: id,
+                fact: None,
+                kind: AnswerKind::Choice,
+                text: text.get(locale),
+                offers,
+                locale,
+            }),
+            NodeKind::Decide { .. } => {
+                let slot = self.needed_fact().unwrap_or(0);
+                let decl = &data.facts[usize::from(slot)];
+                Step::Ask(Question {
+                    node: id,
+                    fact: Some(&decl.name),
+                    kind: match decl.ty {
+                        FactTy::Bool => AnswerKind::Bool,
+                        FactTy::Number => AnswerKind::Number,
+                        FactTy::Text => AnswerKind::Text,
+                        FactTy::Choice(_) => AnswerKind::Choice,
+                    },
+                    text: decl.ask.as_ref().map_or(&*decl.name, |t| t.get(locale)),
+                    offers: &decl.offers,
+                    locale,
+                })
+            }
+            NodeKind::Resolve { text } => Step::Resolved(Resolution { node: id, text: text.get(locale) }),
+            NodeKind::Escalate { reason, priority, channel, prepare } => Step::Escalated(Escalation {
+                node: id,
+                reason: reason.get(locale),
+                priority: *priority,
+                channel: *channel,
+                prepare,
+                locale,
+            }),
+            NodeKind::Goto { tree, node } => Step::Goto(Jump { node: id, tree, target: node.as_deref() }),
+        }
+    }
+
+    /// Answers the current question or instruction.
+    ///
+    /// The value must be one of the offered answers, or, for a `Number` or `Text`
+    /// question, a value of that type. The walk then moves on through every automatic
+    /// node to the next stop, which is returned.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::NotOffered`], [`SessionError::WrongType`],
+    /// [`SessionError::Ended`] or [`SessionError::StepLimit`]; the session is unchanged.
+    pub fn answer(&mut self, value: impl Into<Value>) -> Result<Step<'_>, SessionError> {
+        let value = value.into();
+        let checkpoint = self.given_count();
+        match self.apply(&value, Origin::Given) {
+            Ok(()) => Ok(self.next()),
+            Err(err @ SessionError::StepLimit { .. }) => {
+                self.rewind(checkpoint)?;
+                Err(err)
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Answers with text as a person types it: the offered value whose text form is
+    /// `input` (`true`, `bank_card`, `solved`...), or a number or text for free-input
+    /// questions. This is what `--answer NODE=VALUE` uses.
+    ///
+    /// # Errors
+    ///
+    /// As for [`Session::answer`].
+    pub fn answer_str(&mut self, input: &str) -> Result<Step<'_>, SessionError> {
+        let value = match self.pending() {
+            Pending::Offers { offers, .. } => offers
+                .iter()
+                .find(|o| o.value.to_string() == input)
+                .map_or_else(|| Value::Text(input.to_owned()), |o| o.value.clone()),
+            Pending::Fact(slot) | Pending::Input { slot, .. } => parse_for(&self.tree.0.facts[usize::from(slot)].ty, input),
+            Pending::Ended => Value::Text(input.to_owned()),
+        };
+        self.answer(value)
+    }
+
+    /// Takes back the last answer the user gave, and everything the walker did after it.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::NothingToUndo`] when no answer has been given.
+    pub fn back(&mut self) -> Result<(), SessionError> {
+        let given = self.given_count();
+        if given == 0 {
+            return Err(SessionError::NothingToUndo);
+        }
+        self.rewind(given - 1)
+    }
+
+    /// The node ids passed so far, ending with the current node.
+    pub fn path(&self) -> Vec<&str> {
+        let graph = &self.tree.0.graph;
+        self.transcript
+            .iter()
+            .filter(|e| !matches!(e.what, Recorded::Fact(..)))
+            .map(|e| &*graph[e.node].id)
+            .chain(std::iter::once(&*graph[self.at].id))
+            .collect()
+    }
+
+    /// Every step so far, in order.
+    pub fn transcript(&self) -> impl ExactSizeIterator<Item = Record<'_>> {
+        self.transcript.iter().map(|e| self.record(e))
+    }
+
+    /// A known fact's value.
+    pub fn fact(&self, name: &str) -> Option<Value> {
+        let slot = *self.tree.0.fact_index.get(name)?;
+        let stored = self.facts.get(usize::from(slot))?.as_ref()?;
+        Some(self.tree.0.facts[usize::from(slot)].ty.value(stored))
+    }
+
+    /// Every known fact, in declaration order.
+    pub fn facts(&self) -> impl Iterator<Item = (&str, Value)> {
+        self.tree.0.facts.iter().zip(&self.facts).filter_map(|(decl, v)| Some((&*decl.name, decl.ty.value(v.as_ref()?))))
+    }
+
+    /// Starts the follow-on session after a [`Step::Goto`], in the target tree: facts
+    /// that tree declares with the same name and type are carried over, the locale too
+    /// if the target has it.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::OtherTree`] if `target` is not the tree the `Goto` names;
+    /// [`SessionError::Ended`] if the walk is not at a `Goto`; otherwise as for
+    /// [`SessionBuilder::start`].
+    pub fn continue_in(&self, target: &Tree) -> Result<Session, SessionError> {
+        let Step::Goto(jump) = self.next() else {
+            return Err(SessionError::Ended { node: self.next().node().to_owned() });
+        };
+        if jump.tree != target.id() {
+            return Err(SessionError::OtherTree { saved: jump.tree.to_owned(), tree: target.id().to_owned() });
+        }
+        let mut builder = Session::builder(target).step_limit(self.step_limit);
+        for (name, value) in self.facts() {
+            if let Some(&slot) = target.0.fact_index.get(name)
+                && target.0.facts[usize::from(slot)].ty.store(&value).is_some()
+            {
+                builder = builder.fact(name, value);
+            }
+        }
+        if target.locale_index(self.locale()).is_some() {
+            builder = builder.locale(self.locale());
+        }
+        if let Some(node) = jump.target {
+            builder = builder.at(node);
+        }
+        builder.start()
+    }
+
+    fn given_count(&self) -> usize {
+        self.transcript.iter().filter(|e| e.origin == Origin::Given).count()
+    }
+
+    fn record<'s>(&'s self, e: &Entry) -> Record<'s> {
+        let data = &self.tree.0;
+        let node = &data.graph[e.node];
+        let (fact, value, rule) = match (&e.what, &node.kind) {
+            (Recorded::Offer(i), NodeKind::Ask { offers, fact, .. }) => (
+                fact.map(|s| &*data.facts[usize::from(s)].name),
+                offers.get(usize::from(*i)).map(|o| o.value.clone()),
+                None,
+            ),
+            (Recorded::Offer(i), NodeKind::Act { offers, .. }) => (None, offers.get(usize::from(*i)).map(|o| o.value.clone()), None),
+            (Recorded::Input(stored), NodeKind::Ask { fact: Some(s), .. }) => {
+                let decl = &data.facts[usize::from(*s)];
+                (Some(&*decl.name), Some(decl.ty.value(stored)), None)
+            }
+            (Recorded::Fact(s, stored), _) => {
+                let decl = &data.facts[usize::from(*s)];
+                (Some(&*decl.name), Some(decl.ty.value(stored)), None)
+            }
+            (Recorded::Rule(rule), _) => (None, None, rule.map(usize::from)),
+            _ => (None, None, None),
+        };
+        Record { node: &node.id, fact, value, rule, origin: e.origin }
+    }
+
+    /// The first fact the current `Decide` needs and nobody supplied.
+    fn needed_fact(&self) -> Option<FactSlot> {
+        needed_fact(&self.tree.0, self.at, &self.facts)
+    }
+
+    fn pending(&self) -> Pending<'_> {
+        pending(&self.tree.0, self.at, &self.facts)
+    }
+
+    /// Checks an answer against the current stop, then records it and walks on. Nothing
+    /// is changed before the answer is known to be acceptable.
+    fn apply(&mut self, value: &Value, origin: Origin) -> Result<(), SessionError> {
+        let data = self.tree.0.clone();
+        let at = self.at;
+        let node = &data.graph[at];
+        match pending(&data, at, &self.facts) {
+            Pending::Offers { offers, fact } => {
+                let Some(index) = offers.iter().position(|o| o.value == *value) else {
+                    return Err(SessionError::NotOffered {
+                        node: node.id.to_string(),
+                        value: value.to_string(),
+                        accepted: offers.iter().map(|o| o.value.to_string()).collect::<Vec<_>>().join(", "),
+                    });
+                };
+                let offer = &offers[index];
+                if let (Some(slot), Some(stored)) = (fact, &offer.stored) {
+                    self.facts[usize::from(slot)] = Some(stored.clone());
+                }
+                let next = offer.next;
+                self.transcript.push(Entry { node: at, what: Recorded::Offer(u16::try_from(index).unwrap_or(u16::MAX)), origin });
+                self.step_to(next)?;
+            }
+            Pending::Input { slot, next } => {
+                let stored = self.check_fact(slot, value)?;
+                self.facts[usize::from(slot)] = Some(stored.clone());
+                self.transcript.push(Entry { node: at, what: Recorded::Input(stored), origin });
+                self.step_to(next)?;
+            }
+            Pending::Fact(slot) => {
+                let stored = self.check_fact(slot, value)?;
+                self.facts[usize::from(slot)] = Some(stored.clone());
+                self.transcript.push(Entry { node: at, what: Recorded::Fact(slot, stored), origin });
+            }
+            Pending::Ended => return Err(SessionError::Ended { node: node.id.to_string() }),
+        }
+        self.settle()
+    }
+
+    fn check_fact(&self, slot: FactSlot, value: &Value) -> Result<Stored, SessionError> {
+        let decl = &self.tree.0.facts[usize::from(slot)];
+        decl.ty.store(value).ok_or_else(|| SessionError::WrongType {
+            target: format!("fact \"{}\" (asked at node \"{}\")", decl.name, self.tree.0.graph[self.at].id),
+            expected: expected(&decl.ty),
+            got: show(value),
+        })
+    }
+
+    /// One move along an edge, with the step bound and node limits applied.
+    fn step_to(&mut self, target: NodeIndex) -> Result<(), SessionError> {
+        if self.steps >= self.step_limit {
+            return Err(SessionError::StepLimit { limit: self.step_limit });
+        }
+        self.steps += 1;
+        self.enter(target);
+        Ok(())
+    }
+
+    /// Arrives at a node: counts the pass if the node has a limit, and follows `then`
+    /// while limits are used up. The compiler refused circular `then` chains; the loop
+    /// is bounded by the node count all the same.
+    fn enter(&mut self, mut target: NodeIndex) {
+        let graph = &self.tree.0.graph;
+        for _ in 0..=graph.node_count() {
+            match graph[target].limit {
+                Some(limit) if self.visits[usize::from(limit.slot)] >= limit.times => target = limit.then,
+                Some(limit) => {
+                    self.visits[usize::from(limit.slot)] += 1;
+                    break;
+                }
+                None => break,
+            }
+        }
+        self.at = target;
+    }
+
+    /// Walks through `Decide` nodes and questions whose fact is known, up to the next
+    /// stop.
+    fn settle(&mut self) -> Result<(), SessionError> {
+        let data = self.tree.0.clone();
+        loop {
+            let at = self.at;
+            match &data.graph[at].kind {
+                NodeKind::Decide { rules, otherwise } => {
+                    let mut chosen = None;
+                    for (i, (cond, next)) in rules.iter().enumerate() {
+                        match cond.eval(&self.facts) {
+                            Ok(true) => {
+                                chosen = Some((i, *next));
+                                break;
+                            }
+                            Ok(false) => {}
+                            Err(_) => return Ok(()),
+                        }
+                    }
+                    let (rule, next) = match chosen {
+                        Some((i, next)) => (u16::try_from(i).ok(), next),
+                        None => (None, *otherwise),
+                    };
+                    self.transcript.push(Entry { node: at, what: Recorded::Rule(rule), origin: Origin::Auto });
+                    self.step_to(next)?;
+                }
+                NodeKind::Ask { fact: Some(slot), offers, free_next, .. } => {
+                    let Some(known) = &self.facts[usize::from(*slot)] else { return Ok(()) };
+                    if let Some(next) = free_next {
+                        self.transcript.push(Entry { node: at, what: Recorded::Input(known.clone()), origin: Origin::Auto });
+                        self.step_to(*next)?;
+                    } else if let Some(i) = offers.iter().position(|o| o.stored.as_ref() == Some(known)) {
+                        self.transcript.push(Entry { node: at, what: Recorded::Offer(u16::try_from(i).unwrap_or(u16::MAX)), origin: Origin::Auto });
+                        self.step_to(offers[i].next)?;
+                    } else {
+                        // The known value has no answer here (a W002 finding): ask.
+                        return Ok(());
+                    }
+                }
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    /// The answers the user gave, in order, as values, with the node each was given at.
+    fn given(&self) -> Vec<(NodeIndex, Value)> {
+        self.transcript
+            .iter()
+            .filter(|e| e.origin == Origin::Given)
+            .filter_map(|e| Some((e.node, self.record(e).value?)))
+            .collect()
+    }
+
+    /// Rebuilds the session from its initial facts and the first `keep` given answers.
+    fn rewind(&mut self, keep: usize) -> Result<(), SessionError> {
+        let given = self.given();
+        let mut fresh = Session {
+            tree: self.tree.clone(),
+            at: self.tree.0.start,
+            steps: 0,
+            step_limit: self.step_limit,
+            locale: self.locale,
+            facts: self.initial.clone(),
+            visits: vec![0; self.visits.len()],
+            initial: self.initial.clone(),
+            transcript: Vec::with_capacity(self.transcript.capacity()),
+        };
+        let start = self.transcript.first().map_or(self.at, |e| e.node);
+        fresh.enter(start);
+        fresh.settle()?;
+        for (_, value) in given.into_iter().take(keep) {
+            fresh.apply(&value, Origin::Given)?;
+        }
+        *self = fresh;
+        Ok(())
+    }
+
+    /// Saves the session in a form any serde format can hold (RON, JSON...).
+    pub fn save(&self) -> SavedSession {
+        let data = &self.tree.0;
+        let values = |facts: &[Option<Stored>]| -> BTreeMap<String, Value> {
+            data.facts
+                .iter()
+                .zip(facts)
+                .filter_map(|(decl, v)| Some((decl.name.to_string(), decl.ty.value(v.as_ref()?))))
+                .collect()
+        };
+        let visits = data
+            .graph
+            .node_weights()
+            .filter_map(|n| {
+                let l = n.limit?;
+                Some((n.id.to_string(), self.visits[usize::from(l.slot)]))
+            })
+            .filter(|(_, v)| *v > 0)
+            .collect();
+        SavedSession {
+            format: SAVED_FORMAT,
+            tree: data.id.to_string(),
+            tree_version: data.version,
+            fingerprint: format!("{:016x}", data.fingerprint),
+            locale: self.locale().to_owned(),
+            start: self.transcript.first().map_or_else(|| data.graph[self.at].id.to_string(), |e| data.graph[e.node].id.to_string()),
+            node: data.graph[self.at].id.to_string(),
+            steps: self.steps,
+            step_limit: self.step_limit,
+            initial: values(&self.initial),
+            facts: values(&self.facts),
+            visits,
+            transcript: self
+                .transcript
+                .iter()
+                .map(|e| {
+                    let r = self.record(e);
+                    SavedRecord {
+                        node: r.node.to_owned(),
+                        fact: r.fact.map(str::to_owned),
+                        value: r.value,
+                        rule: r.rule.and_then(|i| u32::try_from(i).ok()),
+                        origin: r.origin,
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    /// Resumes a saved session on `tree`.
+    ///
+    /// If the tree is the one the session was saved on (same fingerprint), the state is
+    /// checked and restored as it was: no replay. If the tree has changed, the initial
+    /// facts and the user's answers are replayed onto the new tree; when an answer no
+    /// longer fits, or was given at another node than recorded, the session is refused
+    /// rather than continued on a stale node.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::OtherTree`], [`SessionError::Stale`] or
+    /// [`SessionError::Corrupt`].
+    pub fn resume(tree: &Tree, saved: &SavedSession) -> Result<(Session, Resumed), SessionError> {
+        if saved.tree != tree.id() {
+            return Err(SessionError::OtherTree { saved: saved.tree.clone(), tree: tree.id().to_owned() });
+        }
+        if saved.format != SAVED_FORMAT {
+            return Err(corrupt(format!("saved format {} is not {SAVED_FORMAT}", saved.format)));
+        }
+        if saved.fingerprint == format!("{:016x}", tree.fingerprint()) {
+            restore(tree, saved).map(|s| (s, Resumed::Restored))
+        } else {
+            replay(tree, saved).map(|s| (s, Resumed::Replayed))
+        }
+    }
+}
+
+/// How [`Session::resume`] brought a session back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Resumed {
+    /// Same tree: the state was restored as saved.
+    Restored,
+    /// The tree had changed: the answers were replayed onto it and all still fit.
+    Replayed,
+}
+
+fn corrupt(reason: String) -> SessionError {
+    SessionError::Corrupt { reason }
+}
+
+fn parse_for(ty: &FactTy, input: &str) -> Value {
+    match ty {
+        FactTy::Bool => match input {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            _ => Value::Text(input.to_owned()),
+        },
+        FactTy::Number => input.trim().parse::<f64>().ok().filter(|n| n.is_finite()).map_or_else(|| Value::Text(input.to_owned()), Value::Number),
+        FactTy::Text | FactTy::Choice(_) => Value::Text(input.to_owned()),
+    }
+}
+
+fn node_of(tree: &Tree, id: &str) -> Result<NodeIndex, SessionError> {
+    tree.0.node_index.get(id).copied().ok_or_else(|| corrupt(format!("tree \"{}\" has no node \"{id}\"", tree.id())))
+}
+
+fn facts_of(tree: &Tree, map: &BTreeMap<String, Value>) -> Result<Vec<Option<Stored>>, SessionError> {
+    let mut facts = vec![None; tree.0.facts.len()];
+    for (name, value) in map {
+        let slot = fact_slot(tree, name).map_err(|e| corrupt(e.to_string()))?;
+        let decl = &tree.0.facts[usize::from(slot)];
+        let stored = decl.ty.store(value).ok_or_else(|| corrupt(format!("fact \"{name}\" holds {}, but it takes {}", show(value), expected(&decl.ty))))?;
+        facts[usize::from(slot)] = Some(stored);
+    }
+    Ok(facts)
+}
+
+/// Same tree: decode every field, check it against the tree, and verify that the saved
+/// node is a real stop.
+fn restore(tree: &Tree, saved: &SavedSession) -> Result<Session, SessionError> {
+    let data = &tree.0;
+    let at = node_of(tree, &saved.node)?;
+    let locale = tree.locale_index(&saved.locale).ok_or_else(|| corrupt(format!("unknown locale \"{}\"", saved.locale)))?;
+    let mut visits = vec![0u16; data.limit_slots];
+    for (id, count) in &saved.visits {
+        let node = &data.graph[node_of(tree, id)?];
+        let limit = node.limit.ok_or_else(|| corrupt(format!("node \"{id}\" has no limit, but a pass count was saved for it")))?;
+        if *count > limit.times {
+            return Err(corrupt(format!("node \"{id}\" was passed {count} times, more than its limit of {}", limit.times)));
+        }
+        visits[usize::from(limit.slot)] = *count;
+    }
+    if saved.steps > saved.step_limit {
+        return Err(corrupt(format!("{} steps recorded, over the bound of {}", saved.steps, saved.step_limit)));
+    }
+    let mut transcript = Vec::with_capacity(saved.transcript.len());
+    for (i, r) in saved.transcript.iter().enumerate() {
+        let node = node_of(tree, &r.node)?;
+        let bad = || corrupt(format!("transcript entry {} at node \"{}\" does not fit that node", i + 1, r.node));
+        let what = match (&data.graph[node].kind, &r.value, &r.fact) {
+            (NodeKind::Decide { rules, .. }, None, None) => {
+                let rule = match r.rule {
+                    Some(i) => Some(u16::try_from(i).ok().filter(|&i| usize::from(i) < rules.len()).ok_or_else(bad)?),
+                    None => None,
+                };
+                Recorded::Rule(rule)
+            }
+            (NodeKind::Decide { .. }, Some(value), Some(fact)) => {
+                let slot = fact_slot(tree, fact).map_err(|_| bad())?;
+                Recorded::Fact(slot, data.facts[usize::from(slot)].ty.store(value).ok_or_else(bad)?)
+            }
+            (NodeKind::Ask { fact: Some(slot), free_next: Some(_), .. }, Some(value), _) => {
+                Recorded::Input(data.facts[usize::from(*slot)].ty.store(value).ok_or_else(bad)?)
+            }
+            (NodeKind::Ask { offers, .. } | NodeKind::Act { offers, .. }, Some(value), _) => {
+                let index = offers.iter().position(|o| o.value == *value).ok_or_else(bad)?;
+                Recorded::Offer(u16::try_from(index).map_err(|_| bad())?)
+            }
+            _ => return Err(bad()),
+        };
+        transcript.push(Entry { node, what, origin: r.origin });
+    }
+    let mut session = Session {
+        tree: tree.clone(),
+        at,
+        steps: saved.steps,
+        step_limit: saved.step_limit,
+        locale: u16::try_from(locale).unwrap_or(0),
+        facts: facts_of(tree, &saved.facts)?,
+        visits,
+        initial: facts_of(tree, &saved.initial)?,
+        transcript,
+    };
+    // A real stop does not move when settled; a tampered one would.
+    let before = (session.at, session.transcript.len());
+    session.settle().map_err(|e| corrupt(e.to_string()))?;
+    if (session.at, session.transcript.len()) != before {
+        return Err(corrupt(format!("node \"{}\" is not where a walk would stop", saved.node)));
+    }
+    Ok(session)
+}
+
+/// Changed tree: replay the initial facts and the given answers, checking each is given
+/// at the node it was recorded at.
+fn replay(tree: &Tree, saved: &SavedSession) -> Result<Session, SessionError> {
+    let stale = |reason: String| SessionError::Stale { reason };
+    let mut builder = Session::builder(tree).step_limit(saved.step_limit).at(saved.start.clone());
+    if tree.locale_index(&saved.locale).is_some() {
+        builder = builder.locale(saved.locale.clone());
+    }
+    for (name, value) in &saved.initial {
+        builder = builder.fact(name.clone(), value.clone());
+    }
+    let mut session = builder.start().map_err(|e| stale(e.to_string()))?;
+    for r in saved.transcript.iter().filter(|r| r.origin == Origin::Given) {
+        let here = session.next().node().to_owned();
+        if here != r.node {
+            return Err(stale(format!("the answer recorded at node \"{}\" would now be asked at node \"{here}\"", r.node)));
+        }
+        let value = r.value.clone().ok_or_else(|| corrupt(format!("an answer at node \"{}\" has no value", r.node)))?;
+        session.answer(value).map_err(|e| stale(e.to_string()))?;
+    }
+    Ok(session)
+}
+
+/// A session saved by [`Session::save`]: plain data with node and fact names, readable
+/// and serialisable with any serde format.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct SavedSession {
+    /// Saved-session format version.
+    pub format: u32,
+    /// The tree id.
+    pub tree: String,
+    /// The tree's `version` when saved (informational).
+    pub tree_version: u32,
+    /// The tree's fingerprint when saved, as 16 hex digits.
+    pub fingerprint: String,
+    /// The locale.
+    pub locale: String,
+    /// The node the walk started at.
+    pub start: String,
+    /// The current node.
+    pub node: String,
+    /// Moves made.
+    pub steps: u32,
+    /// The step bound.
+    pub step_limit: u32,
+    /// Facts supplied up front.
+    pub initial: BTreeMap<String, Value>,
+    /// Every known fact.
+    pub facts: BTreeMap<String, Value>,
+    /// Passes counted at limited nodes.
+    pub visits: BTreeMap<String, u16>,
+    /// The transcript.
+    pub transcript: Vec<SavedRecord>,
+}
+
+/// One transcript line of a [`SavedSession`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct SavedRecord {
+    /// The node.
+    pub node: String,
+    /// The fact filled, if any.
+    #[serde(default)]
+    pub fact: Option<String>,
+    /// The answer, if any.
+    #[serde(default)]
+    pub value: Option<Value>,
+    /// The rule a `Decide` took (`None`: `otherwise`).
+    #[serde(default)]
+    pub rule: Option<u32>,
+    /// Given by the user or filled automatically.
+    pub origin: Origin,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("tree", &self.tree.id())
+            .field("node", &&*self.tree.0.graph[self.at].id)
+            .field("steps", &self.steps)
+            .field("transcript", &self.transcript.len())
+            .finish()
+    }
+}
+
+impl PartialEq for Session {
+    /// Two sessions are equal when they walk the same tree (by fingerprint) and hold the
+    /// same state.
+    fn eq(&self, other: &Self) -> bool {
+        self.tree.fingerprint() == other.tree.fingerprint()
+            && self.at == other.at
+            && self.steps == other.steps
+            && self.step_limit == other.step_limit
+            && self.locale == other.locale
+            && self.facts == other.facts
+            && self.visits == other.visits
+            && self.initial == other.initial
+            && self.transcript == other.transcript
+    }
+}
