@@ -96,7 +96,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         };
         let result = match input.as_str() {
             "q" => break,
-            "b" => session.back().map(|()| ()),
+            "b" => session.back(),
             _ => match input.parse::<usize>() {
                 Ok(n) if n >= 1 && n <= answers.len() => session.answer(answers[n - 1].0.clone()).map(|_| ()),
                 _ => session.answer_str(&input).map(|_| ()),

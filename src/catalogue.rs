@@ -2,7 +2,7 @@
 //! checks that need more than one tree: duplicate tree ids, `Goto` targets, and loops
 //! of `Goto` links between trees.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -102,11 +102,17 @@ pub fn check_paths<P: AsRef<Path>>(paths: &[P]) -> Result<CatalogueReport, LoadE
     let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     let mut findings = Vec::new();
     let mut trees: Vec<(usize, Tree)> = Vec::new();
+    // Trees refused for their own errors, by id, and files that did not even parse.
+    let mut refused = Refused::default();
     for (i, bytes) in texts.iter().enumerate() {
         let report = check_bytes(&names[i], bytes);
         findings.extend(report.findings);
-        if let Some(tree) = report.tree {
-            trees.push((i, tree));
+        match (report.tree, report.id) {
+            (Some(tree), _) => trees.push((i, tree)),
+            (None, Some(id)) => {
+                refused.ids.insert(id);
+            }
+            (None, None) => refused.unparsed += 1,
         }
     }
     let mut pending: Vec<(usize, Pending)> = Vec::new();
@@ -119,7 +125,7 @@ pub fn check_paths<P: AsRef<Path>>(paths: &[P]) -> Result<CatalogueReport, LoadE
             by_id.insert(tree.id().to_owned(), (i, tree));
         }
     }
-    links(&by_id, &mut pending);
+    links(&by_id, &refused, &mut pending);
     // Positions: one scan per file that has something to report.
     let mut per_file: HashMap<usize, Vec<Pending>> = HashMap::new();
     for (i, p) in pending {
@@ -131,7 +137,7 @@ pub fn check_paths<P: AsRef<Path>>(paths: &[P]) -> Result<CatalogueReport, LoadE
         let source = Source::new(&names[i], &text);
         located.extend(locate(&source, list).into_iter().map(|f| (i, f)));
     }
-    located.sort_by(|a, b| (a.0, a.1.line, a.1.column).cmp(&(b.0, b.1.line, b.1.column)));
+    located.sort_by_key(|(file, f)| (*file, f.line, f.column));
     findings.extend(located.into_iter().map(|(_, f)| f));
     let order: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
     findings.sort_by_key(|f| order.get(f.file.as_str()).copied().unwrap_or(usize::MAX));
@@ -166,13 +172,21 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
     Ok(())
 }
 
+/// The trees of a check that did not compile: their errors are reported in their own
+/// files, so a `Goto` into one of them is not reported again.
+#[derive(Default)]
+struct Refused {
+    ids: BTreeSet<String>,
+    unparsed: usize,
+}
+
 /// Checks `Goto` targets and loops of links between trees.
 ///
 /// An *entry* is a tree and the node a walk enters it at (its start, or a `Goto`'s named
 /// node). Entry A links to entry B when a `Goto` reachable from A targets B. Limits are
 /// counted per tree, so no limit can bound a loop that leaves the tree: any loop of
 /// entries is refused.
-fn links(trees: &BTreeMap<String, (usize, Tree)>, pending: &mut Vec<(usize, Pending)>) {
+fn links(trees: &BTreeMap<String, (usize, Tree)>, refused: &Refused, pending: &mut Vec<(usize, Pending)>) {
     let mut entries: HashMap<(&str, NodeIndex), NodeIndex> = HashMap::new();
     let mut graph: DiGraph<(&str, NodeIndex), (usize, NodeIndex)> = DiGraph::new();
     // Targets first: every Goto must name an existing tree and node.
@@ -183,8 +197,16 @@ fn links(trees: &BTreeMap<String, (usize, Tree)>, pending: &mut Vec<(usize, Pend
             let node = &tree.0.graph[v];
             let NodeKind::Goto { tree: target, node: target_node } = &node.kind else { continue };
             let Some((_, target_tree)) = trees.get(&**target) else {
+                if refused.ids.contains(&**target) {
+                    // That tree has errors of its own; this link is checked once they are fixed.
+                    continue;
+                }
                 let known: Vec<&str> = trees.keys().map(String::as_str).collect();
-                let message = format!("Goto \"{}\" names tree \"{target}\", which is not among the trees checked (known: {})", node.id, known.join(", "));
+                let unparsed = match refused.unparsed {
+                    0 => String::new(),
+                    n => format!("; {n} file(s) could not be parsed, so their tree ids are unknown"),
+                };
+                let message = format!("Goto \"{}\" names tree \"{target}\", which is not among the trees checked (known: {}){unparsed}", node.id, known.join(", "));
                 pending.push((*file, Pending { code: Code::UnknownTree, path: format!("nodes.{}.tree", v.index()), message, node: Some(node.id.to_string()) }));
                 continue;
             };

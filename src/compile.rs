@@ -45,6 +45,10 @@ pub struct Report {
     pub tree: Option<Tree>,
     /// Every finding, sorted by position.
     pub findings: Vec<Finding>,
+    /// The tree id as written, whenever the text parsed (even with errors): the catalogue
+    /// uses it so that a `Goto` into a tree refused for its own errors is not also
+    /// reported as naming an unknown tree.
+    pub(crate) id: Option<String>,
 }
 
 impl Report {
@@ -83,7 +87,7 @@ pub fn check_str(name: &str, text: &str) -> Report {
                 column: u32::try_from(err.span.start.col).unwrap_or(u32::MAX).max(1),
             };
             let message = syntax_message(&err.code);
-            return Report { tree: None, findings: vec![Finding::new(Code::Syntax, name, pos, message, None)] };
+            return Report { tree: None, findings: vec![Finding::new(Code::Syntax, name, pos, message, None)], id: None };
         }
     };
     let mut compiler = Compiler::new(&file);
@@ -99,7 +103,7 @@ pub fn check_str(name: &str, text: &str) -> Report {
         }
         _ => None,
     };
-    Report { tree, findings }
+    Report { tree, findings, id: Some(file.id.clone()) }
 }
 
 /// Checks a file's bytes: invalid UTF-8 is a syntax finding at the first bad byte.
@@ -108,6 +112,8 @@ pub(crate) fn check_bytes(name: &str, bytes: &[u8]) -> Report {
         Ok(text) => check_str(name, text),
         Err(err) => {
             let valid = String::from_utf8_lossy(&bytes[..err.valid_up_to()]);
+            // Columns do not count a byte order mark, as for every other finding.
+            let valid = valid.strip_prefix('\u{feff}').unwrap_or(&valid);
             let line = valid.matches('\n').count() + 1;
             let column = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
             let pos = Position {
@@ -115,7 +121,7 @@ pub(crate) fn check_bytes(name: &str, bytes: &[u8]) -> Report {
                 column: u32::try_from(column).unwrap_or(u32::MAX),
             };
             let message = "the file is not valid UTF-8; save it as UTF-8".to_owned();
-            Report { tree: None, findings: vec![Finding::new(Code::Syntax, name, pos, message, None)] }
+            Report { tree: None, findings: vec![Finding::new(Code::Syntax, name, pos, message, None)], id: None }
         }
     }
 }
@@ -148,7 +154,7 @@ pub(crate) fn locate(source: &Source<'_>, pending: Vec<Pending>) -> Vec<Finding>
         .zip(positions)
         .map(|(p, pos)| Finding::new(p.code, source.name, pos, p.message, p.node))
         .collect();
-    findings.sort_by(|a, b| (a.line, a.column, a.code).cmp(&(b.line, b.column, b.code)));
+    findings.sort_by_key(|f| (f.line, f.column, f.code));
     findings
 }
 
@@ -771,16 +777,16 @@ impl<'f> Compiler<'f> {
 
 /// The nodes a node leads to (not counting its limit's `then`).
 pub(crate) fn successors(kind: &NodeKind) -> impl Iterator<Item = NodeIndex> + '_ {
-    let (offers, single, rules): (&[Offer], [Option<NodeIndex>; 2], &[(Cond, NodeIndex)]) = match kind {
-        NodeKind::Ask { offers, free_next, .. } => (offers, [*free_next, None], &[]),
-        NodeKind::Act { offers, .. } => (offers, [None, None], &[]),
-        NodeKind::Decide { rules, otherwise } => (&[], [Some(*otherwise), None], rules),
-        NodeKind::Resolve { .. } | NodeKind::Escalate { .. } | NodeKind::Goto { .. } => (&[], [None, None], &[]),
+    let (offers, single, rules): (&[Offer], Option<NodeIndex>, &[(Cond, NodeIndex)]) = match kind {
+        NodeKind::Ask { offers, free_next, .. } => (offers, *free_next, &[]),
+        NodeKind::Act { offers, .. } => (offers, None, &[]),
+        NodeKind::Decide { rules, otherwise } => (&[], Some(*otherwise), rules),
+        NodeKind::Resolve { .. } | NodeKind::Escalate { .. } | NodeKind::Goto { .. } => (&[], None, &[]),
     };
     offers
         .iter()
         .map(|o| o.next)
-        .chain(single.into_iter().flatten())
+        .chain(single)
         .chain(rules.iter().map(|r| r.1))
         .filter(|&i| i != NodeIndex::end())
 }

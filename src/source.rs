@@ -424,10 +424,8 @@ impl<'a> Locator<'a, '_> {
         if self.is_punct(0, ',') {
             self.next();
             true
-        } else if self.is_punct(0, close) {
-            true
         } else {
-            false
+            self.is_punct(0, close)
         }
     }
 }
