@@ -5,15 +5,27 @@
 
 use std::hint::black_box;
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{Criterion, criterion_group, criterion_main};
 use troubletree::{Session, Tree};
 
 /// The demonstration walk of `examples/diagnose.rs`: ten answers, a retry loop that
 /// runs out, an escalation.
-const ANSWERS: &[&str] = &["false", "true", "no", "normal", "false", "false", "not_solved", "no", "not_solved", "no"];
+const ANSWERS: &[&str] = &[
+    "false",
+    "true",
+    "no",
+    "normal",
+    "false",
+    "false",
+    "not_solved",
+    "no",
+    "not_solved",
+    "no",
+];
 
 fn benches(c: &mut Criterion) {
-    let text = std::fs::read_to_string("trees/recharge_failure.ron").expect("run from the crate root");
+    let text =
+        std::fs::read_to_string("trees/recharge_failure.ron").expect("run from the crate root");
     let tree = Tree::from_str(&text).expect("the shipped tree is valid");
 
     c.bench_function("compile/recharge_failure", |b| {

@@ -18,7 +18,18 @@ use troubletree::{Session, Step, Tree, Value};
 
 /// The demonstration: a recharge that failed, a network that was fine, a retry loop that
 /// runs out, and the escalation that follows.
-const DEMO: &[&str] = &["false", "true", "no", "normal", "false", "false", "not_solved", "no", "not_solved", "no"];
+const DEMO: &[&str] = &[
+    "false",
+    "true",
+    "no",
+    "normal",
+    "false",
+    "false",
+    "not_solved",
+    "no",
+    "not_solved",
+    "no",
+];
 
 fn main() -> Result<(), Box<dyn Error>> {
     let mut path = "trees/recharge_failure.ron".to_owned();
@@ -74,8 +85,15 @@ fn main() -> Result<(), Box<dyn Error>> {
             }
             _ => break,
         };
-        println!("{} {}", if is_act { "▶" } else { "?" }, clean(question.text));
-        let answers: Vec<(Value, String)> = question.answers().map(|a| (a.value.clone(), clean(a.text))).collect();
+        println!(
+            "{} {}",
+            if is_act { "▶" } else { "?" },
+            clean(question.text)
+        );
+        let answers: Vec<(Value, String)> = question
+            .answers()
+            .map(|a| (a.value.clone(), clean(a.text)))
+            .collect();
         for (i, (_, text)) in answers.iter().enumerate() {
             println!("  {}. {text}", i + 1);
         }
@@ -98,7 +116,9 @@ fn main() -> Result<(), Box<dyn Error>> {
             "q" => break,
             "b" => session.back(),
             _ => match input.parse::<usize>() {
-                Ok(n) if n >= 1 && n <= answers.len() => session.answer(answers[n - 1].0.clone()).map(|_| ()),
+                Ok(n) if n >= 1 && n <= answers.len() => {
+                    session.answer(answers[n - 1].0.clone()).map(|_| ())
+                }
                 _ => session.answer_str(&input).map(|_| ()),
             },
         };
@@ -115,11 +135,21 @@ fn parse(text: &str) -> Value {
     match text {
         "true" => Value::Bool(true),
         "false" => Value::Bool(false),
-        _ => text.parse::<f64>().map_or_else(|_| Value::from(text), Value::Number),
+        _ => text
+            .parse::<f64>()
+            .map_or_else(|_| Value::from(text), Value::Number),
     }
 }
 
 /// Tree text is data from a file: keep control characters away from the terminal.
 fn clean(text: &str) -> String {
-    text.chars().map(|c| if c.is_control() && c != '\n' { '\u{fffd}' } else { c }).collect()
+    text.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect()
 }

@@ -9,7 +9,9 @@ use troubletree::{Catalogue, Session, Step};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Once, at start-up. Loading fails with every finding if any tree has an error.
     let catalogue = Arc::new(Catalogue::from_dir("trees")?);
-    let tree = catalogue.get("recharge_failure").ok_or("no recharge_failure tree")?;
+    let tree = catalogue
+        .get("recharge_failure")
+        .ok_or("no recharge_failure tree")?;
 
     // Per user: facts the host already knows skip their questions.
     let mut session = Session::builder(tree)
@@ -22,7 +24,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     loop {
         match session.next() {
             Step::Ask(q) | Step::Act(q) => {
-                let first = q.answers().next().map(|a| a.value.clone()).ok_or("free-input question")?;
+                let first = q
+                    .answers()
+                    .next()
+                    .map(|a| a.value.clone())
+                    .ok_or("free-input question")?;
                 session.answer(first)?;
             }
             Step::Escalated(e) => {

@@ -11,7 +11,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut session = Session::builder(&tree).locale("en").start()?;
     session.answer(false)?;
     let saved = ron::to_string(&session.save())?;
-    println!("saved ({} bytes) at node {}", saved.len(), session.next().node());
+    println!(
+        "saved ({} bytes) at node {}",
+        saved.len(),
+        session.next().node()
+    );
 
     // Request 2: load the same tree, resume, carry on.
     let saved: SavedSession = ron::from_str(&saved)?;
@@ -21,7 +25,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("next: {}", resumed.next().node());
 
     // The same saved session on an edited tree is replayed, or refused with a reason.
-    let edited = std::fs::read_to_string("trees/recharge_failure.ron")?.replace("\"check_network\"", "\"network_check\"");
+    let edited = std::fs::read_to_string("trees/recharge_failure.ron")?
+        .replace("\"check_network\"", "\"network_check\"");
     let edited = Tree::from_str(&edited)?;
     match Session::resume(&edited, &saved) {
         Ok((s, how)) => println!("on the edited tree: {how:?}, at {}", s.next().node()),

@@ -5,8 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::Direction;
+use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::compile::{check_bytes, locate};
 use crate::diagnostic::{Code, Finding, Pending};
@@ -37,7 +37,9 @@ impl Catalogue {
         let report = check_paths(&[path.as_ref()])?;
         match report.catalogue {
             Some(catalogue) => Ok(catalogue),
-            None => Err(LoadError::Invalid { findings: report.findings }),
+            None => Err(LoadError::Invalid {
+                findings: report.findings,
+            }),
         }
     }
 
@@ -96,7 +98,10 @@ pub fn check_paths<P: AsRef<Path>>(paths: &[P]) -> Result<CatalogueReport, LoadE
     }
     let mut texts = Vec::with_capacity(files.len());
     for file in &files {
-        let bytes = std::fs::read(file).map_err(|source| LoadError::Io { path: file.clone(), source })?;
+        let bytes = std::fs::read(file).map_err(|source| LoadError::Io {
+            path: file.clone(),
+            source,
+        })?;
         texts.push(bytes);
     }
     let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
@@ -119,8 +124,20 @@ pub fn check_paths<P: AsRef<Path>>(paths: &[P]) -> Result<CatalogueReport, LoadE
     let mut by_id: BTreeMap<String, (usize, Tree)> = BTreeMap::new();
     for (i, tree) in trees {
         if let Some((first, _)) = by_id.get(tree.id()) {
-            let message = format!("tree id \"{}\" is already used by {}; each tree needs its own id", tree.id(), names[*first]);
-            pending.push((i, Pending { code: Code::DuplicateTree, path: "id".into(), message, node: None }));
+            let message = format!(
+                "tree id \"{}\" is already used by {}; each tree needs its own id",
+                tree.id(),
+                names[*first]
+            );
+            pending.push((
+                i,
+                Pending {
+                    code: Code::DuplicateTree,
+                    path: "id".into(),
+                    message,
+                    node: None,
+                },
+            ));
         } else {
             by_id.insert(tree.id().to_owned(), (i, tree));
         }
@@ -139,26 +156,48 @@ pub fn check_paths<P: AsRef<Path>>(paths: &[P]) -> Result<CatalogueReport, LoadE
     }
     located.sort_by_key(|(file, f)| (*file, f.line, f.column));
     findings.extend(located.into_iter().map(|(_, f)| f));
-    let order: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
+    let order: HashMap<&str, usize> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i))
+        .collect();
     findings.sort_by_key(|f| order.get(f.file.as_str()).copied().unwrap_or(usize::MAX));
     let catalogue = if findings.iter().any(Finding::is_error) {
         None
     } else {
-        Some(Catalogue { trees: by_id.into_iter().map(|(id, (_, tree))| (id, tree)).collect() })
+        Some(Catalogue {
+            trees: by_id
+                .into_iter()
+                .map(|(id, (_, tree))| (id, tree))
+                .collect(),
+        })
     };
-    Ok(CatalogueReport { catalogue, findings, files })
+    Ok(CatalogueReport {
+        catalogue,
+        findings,
+        files,
+    })
 }
 
 fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
-    let meta = std::fs::metadata(path).map_err(|source| LoadError::Io { path: path.to_owned(), source })?;
+    let meta = std::fs::metadata(path).map_err(|source| LoadError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
     if !meta.is_dir() {
         out.push(path.to_owned());
         return Ok(());
     }
-    let entries = std::fs::read_dir(path).map_err(|source| LoadError::Io { path: path.to_owned(), source })?;
+    let entries = std::fs::read_dir(path).map_err(|source| LoadError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
     let mut children: Vec<PathBuf> = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|source| LoadError::Io { path: path.to_owned(), source })?;
+        let entry = entry.map_err(|source| LoadError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
         children.push(entry.path());
     }
     children.sort();
@@ -186,7 +225,11 @@ struct Refused {
 /// node). Entry A links to entry B when a `Goto` reachable from A targets B. Limits are
 /// counted per tree, so no limit can bound a loop that leaves the tree: any loop of
 /// entries is refused.
-fn links(trees: &BTreeMap<String, (usize, Tree)>, refused: &Refused, pending: &mut Vec<(usize, Pending)>) {
+fn links(
+    trees: &BTreeMap<String, (usize, Tree)>,
+    refused: &Refused,
+    pending: &mut Vec<(usize, Pending)>,
+) {
     let mut entries: HashMap<(&str, NodeIndex), NodeIndex> = HashMap::new();
     let mut graph: DiGraph<(&str, NodeIndex), (usize, NodeIndex)> = DiGraph::new();
     // Targets first: every Goto must name an existing tree and node.
@@ -195,7 +238,13 @@ fn links(trees: &BTreeMap<String, (usize, Tree)>, refused: &Refused, pending: &m
         todo.push((id, tree.0.start));
         for v in tree.0.graph.node_indices() {
             let node = &tree.0.graph[v];
-            let NodeKind::Goto { tree: target, node: target_node } = &node.kind else { continue };
+            let NodeKind::Goto {
+                tree: target,
+                node: target_node,
+            } = &node.kind
+            else {
+                continue;
+            };
             let Some((_, target_tree)) = trees.get(&**target) else {
                 if refused.ids.contains(&**target) {
                     // That tree has errors of its own; this link is checked once they are fixed.
@@ -204,18 +253,43 @@ fn links(trees: &BTreeMap<String, (usize, Tree)>, refused: &Refused, pending: &m
                 let known: Vec<&str> = trees.keys().map(String::as_str).collect();
                 let unparsed = match refused.unparsed {
                     0 => String::new(),
-                    n => format!("; {n} file(s) could not be parsed, so their tree ids are unknown"),
+                    n => {
+                        format!("; {n} file(s) could not be parsed, so their tree ids are unknown")
+                    }
                 };
-                let message = format!("Goto \"{}\" names tree \"{target}\", which is not among the trees checked (known: {}){unparsed}", node.id, known.join(", "));
-                pending.push((*file, Pending { code: Code::UnknownTree, path: format!("nodes.{}.tree", v.index()), message, node: Some(node.id.to_string()) }));
+                let message = format!(
+                    "Goto \"{}\" names tree \"{target}\", which is not among the trees checked (known: {}){unparsed}",
+                    node.id,
+                    known.join(", ")
+                );
+                pending.push((
+                    *file,
+                    Pending {
+                        code: Code::UnknownTree,
+                        path: format!("nodes.{}.tree", v.index()),
+                        message,
+                        node: Some(node.id.to_string()),
+                    },
+                ));
                 continue;
             };
             if let Some(target_node) = target_node {
                 match target_tree.0.node_index.get(&**target_node) {
                     Some(&entry) => todo.push((&target_tree.0.id, entry)),
                     None => {
-                        let message = format!("Goto \"{}\" names node \"{target_node}\" of tree \"{target}\", which has no node with that id", node.id);
-                        pending.push((*file, Pending { code: Code::UnknownTree, path: format!("nodes.{}.node", v.index()), message, node: Some(node.id.to_string()) }));
+                        let message = format!(
+                            "Goto \"{}\" names node \"{target_node}\" of tree \"{target}\", which has no node with that id",
+                            node.id
+                        );
+                        pending.push((
+                            *file,
+                            Pending {
+                                code: Code::UnknownTree,
+                                path: format!("nodes.{}.node", v.index()),
+                                message,
+                                node: Some(node.id.to_string()),
+                            },
+                        ));
                     }
                 }
             }
@@ -231,14 +305,19 @@ fn links(trees: &BTreeMap<String, (usize, Tree)>, refused: &Refused, pending: &m
     }
     let all: Vec<(&str, NodeIndex)> = entries.keys().copied().collect();
     for (id, at) in all {
-        let Some((file, tree)) = trees.get(id) else { continue };
+        let Some((file, tree)) = trees.get(id) else {
+            continue;
+        };
         let from = entries[&(id, at)];
         let g = &tree.0.graph;
         let mut seen = vec![false; g.node_count()];
         let mut stack = vec![at];
         seen[at.index()] = true;
         while let Some(v) = stack.pop() {
-            if let NodeKind::Goto { tree: target, node: target_node } = &g[v].kind
+            if let NodeKind::Goto {
+                tree: target,
+                node: target_node,
+            } = &g[v].kind
                 && let Some((_, target_tree)) = trees.get(&**target)
             {
                 let entry = match target_node {
@@ -272,13 +351,23 @@ fn links(trees: &BTreeMap<String, (usize, Tree)>, refused: &Refused, pending: &m
                 }
                 let (file, goto) = *edge.weight();
                 let (tree_id, _) = graph[e];
-                let Some((_, tree)) = trees.get(tree_id) else { continue };
+                let Some((_, tree)) = trees.get(tree_id) else {
+                    continue;
+                };
                 let goto_id = &tree.0.graph[goto].id;
                 let message = format!(
                     "Goto \"{goto_id}\" closes a loop between trees {}: a walk could jump round it for ever (limits do not carry across trees); end one of these flows with Resolve or Escalate instead",
                     names.join(", ")
                 );
-                pending.push((file, Pending { code: Code::GotoCycle, path: format!("nodes.{}", goto.index()), message, node: Some(goto_id.to_string()) }));
+                pending.push((
+                    file,
+                    Pending {
+                        code: Code::GotoCycle,
+                        path: format!("nodes.{}", goto.index()),
+                        message,
+                        node: Some(goto_id.to_string()),
+                    },
+                ));
             }
         }
     }

@@ -5,20 +5,20 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
+use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
-use petgraph::Direction;
 
 use crate::diagnostic::{Code, Finding, Pending};
 use crate::error::LoadError;
 use crate::model::{
-    AnswerDef, ConditionDef, FactDef, FactTypeDef, NodeDef, PriorityDef, TextDef, TreeFile, Value,
-    FORMAT_VERSION,
+    AnswerDef, ConditionDef, FORMAT_VERSION, FactDef, FactTypeDef, NodeDef, PriorityDef, TextDef,
+    TreeFile, Value,
 };
 use crate::source::{Position, Source};
 use crate::tree::{
-    Channel, CmpOp, Cond, FactDecl, FactSlot, FactTy, Graph, Limit, Node, NodeKind, Offer, Priority,
-    Stored, Text, Tree, TreeData,
+    Channel, CmpOp, Cond, FactDecl, FactSlot, FactTy, Graph, Limit, Node, NodeKind, Offer,
+    Priority, Stored, Text, Tree, TreeData,
 };
 
 /// How deeply RON values may nest. Trees need a handful of levels; the bound keeps a
@@ -65,7 +65,9 @@ impl Report {
     pub fn into_result(self) -> Result<Tree, LoadError> {
         match self.tree {
             Some(tree) => Ok(tree),
-            None => Err(LoadError::Invalid { findings: self.findings }),
+            None => Err(LoadError::Invalid {
+                findings: self.findings,
+            }),
         }
     }
 }
@@ -83,11 +85,17 @@ pub fn check_str(name: &str, text: &str) -> Report {
         Ok(file) => file,
         Err(err) => {
             let pos = Position {
-                line: u32::try_from(err.span.start.line).unwrap_or(u32::MAX).max(1),
+                line: u32::try_from(err.span.start.line)
+                    .unwrap_or(u32::MAX)
+                    .max(1),
                 column: u32::try_from(err.span.start.col).unwrap_or(u32::MAX).max(1),
             };
             let message = syntax_message(&err.code);
-            return Report { tree: None, findings: vec![Finding::new(Code::Syntax, name, pos, message, None)], id: None };
+            return Report {
+                tree: None,
+                findings: vec![Finding::new(Code::Syntax, name, pos, message, None)],
+                id: None,
+            };
         }
     };
     let mut compiler = Compiler::new(&file);
@@ -103,7 +111,11 @@ pub fn check_str(name: &str, text: &str) -> Report {
         }
         _ => None,
     };
-    Report { tree, findings, id: Some(file.id.clone()) }
+    Report {
+        tree,
+        findings,
+        id: Some(file.id.clone()),
+    }
 }
 
 /// Checks a file's bytes: invalid UTF-8 is a syntax finding at the first bad byte.
@@ -121,7 +133,11 @@ pub(crate) fn check_bytes(name: &str, bytes: &[u8]) -> Report {
                 column: u32::try_from(column).unwrap_or(u32::MAX),
             };
             let message = "the file is not valid UTF-8; save it as UTF-8".to_owned();
-            Report { tree: None, findings: vec![Finding::new(Code::Syntax, name, pos, message, None)], id: None }
+            Report {
+                tree: None,
+                findings: vec![Finding::new(Code::Syntax, name, pos, message, None)],
+                id: None,
+            }
         }
     }
 }
@@ -129,7 +145,9 @@ pub(crate) fn check_bytes(name: &str, bytes: &[u8]) -> Report {
 fn syntax_message(code: &ron::Error) -> String {
     match code {
         ron::Error::ExceededRecursionLimit => {
-            format!("values are nested more than {RECURSION_LIMIT} levels deep; a tree never needs that")
+            format!(
+                "values are nested more than {RECURSION_LIMIT} levels deep; a tree never needs that"
+            )
         }
         other => {
             let text = other.to_string();
@@ -187,7 +205,12 @@ impl<'f> Compiler<'f> {
     }
 
     fn report(&mut self, code: Code, path: String, node: Option<&str>, message: String) {
-        self.pending.push(Pending { code, path, message, node: node.map(str::to_owned) });
+        self.pending.push(Pending {
+            code,
+            path,
+            message,
+            node: node.map(str::to_owned),
+        });
     }
 
     fn compile(&mut self) -> Option<TreeData> {
@@ -202,10 +225,18 @@ impl<'f> Compiler<'f> {
             return None;
         }
         if file.id.trim().is_empty() {
-            self.report(Code::InvalidDefinition, "id".into(), None, "the tree id is empty; use the file name, e.g. id: \"recharge_failure\"".into());
+            self.report(
+                Code::InvalidDefinition,
+                "id".into(),
+                None,
+                "the tree id is empty; use the file name, e.g. id: \"recharge_failure\"".into(),
+            );
         }
         self.locales(file);
-        let title = file.title.as_ref().map(|t| self.text(t, "title".into(), None));
+        let title = file
+            .title
+            .as_ref()
+            .map(|t| self.text(t, "title".into(), None));
         for (i, fact) in file.facts.iter().enumerate() {
             self.fact(i, fact);
         }
@@ -218,7 +249,10 @@ impl<'f> Compiler<'f> {
                     Code::MissingStart,
                     "start".into(),
                     None,
-                    format!("start names \"{}\", but no node has that id{hint}", file.start),
+                    format!(
+                        "start names \"{}\", but no node has that id{hint}",
+                        file.start
+                    ),
                 );
                 NodeIndex::end()
             }
@@ -234,11 +268,23 @@ impl<'f> Compiler<'f> {
         if start != NodeIndex::end() {
             self.analyse(&graph, start);
         }
-        if self.pending.iter().any(|p| p.code.severity() == crate::Severity::Error) {
+        if self
+            .pending
+            .iter()
+            .any(|p| p.code.severity() == crate::Severity::Error)
+        {
             return None;
         }
-        let node_index = graph.node_indices().map(|i| (graph[i].id.clone(), i)).collect();
-        let fact_index = self.facts.iter().enumerate().filter_map(|(i, f)| Some((f.name.clone(), FactSlot::try_from(i).ok()?))).collect();
+        let node_index = graph
+            .node_indices()
+            .map(|i| (graph[i].id.clone(), i))
+            .collect();
+        let fact_index = self
+            .facts
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| Some((f.name.clone(), FactSlot::try_from(i).ok()?)))
+            .collect();
         Some(TreeData {
             id: file.id.as_str().into(),
             version: file.version,
@@ -302,7 +348,12 @@ impl<'f> Compiler<'f> {
                         );
                     }
                 }
-                let missing: Vec<&str> = self.locales.iter().filter(|l| !map.contains_key(&***l)).map(|l| &**l).collect();
+                let missing: Vec<&str> = self
+                    .locales
+                    .iter()
+                    .filter(|l| !map.contains_key(&***l))
+                    .map(|l| &**l)
+                    .collect();
                 if !missing.is_empty() {
                     self.report(
                         Code::MissingTranslation,
@@ -315,20 +366,41 @@ impl<'f> Compiler<'f> {
                     .get(&*self.locales[0])
                     .or_else(|| map.values().next())
                     .map_or("", String::as_str);
-                Text(self.locales.iter().map(|l| map.get(&**l).map_or(fallback, String::as_str).into()).collect())
+                Text(
+                    self.locales
+                        .iter()
+                        .map(|l| map.get(&**l).map_or(fallback, String::as_str).into())
+                        .collect(),
+                )
             }
         }
     }
 
     /// Fixed labels the engine supplies (yes/no, done, solved...), in each locale.
     fn builtin(&self, zh: &str, en: &str) -> Text {
-        Text(self.locales.iter().map(|l| if l.starts_with("zh") { zh.into() } else { en.into() }).collect())
+        Text(
+            self.locales
+                .iter()
+                .map(|l| {
+                    if l.starts_with("zh") {
+                        zh.into()
+                    } else {
+                        en.into()
+                    }
+                })
+                .collect(),
+        )
     }
 
     fn fact(&mut self, i: usize, def: &'f FactDef) {
         let path = format!("facts.{i}");
         if def.name.trim().is_empty() {
-            self.report(Code::InvalidDefinition, format!("{path}.name"), None, "a fact has an empty name".into());
+            self.report(
+                Code::InvalidDefinition,
+                format!("{path}.name"),
+                None,
+                "a fact has an empty name".into(),
+            );
         }
         let ty = match &def.ty {
             FactTypeDef::Bool => FactTy::Bool,
@@ -338,7 +410,12 @@ impl<'f> Compiler<'f> {
                 let mut seen = HashSet::new();
                 for (j, o) in options.iter().enumerate() {
                     if !seen.insert(o.as_str()) {
-                        self.report(Code::InvalidDefinition, format!("{path}.type.0.{j}"), None, format!("fact \"{}\" lists the choice \"{o}\" twice", def.name));
+                        self.report(
+                            Code::InvalidDefinition,
+                            format!("{path}.type.0.{j}"),
+                            None,
+                            format!("fact \"{}\" lists the choice \"{o}\" twice", def.name),
+                        );
                     }
                 }
                 if options.is_empty() {
@@ -348,18 +425,42 @@ impl<'f> Compiler<'f> {
             }
         };
         if !def.labels.is_empty() && !matches!(ty, FactTy::Choice(_)) {
-            self.report(Code::InvalidDefinition, format!("{path}.labels"), None, format!("fact \"{}\" is not a Choice, so it takes no labels", def.name));
+            self.report(
+                Code::InvalidDefinition,
+                format!("{path}.labels"),
+                None,
+                format!(
+                    "fact \"{}\" is not a Choice, so it takes no labels",
+                    def.name
+                ),
+            );
         }
-        let ask = def.ask.as_ref().map(|t| self.text(t, format!("{path}.ask"), None));
+        let ask = def
+            .ask
+            .as_ref()
+            .map(|t| self.text(t, format!("{path}.ask"), None));
         let offers: Box<[Offer]> = match &ty {
             FactTy::Bool => [(true, "是", "Yes"), (false, "否", "No")]
                 .into_iter()
-                .map(|(b, zh, en)| Offer { value: Value::Bool(b), text: self.builtin(zh, en), stored: Some(Stored::Bool(b)), next: NodeIndex::end() })
+                .map(|(b, zh, en)| Offer {
+                    value: Value::Bool(b),
+                    text: self.builtin(zh, en),
+                    stored: Some(Stored::Bool(b)),
+                    next: NodeIndex::end(),
+                })
                 .collect(),
             FactTy::Choice(options) => {
                 for label in def.labels.keys() {
                     if !options.iter().any(|o| **o == **label) {
-                        self.report(Code::TypeMismatch, format!("{path}.labels.{label}"), None, format!("\"{label}\" is not one of the choices of fact \"{}\"", def.name));
+                        self.report(
+                            Code::TypeMismatch,
+                            format!("{path}.labels.{label}"),
+                            None,
+                            format!(
+                                "\"{label}\" is not one of the choices of fact \"{}\"",
+                                def.name
+                            ),
+                        );
                     }
                 }
                 let options = options.clone();
@@ -371,34 +472,64 @@ impl<'f> Compiler<'f> {
                             Some(label) => self.text(label, format!("{path}.labels.{o}"), None),
                             None => Text(self.locales.iter().map(|_| o.clone()).collect()),
                         };
-                        Offer { value: Value::Text(o.to_string()), text, stored: u16::try_from(j).ok().map(Stored::Choice), next: NodeIndex::end() }
+                        Offer {
+                            value: Value::Text(o.to_string()),
+                            text,
+                            stored: u16::try_from(j).ok().map(Stored::Choice),
+                            next: NodeIndex::end(),
+                        }
                     })
                     .collect()
             }
             FactTy::Number | FactTy::Text => Box::new([]),
         };
         if self.fact_index.contains_key(def.name.as_str()) {
-            self.report(Code::DuplicateFact, format!("{path}.name"), None, format!("fact \"{}\" is declared twice", def.name));
+            self.report(
+                Code::DuplicateFact,
+                format!("{path}.name"),
+                None,
+                format!("fact \"{}\" is declared twice", def.name),
+            );
             return;
         }
         let Ok(slot) = FactSlot::try_from(self.facts.len()) else {
-            self.report(Code::InvalidDefinition, path, None, "a tree may declare at most 65535 facts".into());
+            self.report(
+                Code::InvalidDefinition,
+                path,
+                None,
+                "a tree may declare at most 65535 facts".into(),
+            );
             return;
         };
         self.fact_index.insert(&def.name, slot);
-        self.facts.push(FactDecl { name: def.name.as_str().into(), ty, ask, offers });
+        self.facts.push(FactDecl {
+            name: def.name.as_str().into(),
+            ty,
+            ask,
+            offers,
+        });
     }
 
     fn index_nodes(&mut self, file: &'f TreeFile) {
         if u32::try_from(file.nodes.len()).is_err() {
-            self.report(Code::InvalidDefinition, "nodes".into(), None, "a tree may hold at most 4294967295 nodes".into());
+            self.report(
+                Code::InvalidDefinition,
+                "nodes".into(),
+                None,
+                "a tree may hold at most 4294967295 nodes".into(),
+            );
             return;
         }
         let mut first: HashMap<&str, usize> = HashMap::new();
         for (i, node) in file.nodes.iter().enumerate() {
             let id = node.id();
             if id.trim().is_empty() {
-                self.report(Code::InvalidDefinition, format!("nodes.{i}.id"), None, format!("node {} has an empty id", i + 1));
+                self.report(
+                    Code::InvalidDefinition,
+                    format!("nodes.{i}.id"),
+                    None,
+                    format!("node {} has an empty id", i + 1),
+                );
             }
             match first.get(id) {
                 Some(&j) => {
@@ -433,7 +564,14 @@ impl<'f> Compiler<'f> {
         }
     }
 
-    fn reference(&mut self, i: usize, node: &str, field: &str, path: String, target: &str) -> NodeIndex {
+    fn reference(
+        &mut self,
+        i: usize,
+        node: &str,
+        field: &str,
+        path: String,
+        target: &str,
+    ) -> NodeIndex {
         if let Some(&index) = self.node_index.get(target) {
             return index;
         }
@@ -453,7 +591,11 @@ impl<'f> Compiler<'f> {
             return Some(slot);
         }
         let declared: Vec<&str> = self.facts.iter().map(|f| &*f.name).collect();
-        let declared = if declared.is_empty() { "none".to_owned() } else { declared.join(", ") };
+        let declared = if declared.is_empty() {
+            "none".to_owned()
+        } else {
+            declared.join(", ")
+        };
         self.report(
             Code::UnknownFact,
             path,
@@ -467,10 +609,24 @@ impl<'f> Compiler<'f> {
         let id = def.id();
         let p = format!("nodes.{i}");
         let limit = def.limit().and_then(|l| {
-            let then = self.reference(i, id, "the limit's `then`", format!("{p}.limit.then"), &l.then);
+            let then = self.reference(
+                i,
+                id,
+                "the limit's `then`",
+                format!("{p}.limit.then"),
+                &l.then,
+            );
             let times = match u16::try_from(l.times) {
                 Ok(0) | Err(_) => {
-                    self.report(Code::InvalidDefinition, format!("{p}.limit.times"), Some(id), format!("node \"{id}\" has limit times: {}; use a number from 1 to 65535", l.times));
+                    self.report(
+                        Code::InvalidDefinition,
+                        format!("{p}.limit.times"),
+                        Some(id),
+                        format!(
+                            "node \"{id}\" has limit times: {}; use a number from 1 to 65535",
+                            l.times
+                        ),
+                    );
                     // Keep the limit for the graph checks (the error already refuses the
                     // tree), so that its loop is not also reported as unbounded (E010).
                     0
@@ -482,40 +638,81 @@ impl<'f> Compiler<'f> {
             Some(Limit { slot, times, then })
         });
         let kind = match def {
-            NodeDef::Ask { text, fact, answers, next, .. } => {
+            NodeDef::Ask {
+                text,
+                fact,
+                answers,
+                next,
+                ..
+            } => {
                 let text = self.text(text, format!("{p}.text"), Some(id));
                 self.ask(i, id, &p, text, fact.as_deref(), answers, next.as_deref())
             }
-            NodeDef::Act { text, next, solved, .. } => {
+            NodeDef::Act {
+                text, next, solved, ..
+            } => {
                 let text = self.text(text, format!("{p}.text"), Some(id));
                 let next = self.reference(i, id, "`next`", format!("{p}.next"), next);
                 let offers: Box<[Offer]> = match solved {
                     Some(solved) => {
-                        let solved = self.reference(i, id, "`solved`", format!("{p}.solved"), solved);
+                        let solved =
+                            self.reference(i, id, "`solved`", format!("{p}.solved"), solved);
                         Box::new([
-                            Offer { value: Value::Text("solved".into()), text: self.builtin("问题已解决", "That fixed it"), stored: None, next: solved },
-                            Offer { value: Value::Text("not_solved".into()), text: self.builtin("仍未解决", "Still not working"), stored: None, next },
+                            Offer {
+                                value: Value::Text("solved".into()),
+                                text: self.builtin("问题已解决", "That fixed it"),
+                                stored: None,
+                                next: solved,
+                            },
+                            Offer {
+                                value: Value::Text("not_solved".into()),
+                                text: self.builtin("仍未解决", "Still not working"),
+                                stored: None,
+                                next,
+                            },
                         ])
                     }
-                    None => Box::new([Offer { value: Value::Text("done".into()), text: self.builtin("完成", "Done"), stored: None, next }]),
+                    None => Box::new([Offer {
+                        value: Value::Text("done".into()),
+                        text: self.builtin("完成", "Done"),
+                        stored: None,
+                        next,
+                    }]),
                 };
                 NodeKind::Act { text, offers }
             }
-            NodeDef::Decide { rules, otherwise, .. } => {
+            NodeDef::Decide {
+                rules, otherwise, ..
+            } => {
                 let rules = rules
                     .iter()
                     .enumerate()
                     .map(|(j, rule)| {
                         let cond = self.cond(id, format!("{p}.rules.{j}.when"), &rule.when);
-                        let next = self.reference(i, id, "a rule's `next`", format!("{p}.rules.{j}.next"), &rule.next);
+                        let next = self.reference(
+                            i,
+                            id,
+                            "a rule's `next`",
+                            format!("{p}.rules.{j}.next"),
+                            &rule.next,
+                        );
                         (cond.unwrap_or(Cond::All(Box::new([]))), next)
                     })
                     .collect();
-                let otherwise = self.reference(i, id, "`otherwise`", format!("{p}.otherwise"), otherwise);
+                let otherwise =
+                    self.reference(i, id, "`otherwise`", format!("{p}.otherwise"), otherwise);
                 NodeKind::Decide { rules, otherwise }
             }
-            NodeDef::Resolve { text, .. } => NodeKind::Resolve { text: self.text(text, format!("{p}.text"), Some(id)) },
-            NodeDef::Escalate { reason, priority, channel, prepare, .. } => NodeKind::Escalate {
+            NodeDef::Resolve { text, .. } => NodeKind::Resolve {
+                text: self.text(text, format!("{p}.text"), Some(id)),
+            },
+            NodeDef::Escalate {
+                reason,
+                priority,
+                channel,
+                prepare,
+                ..
+            } => NodeKind::Escalate {
                 reason: self.text(reason, format!("{p}.reason"), Some(id)),
                 priority: match priority {
                     PriorityDef::Low => Priority::Low,
@@ -529,20 +726,45 @@ impl<'f> Compiler<'f> {
                     crate::model::ChannelDef::Chat => Channel::Chat,
                     crate::model::ChannelDef::Email => Channel::Email,
                 }),
-                prepare: prepare.iter().enumerate().map(|(j, t)| self.text(t, format!("{p}.prepare.{j}"), Some(id))).collect(),
+                prepare: prepare
+                    .iter()
+                    .enumerate()
+                    .map(|(j, t)| self.text(t, format!("{p}.prepare.{j}"), Some(id)))
+                    .collect(),
             },
             NodeDef::Goto { tree, node, .. } => {
                 if tree.trim().is_empty() {
-                    self.report(Code::InvalidDefinition, format!("{p}.tree"), Some(id), format!("Goto \"{id}\" names no tree"));
+                    self.report(
+                        Code::InvalidDefinition,
+                        format!("{p}.tree"),
+                        Some(id),
+                        format!("Goto \"{id}\" names no tree"),
+                    );
                 }
-                NodeKind::Goto { tree: tree.as_str().into(), node: node.as_deref().map(Into::into) }
+                NodeKind::Goto {
+                    tree: tree.as_str().into(),
+                    node: node.as_deref().map(Into::into),
+                }
             }
         };
-        Node { id: id.into(), kind, limit }
+        Node {
+            id: id.into(),
+            kind,
+            limit,
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn ask(&mut self, i: usize, id: &str, p: &str, text: Text, fact: Option<&str>, answers: &[AnswerDef], next: Option<&str>) -> NodeKind {
+    fn ask(
+        &mut self,
+        i: usize,
+        id: &str,
+        p: &str,
+        text: Text,
+        fact: Option<&str>,
+        answers: &[AnswerDef],
+        next: Option<&str>,
+    ) -> NodeKind {
         let slot = fact.and_then(|f| self.fact_slot(id, format!("{p}.fact"), f));
         let ty = slot.map(|s| self.facts[usize::from(s)].ty.clone());
         let free_input = matches!(ty, Some(FactTy::Number | FactTy::Text));
@@ -577,20 +799,52 @@ impl<'f> Compiler<'f> {
                     let stored = ty.store(&answer.value);
                     if stored.is_none() {
                         let fact_name = fact.unwrap_or_default();
-                        self.report(Code::TypeMismatch, format!("{ap}.value"), Some(id), format!("answer value {} does not fit fact \"{fact_name}\", which is {}", show(&answer.value), describe(ty)));
+                        self.report(
+                            Code::TypeMismatch,
+                            format!("{ap}.value"),
+                            Some(id),
+                            format!(
+                                "answer value {} does not fit fact \"{fact_name}\", which is {}",
+                                show(&answer.value),
+                                describe(ty)
+                            ),
+                        );
                     }
                     stored
                 }
                 _ => None,
             };
             let text = self.text(&answer.text, format!("{ap}.text"), Some(id));
-            let next = self.reference(i, id, "an answer's `next`", format!("{ap}.next"), &answer.next);
-            offers.push(Offer { value: answer.value.clone(), text, stored, next });
+            let next = self.reference(
+                i,
+                id,
+                "an answer's `next`",
+                format!("{ap}.next"),
+                &answer.next,
+            );
+            offers.push(Offer {
+                value: answer.value.clone(),
+                text,
+                stored,
+                next,
+            });
         }
         // Coverage: a Bool or Choice question should offer every value of its fact.
         let uncovered: Vec<String> = match &ty {
-            Some(FactTy::Bool) => [true, false].iter().filter(|b| !seen.contains(&&Value::Bool(**b))).map(bool::to_string).collect(),
-            Some(FactTy::Choice(options)) => options.iter().filter(|o| !seen.iter().any(|v| matches!(v, Value::Text(t) if *t == ***o))).map(|o| format!("\"{o}\"")).collect(),
+            Some(FactTy::Bool) => [true, false]
+                .iter()
+                .filter(|b| !seen.contains(&&Value::Bool(**b)))
+                .map(bool::to_string)
+                .collect(),
+            Some(FactTy::Choice(options)) => options
+                .iter()
+                .filter(|o| {
+                    !seen
+                        .iter()
+                        .any(|v| matches!(v, Value::Text(t) if *t == ***o))
+                })
+                .map(|o| format!("\"{o}\""))
+                .collect(),
             _ => Vec::new(),
         };
         if !uncovered.is_empty() && !answers.is_empty() {
@@ -601,7 +855,12 @@ impl<'f> Compiler<'f> {
                 format!("question \"{id}\" offers no answer for {} of fact \"{}\"; a walk where the fact holds that value has nowhere to go", uncovered.join(", "), fact.unwrap_or_default()),
             );
         }
-        NodeKind::Ask { text, fact: slot, offers: offers.into(), free_next }
+        NodeKind::Ask {
+            text,
+            fact: slot,
+            offers: offers.into(),
+            free_next,
+        }
     }
 
     fn cond(&mut self, node: &str, path: String, def: &ConditionDef) -> Option<Cond> {
@@ -609,9 +868,16 @@ impl<'f> Compiler<'f> {
             ConditionDef::Eq(f, v) | ConditionDef::Ne(f, v) => {
                 let slot = self.fact_slot(node, format!("{path}.0"), f)?;
                 let stored = self.typed(node, &format!("{path}.1"), slot, v)?;
-                Some(if matches!(def, ConditionDef::Eq(..)) { Cond::Eq(slot, stored) } else { Cond::Ne(slot, stored) })
+                Some(if matches!(def, ConditionDef::Eq(..)) {
+                    Cond::Eq(slot, stored)
+                } else {
+                    Cond::Ne(slot, stored)
+                })
             }
-            ConditionDef::Lt(f, v) | ConditionDef::Le(f, v) | ConditionDef::Gt(f, v) | ConditionDef::Ge(f, v) => {
+            ConditionDef::Lt(f, v)
+            | ConditionDef::Le(f, v)
+            | ConditionDef::Gt(f, v)
+            | ConditionDef::Ge(f, v) => {
                 let op = match def {
                     ConditionDef::Lt(..) => CmpOp::Lt,
                     ConditionDef::Le(..) => CmpOp::Le,
@@ -622,13 +888,26 @@ impl<'f> Compiler<'f> {
                 let ty = &self.facts[usize::from(slot)].ty;
                 if !matches!(ty, FactTy::Number) {
                     let described = describe(ty);
-                    self.report(Code::TypeMismatch, format!("{path}.0"), Some(node), format!("{op:?} compares numbers, but fact \"{f}\" is {described}"));
+                    self.report(
+                        Code::TypeMismatch,
+                        format!("{path}.0"),
+                        Some(node),
+                        format!("{op:?} compares numbers, but fact \"{f}\" is {described}"),
+                    );
                     return None;
                 }
                 match v {
                     Value::Number(n) => Some(Cond::Cmp(slot, op, *n)),
                     other => {
-                        self.report(Code::TypeMismatch, format!("{path}.1"), Some(node), format!("{op:?} needs a number to compare fact \"{f}\" with, not {}", show(other)));
+                        self.report(
+                            Code::TypeMismatch,
+                            format!("{path}.1"),
+                            Some(node),
+                            format!(
+                                "{op:?} needs a number to compare fact \"{f}\" with, not {}",
+                                show(other)
+                            ),
+                        );
                         None
                     }
                 }
@@ -639,18 +918,28 @@ impl<'f> Compiler<'f> {
                 for (j, v) in values.iter().enumerate() {
                     set.push(self.typed(node, &format!("{path}.1.{j}"), slot, v));
                 }
-                set.into_iter().collect::<Option<Vec<_>>>().map(|s| Cond::In(slot, s.into()))
+                set.into_iter()
+                    .collect::<Option<Vec<_>>>()
+                    .map(|s| Cond::In(slot, s.into()))
             }
-            ConditionDef::Known(f) => self.fact_slot(node, format!("{path}.0"), f).map(Cond::Known),
+            ConditionDef::Known(f) => self
+                .fact_slot(node, format!("{path}.0"), f)
+                .map(Cond::Known),
             ConditionDef::All(list) | ConditionDef::Any(list) => {
                 let mut out = Vec::with_capacity(list.len());
                 for (j, c) in list.iter().enumerate() {
                     out.push(self.cond(node, format!("{path}.0.{j}"), c));
                 }
                 let out: Box<[Cond]> = out.into_iter().collect::<Option<Vec<_>>>()?.into();
-                Some(if matches!(def, ConditionDef::All(_)) { Cond::All(out) } else { Cond::Any(out) })
+                Some(if matches!(def, ConditionDef::All(_)) {
+                    Cond::All(out)
+                } else {
+                    Cond::Any(out)
+                })
             }
-            ConditionDef::Not(inner) => self.cond(node, format!("{path}.0"), inner).map(|c| Cond::Not(Box::new(c))),
+            ConditionDef::Not(inner) => self
+                .cond(node, format!("{path}.0"), inner)
+                .map(|c| Cond::Not(Box::new(c))),
         }
     }
 
@@ -659,7 +948,12 @@ impl<'f> Compiler<'f> {
         match fact.ty.store(value) {
             Some(stored) => Some(stored),
             None => {
-                let message = format!("fact \"{}\" is {}, so it cannot be compared with {}", fact.name, describe(&fact.ty), show(value));
+                let message = format!(
+                    "fact \"{}\" is {}, so it cannot be compared with {}",
+                    fact.name,
+                    describe(&fact.ty),
+                    show(value)
+                );
                 self.report(Code::TypeMismatch, path.to_owned(), Some(node), message);
                 None
             }
@@ -681,9 +975,14 @@ impl<'f> Compiler<'f> {
                 }
             }
         }
-        // Can reach an end (Resolve, Escalate or Goto).
+        // Can reach an end (Resolve, Escalate or Goto). A node with a dangling reference
+        // counts as one: its E006 is the finding, and the nodes that lead to it should not
+        // also be reported as having no exit.
         let mut exits = vec![false; n];
-        let mut stack: Vec<NodeIndex> = graph.node_indices().filter(|&v| graph[v].kind.is_terminal()).collect();
+        let mut stack: Vec<NodeIndex> = graph
+            .node_indices()
+            .filter(|&v| graph[v].kind.is_terminal() || self.broken.contains(&v.index()))
+            .collect();
         for v in &stack {
             exits[v.index()] = true;
         }
@@ -748,7 +1047,9 @@ impl<'f> Compiler<'f> {
             let (p, x) = (edge.source(), edge.target());
             // The edge from a limited node to its own `then` is not a move: the redirect
             // goes from the predecessor, handled below.
-            if graph[p].limit.is_some_and(|l| l.then == x) && !successors(&graph[p].kind).any(|s| s == x) {
+            if graph[p].limit.is_some_and(|l| l.then == x)
+                && !successors(&graph[p].kind).any(|s| s == x)
+            {
                 continue;
             }
             if graph[x].limit.is_none() {
@@ -763,7 +1064,11 @@ impl<'f> Compiler<'f> {
             component.sort();
             let first = component[0];
             let names: Vec<&str> = component.iter().take(8).map(|i| &*graph[*i].id).collect();
-            let more = if component.len() > 8 { format!(" and {} more", component.len() - 8) } else { String::new() };
+            let more = if component.len() > 8 {
+                format!(" and {} more", component.len() - 8)
+            } else {
+                String::new()
+            };
             let id = &*graph[first].id;
             self.report(
                 Code::UnboundedCycle,
@@ -778,10 +1083,14 @@ impl<'f> Compiler<'f> {
 /// The nodes a node leads to (not counting its limit's `then`).
 pub(crate) fn successors(kind: &NodeKind) -> impl Iterator<Item = NodeIndex> + '_ {
     let (offers, single, rules): (&[Offer], Option<NodeIndex>, &[(Cond, NodeIndex)]) = match kind {
-        NodeKind::Ask { offers, free_next, .. } => (offers, *free_next, &[]),
+        NodeKind::Ask {
+            offers, free_next, ..
+        } => (offers, *free_next, &[]),
         NodeKind::Act { offers, .. } => (offers, None, &[]),
         NodeKind::Decide { rules, otherwise } => (&[], Some(*otherwise), rules),
-        NodeKind::Resolve { .. } | NodeKind::Escalate { .. } | NodeKind::Goto { .. } => (&[], None, &[]),
+        NodeKind::Resolve { .. } | NodeKind::Escalate { .. } | NodeKind::Goto { .. } => {
+            (&[], None, &[])
+        }
     };
     offers
         .iter()
@@ -842,7 +1151,11 @@ fn edit_distance(a: &str, b: &str) -> usize {
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let cur = row[j + 1];
-            row[j + 1] = if ca == *cb { prev } else { 1 + prev.min(cur).min(row[j]) };
+            row[j + 1] = if ca == *cb {
+                prev
+            } else {
+                1 + prev.min(cur).min(row[j])
+            };
             prev = cur;
         }
     }

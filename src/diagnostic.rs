@@ -145,7 +145,13 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub(crate) fn new(code: Code, file: &str, pos: Position, message: String, node: Option<String>) -> Self {
+    pub(crate) fn new(
+        code: Code,
+        file: &str,
+        pos: Position,
+        message: String,
+        node: Option<String>,
+    ) -> Self {
         Finding {
             code,
             severity: code.severity(),

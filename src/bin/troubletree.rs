@@ -56,5 +56,9 @@ fn check(paths: &[PathBuf]) -> ExitCode {
         "checked {} file(s): {errors} error(s), {warnings} warning(s)",
         report.files.len()
     );
-    if errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    if errors > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
