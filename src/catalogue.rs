@@ -250,7 +250,10 @@ fn links(
                     // That tree has errors of its own; this link is checked once they are fixed.
                     continue;
                 }
-                let known: Vec<&str> = trees.keys().map(String::as_str).collect();
+                let mut known: Vec<&str> = trees.keys().map(String::as_str).collect();
+                if known.is_empty() {
+                    known.push("none");
+                }
                 let unparsed = match refused.unparsed {
                     0 => String::new(),
                     n => {

@@ -2,7 +2,7 @@
 //! and run every check. All findings are collected; a `Tree` comes out only if none of
 //! them is an error.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use petgraph::Direction;
@@ -185,6 +185,11 @@ struct Compiler<'f> {
     node_index: HashMap<&'f str, NodeIndex>,
     /// Nodes with a reference that names nothing: the graph checks skip them.
     broken: HashSet<usize>,
+    /// For each fact slot, its index in the file's `facts` list.
+    fact_positions: Vec<usize>,
+    /// Facts that a `Decide` compares, with the first node that does: the walker asks
+    /// for them with their `ask` text.
+    decided: BTreeMap<FactSlot, String>,
     /// Nodes whose id an earlier node already has. Every reference goes to the first, so
     /// the later ones are unreachable by construction; E003 says so, W001 would repeat it.
     duplicates: HashSet<usize>,
@@ -200,6 +205,8 @@ impl<'f> Compiler<'f> {
             facts: Vec::new(),
             node_index: HashMap::new(),
             broken: HashSet::new(),
+            fact_positions: Vec::new(),
+            decided: BTreeMap::new(),
             duplicates: HashSet::new(),
         }
     }
@@ -268,6 +275,7 @@ impl<'f> Compiler<'f> {
         if start != NodeIndex::end() {
             self.analyse(&graph, start);
         }
+        self.missing_asks();
         if self
             .pending
             .iter()
@@ -497,11 +505,12 @@ impl<'f> Compiler<'f> {
                 Code::InvalidDefinition,
                 path,
                 None,
-                "a tree may declare at most 65535 facts".into(),
+                "a tree may declare at most 65536 facts".into(),
             );
             return;
         };
         self.fact_index.insert(&def.name, slot);
+        self.fact_positions.push(i);
         self.facts.push(FactDecl {
             name: def.name.as_str().into(),
             ty,
@@ -633,7 +642,7 @@ impl<'f> Compiler<'f> {
                 }
                 Ok(times) => times,
             };
-            let slot = u16::try_from(*limit_slots).ok()?;
+            let slot = u32::try_from(*limit_slots).ok()?;
             *limit_slots += 1;
             Some(Limit { slot, times, then })
         });
@@ -852,7 +861,7 @@ impl<'f> Compiler<'f> {
                 Code::UncoveredAnswer,
                 format!("{p}.answers"),
                 Some(id),
-                format!("question \"{id}\" offers no answer for {} of fact \"{}\"; a walk where the fact holds that value has nowhere to go", uncovered.join(", "), fact.unwrap_or_default()),
+                format!("question \"{id}\" offers no answer for {} of fact \"{}\"; when the fact already holds that value, the walker cannot answer for the user and asks this question again", uncovered.join(", "), fact.unwrap_or_default()),
             );
         }
         NodeKind::Ask {
@@ -867,6 +876,7 @@ impl<'f> Compiler<'f> {
         match def {
             ConditionDef::Eq(f, v) | ConditionDef::Ne(f, v) => {
                 let slot = self.fact_slot(node, format!("{path}.0"), f)?;
+                self.decided.entry(slot).or_insert_with(|| node.to_owned());
                 let stored = self.typed(node, &format!("{path}.1"), slot, v)?;
                 Some(if matches!(def, ConditionDef::Eq(..)) {
                     Cond::Eq(slot, stored)
@@ -885,6 +895,7 @@ impl<'f> Compiler<'f> {
                     _ => CmpOp::Ge,
                 };
                 let slot = self.fact_slot(node, format!("{path}.0"), f)?;
+                self.decided.entry(slot).or_insert_with(|| node.to_owned());
                 let ty = &self.facts[usize::from(slot)].ty;
                 if !matches!(ty, FactTy::Number) {
                     let described = describe(ty);
@@ -914,6 +925,7 @@ impl<'f> Compiler<'f> {
             }
             ConditionDef::In(f, values) => {
                 let slot = self.fact_slot(node, format!("{path}.0"), f)?;
+                self.decided.entry(slot).or_insert_with(|| node.to_owned());
                 let mut set = Vec::with_capacity(values.len());
                 for (j, v) in values.iter().enumerate() {
                     set.push(self.typed(node, &format!("{path}.1.{j}"), slot, v));
@@ -957,6 +969,30 @@ impl<'f> Compiler<'f> {
                 self.report(Code::TypeMismatch, path.to_owned(), Some(node), message);
                 None
             }
+        }
+    }
+
+    /// W005: a fact a `Decide` compares is asked for with its `ask` text when nobody
+    /// supplied it; without one the user would see the bare fact name.
+    fn missing_asks(&mut self) {
+        let missing: Vec<(usize, String, String)> = self
+            .decided
+            .iter()
+            .filter(|(slot, _)| self.facts[usize::from(**slot)].ask.is_none())
+            .map(|(slot, node)| {
+                let name = self.facts[usize::from(*slot)].name.to_string();
+                (self.fact_positions[usize::from(*slot)], name, node.clone())
+            })
+            .collect();
+        for (i, name, node) in missing {
+            self.report(
+                Code::MissingAsk,
+                format!("facts.{i}"),
+                None,
+                format!(
+                    "fact \"{name}\" is compared by Decide \"{node}\" but has no `ask` text; when the host does not supply it, the user would be asked with the bare name (add ask: {{ ... }})"
+                ),
+            );
         }
     }
 

@@ -104,6 +104,8 @@ codes! {
     MissingTranslation = "W003", "missing-translation", Warning;
     /// A text has a locale the tree does not declare.
     UnknownLocale = "W004", "unknown-locale", Warning;
+    /// A fact a `Decide` compares has no `ask` text to ask for it with.
+    MissingAsk = "W005", "missing-ask", Warning;
 }
 
 impl fmt::Display for Code {

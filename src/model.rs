@@ -54,6 +54,7 @@ pub(crate) struct FactDef {
 
 /// The type of a fact.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename = "FactType")]
 pub(crate) enum FactTypeDef {
     Bool,
     Number,
@@ -63,7 +64,7 @@ pub(crate) enum FactTypeDef {
 
 /// One node of the graph. The variant name is the node kind.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename = "Node", deny_unknown_fields)]
 pub(crate) enum NodeDef {
     /// A question for the user.
     Ask {
@@ -171,6 +172,7 @@ pub(crate) struct LimitDef {
 
 /// A condition: closed data, no expressions. The first field of a comparison names a fact.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename = "Condition")]
 pub(crate) enum ConditionDef {
     Eq(String, Value),
     Ne(String, Value),
@@ -187,6 +189,7 @@ pub(crate) enum ConditionDef {
 
 /// How urgent an escalation is.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename = "Priority")]
 pub(crate) enum PriorityDef {
     Low,
     #[default]
@@ -197,6 +200,7 @@ pub(crate) enum PriorityDef {
 
 /// The contact channel an escalation suggests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename = "Channel")]
 pub(crate) enum ChannelDef {
     Hotline,
     InApp,

@@ -855,15 +855,7 @@ impl Session {
         match pending(&data, at, &self.facts) {
             Pending::Offers { offers, fact } => {
                 let Some(index) = offers.iter().position(|o| o.value == *value) else {
-                    return Err(SessionError::NotOffered {
-                        node: node.id.to_string(),
-                        value: value.to_string(),
-                        accepted: offers
-                            .iter()
-                            .map(|o| o.value.to_string())
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                    });
+                    return Err(not_offered(&node.id, value, offers));
                 };
                 let offer = &offers[index];
                 if let (Some(slot), Some(stored)) = (fact, &offer.stored) {
@@ -888,6 +880,11 @@ impl Session {
                 self.step_to(next)?;
             }
             Pending::Fact(slot) => {
+                // Bool and Choice facts offer their values, and answer like an `Ask`.
+                let offers = &data.facts[usize::from(slot)].offers;
+                if !offers.is_empty() && !offers.iter().any(|o| o.value == *value) {
+                    return Err(not_offered(&node.id, value, offers));
+                }
                 let stored = self.check_fact(slot, value)?;
                 self.facts[usize::from(slot)] = Some(stored.clone());
                 self.transcript.push(Entry {
@@ -936,11 +933,11 @@ impl Session {
         let graph = &self.tree.0.graph;
         for _ in 0..=graph.node_count() {
             match graph[target].limit {
-                Some(limit) if self.visits[usize::from(limit.slot)] >= limit.times => {
+                Some(limit) if self.visits[limit.slot as usize] >= limit.times => {
                     target = limit.then
                 }
                 Some(limit) => {
-                    self.visits[usize::from(limit.slot)] += 1;
+                    self.visits[limit.slot as usize] += 1;
                     break;
                 }
                 None => break,
@@ -1062,7 +1059,7 @@ impl Session {
             .node_weights()
             .filter_map(|n| {
                 let l = n.limit?;
-                Some((n.id.to_string(), self.visits[usize::from(l.slot)]))
+                Some((n.id.to_string(), self.visits[l.slot as usize]))
             })
             .filter(|(_, v)| *v > 0)
             .collect();
@@ -1101,11 +1098,13 @@ impl Session {
 
     /// Resumes a saved session on `tree`.
     ///
-    /// If the tree is the one the session was saved on (same fingerprint), the state is
-    /// checked and restored as it was: no replay. If the tree has changed, the initial
-    /// facts and the user's answers are replayed onto the new tree; when an answer no
-    /// longer fits, or was given at another node than recorded, the session is refused
-    /// rather than continued on a stale node.
+    /// The session is rebuilt from its start, its initial facts and the answers the
+    /// user gave (the walker's own steps are recomputed, not trusted). If the tree is
+    /// the one the session was saved on (same fingerprint), the rebuilt session must
+    /// equal the save in every field, or the save is refused as corrupt. If the tree has
+    /// changed, every answer must still be offered at the node it was given at, and the
+    /// walk must stop at the node it had stopped at; otherwise the session is refused as
+    /// stale rather than continued somewhere the user has not seen.
     ///
     /// # Errors
     ///
@@ -1142,6 +1141,18 @@ pub enum Resumed {
     Replayed,
 }
 
+fn not_offered(node: &str, value: &Value, offers: &[Offer]) -> SessionError {
+    SessionError::NotOffered {
+        node: node.to_owned(),
+        value: value.to_string(),
+        accepted: offers
+            .iter()
+            .map(|o| o.value.to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
 fn corrupt(reason: String) -> SessionError {
     SessionError::Corrupt { reason }
 }
@@ -1163,153 +1174,48 @@ fn parse_for(ty: &FactTy, input: &str) -> Value {
     }
 }
 
-fn node_of(tree: &Tree, id: &str) -> Result<NodeIndex, SessionError> {
-    tree.0
-        .node_index
-        .get(id)
-        .copied()
-        .ok_or_else(|| corrupt(format!("tree \"{}\" has no node \"{id}\"", tree.id())))
-}
-
-fn facts_of(
-    tree: &Tree,
-    map: &BTreeMap<String, Value>,
-) -> Result<Vec<Option<Stored>>, SessionError> {
-    let mut facts = vec![None; tree.0.facts.len()];
-    for (name, value) in map {
-        let slot = fact_slot(tree, name).map_err(|e| corrupt(e.to_string()))?;
-        let decl = &tree.0.facts[usize::from(slot)];
-        let stored = decl.ty.store(value).ok_or_else(|| {
-            corrupt(format!(
-                "fact \"{name}\" holds {}, but it takes {}",
-                show(value),
-                expected(&decl.ty)
-            ))
-        })?;
-        facts[usize::from(slot)] = Some(stored);
-    }
-    Ok(facts)
-}
-
-/// Same tree: decode every field, check it against the tree, and verify that the saved
-/// node is a real stop.
+/// Same tree: rebuild the session from its start, initial facts and given answers,
+/// and require the result to be exactly what was saved. Every field of a save is thus
+/// checked against the tree: a hand-edited node, count, fact or transcript line is
+/// refused with the first field that disagrees.
 fn restore(tree: &Tree, saved: &SavedSession) -> Result<Session, SessionError> {
-    let data = &tree.0;
-    let at = node_of(tree, &saved.node)?;
-    let locale = tree
-        .locale_index(&saved.locale)
-        .ok_or_else(|| corrupt(format!("unknown locale \"{}\"", saved.locale)))?;
-    let mut visits = vec![0u16; data.limit_slots];
-    for (id, count) in &saved.visits {
-        let node = &data.graph[node_of(tree, id)?];
-        let limit = node.limit.ok_or_else(|| {
-            corrupt(format!(
-                "node \"{id}\" has no limit, but a pass count was saved for it"
-            ))
-        })?;
-        if *count > limit.times {
-            return Err(corrupt(format!(
-                "node \"{id}\" was passed {count} times, more than its limit of {}",
-                limit.times
-            )));
-        }
-        visits[usize::from(limit.slot)] = *count;
-    }
-    if saved.steps > saved.step_limit {
+    let session = rebuild(tree, saved).map_err(|e| match e {
+        SessionError::Corrupt { .. } => e,
+        other => corrupt(other.to_string()),
+    })?;
+    let again = session.save();
+    if let Some(field) = first_difference(&again, saved) {
         return Err(corrupt(format!(
-            "{} steps recorded, over the bound of {}",
-            saved.steps, saved.step_limit
-        )));
-    }
-    let mut transcript = Vec::with_capacity(saved.transcript.len());
-    for (i, r) in saved.transcript.iter().enumerate() {
-        let node = node_of(tree, &r.node)?;
-        let bad = || {
-            corrupt(format!(
-                "transcript entry {} at node \"{}\" does not fit that node",
-                i + 1,
-                r.node
-            ))
-        };
-        let what = match (&data.graph[node].kind, &r.value, &r.fact) {
-            (NodeKind::Decide { rules, .. }, None, None) => {
-                let rule = match r.rule {
-                    Some(i) => Some(
-                        u16::try_from(i)
-                            .ok()
-                            .filter(|&i| usize::from(i) < rules.len())
-                            .ok_or_else(bad)?,
-                    ),
-                    None => None,
-                };
-                Recorded::Rule(rule)
-            }
-            (NodeKind::Decide { .. }, Some(value), Some(fact)) => {
-                let slot = fact_slot(tree, fact).map_err(|_| bad())?;
-                Recorded::Fact(
-                    slot,
-                    data.facts[usize::from(slot)]
-                        .ty
-                        .store(value)
-                        .ok_or_else(bad)?,
-                )
-            }
-            (
-                NodeKind::Ask {
-                    fact: Some(slot),
-                    free_next: Some(_),
-                    ..
-                },
-                Some(value),
-                _,
-            ) => Recorded::Input(
-                data.facts[usize::from(*slot)]
-                    .ty
-                    .store(value)
-                    .ok_or_else(bad)?,
-            ),
-            (NodeKind::Ask { offers, .. } | NodeKind::Act { offers, .. }, Some(value), _) => {
-                let index = offers
-                    .iter()
-                    .position(|o| o.value == *value)
-                    .ok_or_else(bad)?;
-                Recorded::Offer(u16::try_from(index).map_err(|_| bad())?)
-            }
-            _ => return Err(bad()),
-        };
-        transcript.push(Entry {
-            node,
-            what,
-            origin: r.origin,
-        });
-    }
-    let mut session = Session {
-        tree: tree.clone(),
-        at,
-        steps: saved.steps,
-        step_limit: saved.step_limit,
-        locale: u16::try_from(locale).unwrap_or(0),
-        facts: facts_of(tree, &saved.facts)?,
-        visits,
-        initial: facts_of(tree, &saved.initial)?,
-        transcript,
-    };
-    // A real stop does not move when settled; a tampered one would.
-    let before = (session.at, session.transcript.len());
-    session.settle().map_err(|e| corrupt(e.to_string()))?;
-    if (session.at, session.transcript.len()) != before {
-        return Err(corrupt(format!(
-            "node \"{}\" is not where a walk would stop",
-            saved.node
+            "its {field} does not match what its own answers produce on this tree"
         )));
     }
     Ok(session)
 }
 
-/// Changed tree: replay the initial facts and the given answers, checking each is given
-/// at the node it was recorded at.
+/// Changed tree: replay the initial facts and the given answers; each must be asked at
+/// the node it was recorded at, and the walk must stop where it stopped before.
 fn replay(tree: &Tree, saved: &SavedSession) -> Result<Session, SessionError> {
-    let stale = |reason: String| SessionError::Stale { reason };
+    let session = rebuild(tree, saved).map_err(|e| match e {
+        SessionError::Stale { .. } | SessionError::Corrupt { .. } => e,
+        other => SessionError::Stale {
+            reason: other.to_string(),
+        },
+    })?;
+    let here = session.next().node().to_owned();
+    if here != saved.node {
+        return Err(SessionError::Stale {
+            reason: format!(
+                "the recorded answers now lead to node \"{here}\", not to node \"{}\" where the session stopped",
+                saved.node
+            ),
+        });
+    }
+    Ok(session)
+}
+
+/// Starts a session as the saved one started and gives it the saved user answers, each
+/// at the node it was recorded at.
+fn rebuild(tree: &Tree, saved: &SavedSession) -> Result<Session, SessionError> {
     let mut builder = Session::builder(tree)
         .step_limit(saved.step_limit)
         .at(saved.start.clone());
@@ -1319,7 +1225,7 @@ fn replay(tree: &Tree, saved: &SavedSession) -> Result<Session, SessionError> {
     for (name, value) in &saved.initial {
         builder = builder.fact(name.clone(), value.clone());
     }
-    let mut session = builder.start().map_err(|e| stale(e.to_string()))?;
+    let mut session = builder.start()?;
     for r in saved
         .transcript
         .iter()
@@ -1327,18 +1233,38 @@ fn replay(tree: &Tree, saved: &SavedSession) -> Result<Session, SessionError> {
     {
         let here = session.next().node().to_owned();
         if here != r.node {
-            return Err(stale(format!(
-                "the answer recorded at node \"{}\" would now be asked at node \"{here}\"",
-                r.node
-            )));
+            return Err(SessionError::Stale {
+                reason: format!(
+                    "the answer recorded at node \"{}\" would now be asked at node \"{here}\"",
+                    r.node
+                ),
+            });
         }
         let value = r
             .value
             .clone()
-            .ok_or_else(|| corrupt(format!("an answer at node \"{}\" has no value", r.node)))?;
-        session.answer(value).map_err(|e| stale(e.to_string()))?;
+            .ok_or_else(|| corrupt(format!("the answer at node \"{}\" has no value", r.node)))?;
+        session.answer(value)?;
     }
     Ok(session)
+}
+
+/// The name of the first field where two saves differ.
+fn first_difference(a: &SavedSession, b: &SavedSession) -> Option<&'static str> {
+    let fields: [(&'static str, bool); 11] = [
+        ("format", a.format == b.format),
+        ("tree version", a.tree_version == b.tree_version),
+        ("locale", a.locale == b.locale),
+        ("start node", a.start == b.start),
+        ("current node", a.node == b.node),
+        ("step count", a.steps == b.steps),
+        ("step limit", a.step_limit == b.step_limit),
+        ("initial facts", a.initial == b.initial),
+        ("facts", a.facts == b.facts),
+        ("pass counts (visits)", a.visits == b.visits),
+        ("transcript", a.transcript == b.transcript),
+    ];
+    fields.iter().find(|(_, same)| !same).map(|(name, _)| *name)
 }
 
 /// A session saved by [`Session::save`]: plain data with node and fact names, readable

@@ -358,7 +358,7 @@ impl Cond {
 /// A bounded loop on a node: at most `times` passes, then go to `then`.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Limit {
-    pub slot: u16,
+    pub slot: u32,
     pub times: u16,
     pub then: NodeIndex,
 }
