@@ -179,7 +179,7 @@ pub fn check_paths<P: AsRef<Path>>(paths: &[P]) -> Result<CatalogueReport, LoadE
     })
 }
 
-fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
+pub(crate) fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
     let meta = std::fs::metadata(path).map_err(|source| LoadError::Io {
         path: path.to_owned(),
         source,

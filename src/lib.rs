@@ -53,6 +53,7 @@ mod compile;
 mod diagnostic;
 mod error;
 mod model;
+mod scenario;
 mod session;
 mod source;
 mod tree;
@@ -62,12 +63,13 @@ pub use compile::{Report, check_str};
 pub use diagnostic::{Code, Finding, Severity};
 pub use error::LoadError;
 pub use model::{FORMAT_VERSION, Value};
+pub use scenario::{CaseResult, Coverage, Outcome, ScenarioReport, run_scenarios};
 pub use session::{
     Answer, AnswerKind, DEFAULT_STEP_LIMIT, Escalation, Jump, Origin, Question, Record, Resolution,
     Resumed, SAVED_FORMAT, SavedRecord, SavedSession, Session, SessionBuilder, SessionError, Step,
 };
 pub use source::Position;
-pub use tree::{Channel, FactType, Priority, Tree};
+pub use tree::{Channel, Edge, EdgeLabel, FactType, Priority, Tree};
 
 /// The README's Rust examples, compiled as doc tests so they stay true.
 #[doc = include_str!("../README.md")]

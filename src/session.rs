@@ -803,6 +803,78 @@ impl Session {
             .count()
     }
 
+    /// The edges this walk took, as indices into [`Tree::edges`], in order. A move into
+    /// a node whose limit was used up takes two edges: the one into the node, and the
+    /// node's `limit` edge to where the walk really went.
+    pub fn edges_taken(&self) -> Vec<usize> {
+        let tree = &self.tree;
+        let graph = &tree.0.graph;
+        // The first edge index of each node.
+        let mut first = Vec::with_capacity(graph.node_count() + 1);
+        let mut total = 0usize;
+        for v in graph.node_indices() {
+            first.push(total);
+            tree.for_each_edge(v, |_, _| total += 1);
+        }
+        let mut taken = Vec::new();
+        let arrivals: Vec<NodeIndex> = self
+            .transcript
+            .iter()
+            .filter(|e| !matches!(e.what, Recorded::Fact(..)))
+            .map(|e| e.node)
+            .skip(1)
+            .chain(std::iter::once(self.at))
+            .collect();
+        let moves = self
+            .transcript
+            .iter()
+            .filter(|e| !matches!(e.what, Recorded::Fact(..)));
+        for (entry, arrived) in moves.zip(arrivals) {
+            let node = &graph[entry.node];
+            let (slot, declared) = match (&entry.what, &node.kind) {
+                (
+                    Recorded::Offer(i),
+                    NodeKind::Ask { offers, .. } | NodeKind::Act { offers, .. },
+                ) => {
+                    let i = usize::from(*i);
+                    (i, offers.get(i).map(|o| o.next))
+                }
+                (
+                    Recorded::Input(_),
+                    NodeKind::Ask {
+                        offers, free_next, ..
+                    },
+                ) => (offers.len(), *free_next),
+                (Recorded::Rule(Some(r)), NodeKind::Decide { rules, .. }) => {
+                    let r = usize::from(*r);
+                    (r, rules.get(r).map(|rule| rule.1))
+                }
+                (Recorded::Rule(None), NodeKind::Decide { rules, otherwise }) => {
+                    (rules.len(), Some(*otherwise))
+                }
+                _ => continue,
+            };
+            let Some(mut declared) = declared else {
+                continue;
+            };
+            taken.push(first[entry.node.index()] + slot);
+            // Follow used-up limits from the declared target to where the walk arrived.
+            for _ in 0..graph.node_count() {
+                if declared == arrived {
+                    break;
+                }
+                let Some(limit) = graph[declared].limit else {
+                    break;
+                };
+                let mut count = 0usize;
+                tree.for_each_edge(declared, |_, _| count += 1);
+                taken.push(first[declared.index()] + count - 1);
+                declared = limit.then;
+            }
+        }
+        taken
+    }
+
     fn record<'s>(&'s self, e: &Entry) -> Record<'s> {
         let data = &self.tree.0;
         let node = &data.graph[e.node];

@@ -150,6 +150,71 @@ impl Tree {
         })
     }
 
+    /// Every edge of the graph, in a fixed order (by node in file order, then answers,
+    /// free input, rules, `otherwise`, and the limit's `then`). Coverage reports count
+    /// these.
+    ///
+    /// ```
+    /// let tree = troubletree::Tree::from_str(r#"Tree(id: "t", start: "a", nodes: [
+    ///     Act(id: "a", text: "Restart the app.", next: "b", solved: "c"),
+    ///     Resolve(id: "b", text: "Try later."),
+    ///     Resolve(id: "c", text: "Fixed."),
+    /// ])"#)?;
+    /// let edges: Vec<String> = tree.edges().iter().map(|e| e.to_string()).collect();
+    /// assert_eq!(edges, ["a --solved--> c", "a --not_solved--> b"]);
+    /// # Ok::<(), troubletree::LoadError>(())
+    /// ```
+    pub fn edges(&self) -> Vec<Edge<'_>> {
+        let graph = &self.0.graph;
+        let mut edges = Vec::new();
+        for v in graph.node_indices() {
+            self.for_each_edge(v, |label, to| {
+                edges.push(Edge {
+                    from: &graph[v].id,
+                    to: &graph[to].id,
+                    label,
+                });
+            });
+        }
+        edges
+    }
+
+    /// Calls `f` with each edge of node `v`, in the order of [`Tree::edges`].
+    pub(crate) fn for_each_edge<'t>(
+        &'t self,
+        v: NodeIndex,
+        mut f: impl FnMut(EdgeLabel<'t>, NodeIndex),
+    ) {
+        let node = &self.0.graph[v];
+        match &node.kind {
+            NodeKind::Ask {
+                offers, free_next, ..
+            } => {
+                for offer in offers.iter() {
+                    f(EdgeLabel::Answer(&offer.value), offer.next);
+                }
+                if let Some(next) = free_next {
+                    f(EdgeLabel::Input, *next);
+                }
+            }
+            NodeKind::Act { offers, .. } => {
+                for offer in offers.iter() {
+                    f(EdgeLabel::Answer(&offer.value), offer.next);
+                }
+            }
+            NodeKind::Decide { rules, otherwise } => {
+                for (i, (_, next)) in rules.iter().enumerate() {
+                    f(EdgeLabel::Rule(i), *next);
+                }
+                f(EdgeLabel::Otherwise, *otherwise);
+            }
+            NodeKind::Resolve { .. } | NodeKind::Escalate { .. } | NodeKind::Goto { .. } => {}
+        }
+        if let Some(limit) = node.limit {
+            f(EdgeLabel::Limit, limit.then);
+        }
+    }
+
     pub(crate) fn locale_index(&self, locale: &str) -> Option<usize> {
         self.0.locales.iter().position(|l| &**l == locale)
     }
@@ -163,6 +228,52 @@ impl fmt::Debug for Tree {
             .field("nodes", &self.0.graph.node_count())
             .field("fingerprint", &format_args!("{:016x}", self.0.fingerprint))
             .finish()
+    }
+}
+
+/// One edge of a tree: from a node to a successor, labelled with what takes it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct Edge<'a> {
+    /// The node the edge leaves.
+    pub from: &'a str,
+    /// The node it leads to.
+    pub to: &'a str,
+    /// What takes the edge.
+    pub label: EdgeLabel<'a>,
+}
+
+/// What takes an edge.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum EdgeLabel<'a> {
+    /// An answer (of an `Ask`, or `solved` / `not_solved` / `done` of an `Act`).
+    Answer(&'a Value),
+    /// Free input to a `Number` or `Text` question.
+    Input,
+    /// The rule of a `Decide` with this index (from 0).
+    Rule(usize),
+    /// A `Decide`'s `otherwise`.
+    Otherwise,
+    /// A limit used up: the node's `then`.
+    Limit,
+}
+
+impl fmt::Display for EdgeLabel<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EdgeLabel::Answer(v) => write!(f, "{v}"),
+            EdgeLabel::Input => f.write_str("input"),
+            EdgeLabel::Rule(i) => write!(f, "rule {}", i + 1),
+            EdgeLabel::Otherwise => f.write_str("otherwise"),
+            EdgeLabel::Limit => f.write_str("limit"),
+        }
+    }
+}
+
+impl fmt::Display for Edge<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} --{}--> {}", self.from, self.label, self.to)
     }
 }
 
