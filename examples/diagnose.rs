@@ -4,6 +4,7 @@
 //! cargo run --example diagnose                       # recharge failure, scripted demo
 //! cargo run --example diagnose -- --lang en          # the same in English
 //! cargo run --example diagnose -- trees/recharge_failure.ron --fact network_ok=true
+//! cargo run --example diagnose -- --at "2026-11-11 22:30"   # fix the clock for the ticket
 //! ```
 //!
 //! On a terminal it asks you: type the number of an answer (or a value for number and
@@ -14,10 +15,13 @@
 use std::error::Error;
 use std::io::{BufRead, IsTerminal, Write};
 
-use troubletree::{Session, Step, Tree, Value};
+use troubletree::{Directory, LocalTime, Session, Step, Tree, Value};
 
 /// The demonstration: a recharge that failed, a network that was fine, a retry loop that
 /// runs out, and the escalation that follows.
+/// Where the service directory lives (example contacts).
+const DIRECTORY: &str = "trees/directory.ron";
+
 const DEMO: &[&str] = &[
     "false",
     "true",
@@ -35,10 +39,15 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut path = "trees/recharge_failure.ron".to_owned();
     let mut lang: Option<String> = None;
     let mut facts: Vec<(String, String)> = Vec::new();
+    let mut at: Option<LocalTime> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--lang" => lang = Some(args.next().ok_or("--lang needs zh or en")?),
+            "--at" => {
+                let text = args.next().ok_or("--at needs \"YYYY-MM-DD HH:MM\"")?;
+                at = Some(LocalTime::parse(&text).ok_or("--at needs \"YYYY-MM-DD HH:MM\"")?);
+            }
             "--fact" => {
                 let pair = args.next().ok_or("--fact needs NAME=VALUE")?;
                 let (name, value) = pair.split_once('=').ok_or("--fact needs NAME=VALUE")?;
@@ -57,6 +66,13 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
     let mut session = builder.start()?;
     let interactive = std::io::stdin().is_terminal();
+    // The clock is injected: `--at` fixes it, otherwise now in China Standard Time.
+    let now = at.unwrap_or_else(|| {
+        let unix = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+        LocalTime::from_unix(unix, 8 * 60)
+    });
     let title = tree.title(session.locale()).unwrap_or(tree.id()).to_owned();
     println!("== {title} ==\n");
     let mut script = DEMO.iter();
@@ -70,13 +86,12 @@ fn main() -> Result<(), Box<dyn Error>> {
                 println!("✔ {}\n", clean(r.text));
                 break;
             }
-            Step::Escalated(e) => {
-                println!("☎ {}", clean(e.reason));
-                println!("  priority: {:?}, channel: {:?}", e.priority, e.channel);
-                for item in e.prepare() {
-                    println!("  - {}", clean(item));
+            Step::Escalated(_) => {
+                // The ticket an agent receives: channel chosen for the time of day.
+                let directory = Directory::from_path(DIRECTORY)?;
+                if let Some(ticket) = session.ticket(&directory, now) {
+                    println!("{}", ticket.render());
                 }
-                println!();
                 break;
             }
             Step::Goto(j) => {

@@ -10,6 +10,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::compile::{check_bytes, locate};
 use crate::diagnostic::{Code, Finding, Pending};
+use crate::directory::Directory;
 use crate::error::LoadError;
 use crate::source::Source;
 use crate::tree::{NodeKind, Tree};
@@ -24,6 +25,7 @@ use crate::tree::{NodeKind, Tree};
 #[derive(Debug, Clone, Default)]
 pub struct Catalogue {
     trees: BTreeMap<String, Tree>,
+    directory: Option<Directory>,
 }
 
 impl Catalogue {
@@ -51,6 +53,11 @@ impl Catalogue {
     /// All trees, ordered by id.
     pub fn trees(&self) -> impl ExactSizeIterator<Item = &Tree> {
         self.trees.values()
+    }
+
+    /// The service directory found among the files, if any.
+    pub fn directory(&self) -> Option<&Directory> {
+        self.directory.as_ref()
     }
 
     /// Number of trees.
@@ -109,7 +116,33 @@ pub fn check_paths<P: AsRef<Path>>(paths: &[P]) -> Result<CatalogueReport, LoadE
     let mut trees: Vec<(usize, Tree)> = Vec::new();
     // Trees refused for their own errors, by id, and files that did not even parse.
     let mut refused = Refused::default();
+    let mut directory: Option<(usize, Directory)> = None;
     for (i, bytes) in texts.iter().enumerate() {
+        // A service directory may sit among the trees; it is checked as one.
+        let text = String::from_utf8_lossy(bytes);
+        if Source::new(&names[i], &text).top_level_name() == Some("Directory") {
+            let (parsed, found) = Directory::check_str(&names[i], &text);
+            findings.extend(found);
+            match (parsed, &directory) {
+                (Some(_), Some((first, _))) => {
+                    let pos = Source::new(&names[i], &text).locate(&[""])[0];
+                    let message = format!(
+                        "a second service directory; {} is already the catalogue's directory",
+                        names[*first]
+                    );
+                    findings.push(Finding::new(
+                        Code::InvalidDefinition,
+                        &names[i],
+                        pos,
+                        message,
+                        None,
+                    ));
+                }
+                (Some(parsed), None) => directory = Some((i, parsed)),
+                (None, _) => {}
+            }
+            continue;
+        }
         let report = check_bytes(&names[i], bytes);
         findings.extend(report.findings);
         match (report.tree, report.id) {
@@ -170,6 +203,7 @@ pub fn check_paths<P: AsRef<Path>>(paths: &[P]) -> Result<CatalogueReport, LoadE
                 .into_iter()
                 .map(|(id, (_, tree))| (id, tree))
                 .collect(),
+            directory: directory.map(|(_, d)| d),
         })
     };
     Ok(CatalogueReport {

@@ -51,16 +51,19 @@
 mod catalogue;
 mod compile;
 mod diagnostic;
+mod directory;
 mod error;
 mod model;
 mod scenario;
 mod session;
 mod source;
+mod ticket;
 mod tree;
 
 pub use catalogue::{Catalogue, CatalogueReport, check_paths};
 pub use compile::{Report, check_str};
 pub use diagnostic::{Code, Finding, Severity};
+pub use directory::{ChannelChoice, Directory, Hours, LocalTime};
 pub use error::LoadError;
 pub use model::{FORMAT_VERSION, Value};
 pub use scenario::{CaseResult, Coverage, Outcome, ScenarioReport, run_scenarios};
@@ -69,6 +72,7 @@ pub use session::{
     Resumed, SAVED_FORMAT, SavedRecord, SavedSession, Session, SessionBuilder, SessionError, Step,
 };
 pub use source::Position;
+pub use ticket::{Ticket, TicketLine};
 pub use tree::{Channel, Edge, EdgeLabel, FactType, Priority, Tree};
 
 /// The README's Rust examples, compiled as doc tests so they stay true.

@@ -875,6 +875,47 @@ impl Session {
         taken
     }
 
+    /// The text shown at a transcript line, and the label of its answer.
+    pub(crate) fn describe(&self, record: &Record<'_>) -> (String, Option<String>) {
+        let data = &self.tree.0;
+        let locale = usize::from(self.locale);
+        let Some(&v) = data.node_index.get(record.node) else {
+            return (record.node.to_owned(), None);
+        };
+        let label = |offers: &[Offer]| {
+            record
+                .value
+                .as_ref()
+                .and_then(|value| offers.iter().find(|o| o.value == *value))
+                .map(|o| o.text.get(locale).to_owned())
+        };
+        match &data.graph[v].kind {
+            NodeKind::Ask { text, offers, .. } => (text.get(locale).to_owned(), label(offers)),
+            NodeKind::Act { text, offers } => (text.get(locale).to_owned(), label(offers)),
+            NodeKind::Decide { .. } => match record.fact.and_then(|f| data.fact_index.get(f)) {
+                Some(&slot) => {
+                    let decl = &data.facts[usize::from(slot)];
+                    let text = decl
+                        .ask
+                        .as_ref()
+                        .map_or_else(|| decl.name.to_string(), |t| t.get(locale).to_owned());
+                    (text, label(&decl.offers))
+                }
+                None => {
+                    let zh = self.locale().starts_with("zh");
+                    let text = match (record.rule, zh) {
+                        (Some(i), true) => format!("自动判断({}):规则 {}", record.node, i + 1),
+                        (None, true) => format!("自动判断({}):其他情况", record.node),
+                        (Some(i), false) => format!("decided ({}): rule {}", record.node, i + 1),
+                        (None, false) => format!("decided ({}): otherwise", record.node),
+                    };
+                    (text, None)
+                }
+            },
+            _ => (record.node.to_owned(), None),
+        }
+    }
+
     fn record<'s>(&'s self, e: &Entry) -> Record<'s> {
         let data = &self.tree.0;
         let node = &data.graph[e.node];

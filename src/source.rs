@@ -87,6 +87,24 @@ impl<'a> Source<'a> {
 
     /// A 64-bit FNV-1a hash of the file's tokens: comments, whitespace and line ends do
     /// not change it; any change to an id, a text or the structure does.
+    /// The name of the top-level struct (`Tree`, `Directory`...), skipping comments and
+    /// inner attributes; `None` when the text does not start with a name.
+    pub fn top_level_name(&self) -> Option<&'a str> {
+        let mut tokens = Tokens::new(self.text);
+        let mut depth = 0u32;
+        while let Some(token) = tokens.next_token() {
+            match token.kind {
+                Kind::Punct('#' | '!') => {}
+                Kind::Punct('[') => depth += 1,
+                Kind::Punct(']') => depth = depth.saturating_sub(1),
+                Kind::Ident if depth == 0 => return Some(token.raw),
+                _ if depth > 0 => {}
+                _ => return None,
+            }
+        }
+        None
+    }
+
     pub fn fingerprint(&self) -> u64 {
         const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
         const PRIME: u64 = 0x0000_0100_0000_01b3;

@@ -1,0 +1,513 @@
+//! The service directory: customer-service channels, their contacts, opening hours and
+//! promised response times, and the busy periods when replies are slower. Escalation
+//! tickets choose their channel from it for the time of day.
+//!
+//! A directory is a RON file whose top level is `Directory(...)`; it may sit beside the
+//! trees (`troubletree check` and [`crate::Catalogue::from_dir`] recognise it by that
+//! name). See `trees/directory.ron` for the example shipped with the crate.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::diagnostic::{Code, Finding, Pending};
+use crate::model::TextDef;
+use crate::source::{Position, Source};
+use crate::tree::{Channel, Priority};
+
+#[derive(Debug, Deserialize)]
+#[serde(rename = "Directory", deny_unknown_fields)]
+struct DirectoryFile {
+    #[serde(default = "one")]
+    format: u32,
+    /// True when the contacts are placeholders, not a real wallet's.
+    #[serde(default)]
+    example: bool,
+    name: TextDef,
+    channels: Vec<ChannelFile>,
+    #[serde(default)]
+    busy: Vec<BusyFile>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename = "Channel", deny_unknown_fields)]
+struct ChannelFile {
+    kind: ChannelKindFile,
+    contact: TextDef,
+    /// `"09:00-21:00"`; absent means always open.
+    #[serde(default)]
+    hours: Option<String>,
+    /// Promised response time in hours (0: answered at once).
+    response_hours: u32,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename = "ChannelKind")]
+enum ChannelKindFile {
+    Hotline,
+    InApp,
+    Chat,
+    Email,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename = "Busy", deny_unknown_fields)]
+struct BusyFile {
+    name: TextDef,
+    /// `"MM-DD"` (every year) or `"YYYY-MM-DD"`.
+    from: String,
+    to: String,
+    /// Hours added to every promised response time during the period.
+    extra_hours: u32,
+}
+
+/// A local date and time of day, supplied by the host: the clock is injected so that
+/// channel choice is deterministic in tests.
+///
+/// ```
+/// use troubletree::LocalTime;
+/// let t = LocalTime::new(2026, 11, 11, 20, 30).expect("a valid time");
+/// assert_eq!(t.to_string(), "2026-11-11 20:30");
+/// // From a Unix time and a UTC offset (China Standard Time is +8 h).
+/// assert_eq!(LocalTime::from_unix(0, 8 * 60).to_string(), "1970-01-01 08:00");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct LocalTime {
+    /// Year.
+    pub year: i32,
+    /// Month, 1–12.
+    pub month: u8,
+    /// Day of the month, 1–31.
+    pub day: u8,
+    /// Hour, 0–23.
+    pub hour: u8,
+    /// Minute, 0–59.
+    pub minute: u8,
+}
+
+impl LocalTime {
+    /// A time, if the fields are in range.
+    pub fn new(year: i32, month: u8, day: u8, hour: u8, minute: u8) -> Option<LocalTime> {
+        let valid = (1..=12).contains(&month)
+            && (1..=days_in_month(year, month)).contains(&day)
+            && hour < 24
+            && minute < 60;
+        valid.then_some(LocalTime {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+        })
+    }
+
+    /// Local time from seconds since the Unix epoch and the offset from UTC in minutes.
+    pub fn from_unix(seconds: i64, utc_offset_minutes: i32) -> LocalTime {
+        let local = seconds.saturating_add(i64::from(utc_offset_minutes) * 60);
+        let days = local.div_euclid(86_400);
+        let secs = local.rem_euclid(86_400);
+        // Howard Hinnant's civil-from-days.
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        LocalTime {
+            year: i32::try_from(year).unwrap_or(i32::MAX),
+            month: u8::try_from(month).unwrap_or(1),
+            day: u8::try_from(day).unwrap_or(1),
+            hour: u8::try_from(secs / 3600).unwrap_or(0),
+            minute: u8::try_from(secs % 3600 / 60).unwrap_or(0),
+        }
+    }
+
+    /// Parses `YYYY-MM-DD HH:MM`.
+    pub fn parse(text: &str) -> Option<LocalTime> {
+        let (date, time) = text.trim().split_once([' ', 'T'])?;
+        let mut d = date.splitn(3, '-');
+        let year = d.next()?.parse().ok()?;
+        let month = d.next()?.parse().ok()?;
+        let day = d.next()?.parse().ok()?;
+        let (hour, minute) = parse_clock(time)?;
+        LocalTime::new(year, month, day, hour, minute)
+    }
+
+    fn minute_of_day(self) -> u16 {
+        u16::from(self.hour) * 60 + u16::from(self.minute)
+    }
+}
+
+impl fmt::Display for LocalTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:04}-{:02}-{:02} {:02}:{:02}",
+            self.year, self.month, self.day, self.hour, self.minute
+        )
+    }
+}
+
+fn days_in_month(year: i32, month: u8) -> u8 {
+    match month {
+        4 | 6 | 9 | 11 => 30,
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        _ => 31,
+    }
+}
+
+fn parse_clock(text: &str) -> Option<(u8, u8)> {
+    let (h, m) = text.trim().split_once(':')?;
+    let (h, m): (u8, u8) = (h.parse().ok()?, m.parse().ok()?);
+    (h < 24 && m < 60).then_some((h, m))
+}
+
+/// Opening hours: from `open` to `close`, in minutes since midnight; a `close` before
+/// `open` runs past midnight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Hours {
+    /// Opening time, minutes after midnight.
+    pub open: u16,
+    /// Closing time, minutes after midnight.
+    pub close: u16,
+}
+
+impl Hours {
+    fn contains(self, minute: u16) -> bool {
+        if self.open <= self.close {
+            (self.open..self.close).contains(&minute)
+        } else {
+            minute >= self.open || minute < self.close
+        }
+    }
+}
+
+impl fmt::Display for Hours {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:02}:{:02}–{:02}:{:02}",
+            self.open / 60,
+            self.open % 60,
+            self.close / 60,
+            self.close % 60
+        )
+    }
+}
+
+#[derive(Debug, Clone)]
+struct ChannelEntry {
+    kind: Channel,
+    contact: Vec<(String, String)>,
+    hours: Option<Hours>,
+    response_hours: u32,
+}
+
+#[derive(Debug, Clone)]
+struct Busy {
+    name: Vec<(String, String)>,
+    year: Option<i32>,
+    from: (u8, u8),
+    to: (u8, u8),
+    extra_hours: u32,
+}
+
+impl Busy {
+    fn contains(&self, t: LocalTime) -> bool {
+        if self.year.is_some_and(|y| y != t.year) {
+            return false;
+        }
+        let day = (t.month, t.day);
+        if self.from <= self.to {
+            self.from <= day && day <= self.to
+        } else {
+            day >= self.from || day <= self.to
+        }
+    }
+}
+
+/// A validated service directory.
+///
+/// ```
+/// use troubletree::{Channel, Directory, LocalTime, Priority};
+/// let directory = Directory::from_path("trees/directory.ron")?;
+/// let evening = LocalTime::new(2026, 3, 3, 22, 15).expect("valid");
+/// let choice = directory.choose(Priority::Normal, None, evening, "en").expect("a channel");
+/// assert_eq!(choice.kind, Channel::InApp); // the hotline closes at 21:00
+/// # Ok::<(), troubletree::LoadError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Directory {
+    example: bool,
+    name: Vec<(String, String)>,
+    channels: Vec<ChannelEntry>,
+    busy: Vec<Busy>,
+}
+
+/// The channel a ticket recommends, with everything the user needs to use it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ChannelChoice {
+    /// Which channel.
+    pub kind: Channel,
+    /// How to reach it, in the requested locale.
+    pub contact: String,
+    /// Whether it is open at the ticket's time.
+    pub open_now: bool,
+    /// Opening hours (`None`: always open).
+    pub hours: Option<Hours>,
+    /// Promised response time in hours at the ticket's time, busy periods included.
+    pub response_hours: u32,
+    /// The busy period in force, if any, in the requested locale.
+    pub busy: Option<String>,
+    /// True when the directory holds example contacts, not a real wallet's.
+    pub example: bool,
+}
+
+fn pick(text: &[(String, String)], locale: &str) -> String {
+    text.iter()
+        .find(|(l, _)| l == locale)
+        .or_else(|| text.first())
+        .map_or_else(String::new, |(_, t)| t.clone())
+}
+
+fn text_pairs(def: &TextDef) -> Vec<(String, String)> {
+    match def {
+        TextDef::Plain(t) => vec![(String::new(), t.clone())],
+        TextDef::Localized(map) => map.iter().map(|(l, t)| (l.clone(), t.clone())).collect(),
+    }
+}
+
+fn month_day(text: &str) -> Option<(Option<i32>, (u8, u8))> {
+    let parts: Vec<&str> = text.trim().split('-').collect();
+    let (year, month, day) = match parts.as_slice() {
+        [m, d] => (None, m.parse().ok()?, d.parse().ok()?),
+        [y, m, d] => (Some(y.parse().ok()?), m.parse().ok()?, d.parse().ok()?),
+        _ => return None,
+    };
+    (month >= 1 && month <= 12 && day >= 1 && day <= days_in_month(year.unwrap_or(2024), month))
+        .then_some((year, (month, day)))
+}
+
+impl Directory {
+    /// Loads and checks a directory file.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::LoadError::Io`] or [`crate::LoadError::Invalid`] with every finding.
+    pub fn from_path(path: impl AsRef<std::path::Path>) -> Result<Directory, crate::LoadError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| crate::LoadError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let (directory, findings) = Directory::check_str(&path.display().to_string(), &text);
+        directory.ok_or(crate::LoadError::Invalid { findings })
+    }
+
+    /// Checks a directory given as text: the directory if it has no error, and every
+    /// finding.
+    pub fn check_str(name: &str, text: &str) -> (Option<Directory>, Vec<Finding>) {
+        let source = Source::new(name, text);
+        let file: DirectoryFile = match ron::Options::default()
+            .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+            .with_recursion_limit(64)
+            .from_str(source.text)
+        {
+            Ok(file) => file,
+            Err(err) => {
+                let pos = Position {
+                    line: u32::try_from(err.span.start.line)
+                        .unwrap_or(u32::MAX)
+                        .max(1),
+                    column: u32::try_from(err.span.start.col).unwrap_or(u32::MAX).max(1),
+                };
+                return (
+                    None,
+                    vec![Finding::new(
+                        Code::Syntax,
+                        name,
+                        pos,
+                        err.code.to_string(),
+                        None,
+                    )],
+                );
+            }
+        };
+        let mut pending = Vec::new();
+        let mut bad = |path: String, message: String| {
+            pending.push(Pending {
+                code: Code::InvalidDefinition,
+                path,
+                message,
+                node: None,
+            });
+        };
+        if file.format != 1 {
+            bad(
+                "format".into(),
+                format!("directory format {} is not 1", file.format),
+            );
+        }
+        let mut channels = Vec::new();
+        for (i, c) in file.channels.iter().enumerate() {
+            let kind = match c.kind {
+                ChannelKindFile::Hotline => Channel::Hotline,
+                ChannelKindFile::InApp => Channel::InApp,
+                ChannelKindFile::Chat => Channel::Chat,
+                ChannelKindFile::Email => Channel::Email,
+            };
+            if channels.iter().any(|e: &ChannelEntry| e.kind == kind) {
+                bad(
+                    format!("channels.{i}.kind"),
+                    format!("channel {kind:?} is listed twice"),
+                );
+            }
+            let hours = match &c.hours {
+                None => None,
+                Some(h) => {
+                    let parsed = h.split_once(['-', '–']).and_then(|(a, b)| {
+                        let (oh, om) = parse_clock(a)?;
+                        let (ch, cm) = parse_clock(b)?;
+                        Some(Hours {
+                            open: u16::from(oh) * 60 + u16::from(om),
+                            close: u16::from(ch) * 60 + u16::from(cm),
+                        })
+                    });
+                    if parsed.is_none() {
+                        bad(
+                            format!("channels.{i}.hours"),
+                            format!("opening hours \"{h}\" are not of the form \"09:00-21:00\""),
+                        );
+                    }
+                    parsed
+                }
+            };
+            channels.push(ChannelEntry {
+                kind,
+                contact: text_pairs(&c.contact),
+                hours,
+                response_hours: c.response_hours,
+            });
+        }
+        if channels.is_empty() {
+            bad("channels".into(), "the directory lists no channel".into());
+        }
+        let mut busy = Vec::new();
+        for (i, b) in file.busy.iter().enumerate() {
+            let from = month_day(&b.from);
+            let to = month_day(&b.to);
+            match (from, to) {
+                (Some((year_a, from)), Some((year_b, to))) if year_a == year_b => {
+                    busy.push(Busy {
+                        name: text_pairs(&b.name),
+                        year: year_a,
+                        from,
+                        to,
+                        extra_hours: b.extra_hours,
+                    });
+                }
+                _ => bad(
+                    format!("busy.{i}"),
+                    format!(
+                        "busy period \"{}\"–\"{}\": write both dates as MM-DD, or both as YYYY-MM-DD in one year",
+                        b.from, b.to
+                    ),
+                ),
+            }
+        }
+        let findings = crate::compile::locate(&source, pending);
+        if findings.iter().any(Finding::is_error) {
+            return (None, findings);
+        }
+        (
+            Some(Directory {
+                example: file.example,
+                name: text_pairs(&file.name),
+                channels,
+                busy,
+            }),
+            findings,
+        )
+    }
+
+    /// Whether the directory holds example contacts rather than a real wallet's.
+    pub fn is_example(&self) -> bool {
+        self.example
+    }
+
+    /// The directory's name in a locale.
+    pub fn name(&self, locale: &str) -> String {
+        pick(&self.name, locale)
+    }
+
+    /// Chooses the channel for an escalation at time `now`:
+    ///
+    /// 1. `Urgent`: the open channel with the shortest response time (the hotline, while
+    ///    it is open);
+    /// 2. otherwise the tree's hint, if the directory has it and it is open;
+    /// 3. otherwise the hotline while it is open;
+    /// 4. otherwise in-app feedback (with its promised reply time), or else the
+    ///    fastest open channel, or else the first listed.
+    ///
+    /// `None` only for a directory without channels, which the checker refuses.
+    pub fn choose(
+        &self,
+        priority: Priority,
+        hint: Option<Channel>,
+        now: LocalTime,
+        locale: &str,
+    ) -> Option<ChannelChoice> {
+        let minute = now.minute_of_day();
+        let busy = self.busy.iter().find(|b| b.contains(now));
+        let extra = busy.map_or(0, |b| b.extra_hours);
+        let open = |c: &&ChannelEntry| c.hours.is_none_or(|h| h.contains(minute));
+        let rank = |c: &ChannelEntry| match c.kind {
+            Channel::Hotline => 0,
+            Channel::Chat => 1,
+            Channel::InApp => 2,
+            Channel::Email => 3,
+        };
+        let fastest_open = self
+            .channels
+            .iter()
+            .filter(open)
+            .min_by_key(|c| (c.response_hours, rank(c)));
+        let by_kind = |k: Channel| self.channels.iter().find(|c| c.kind == k);
+        let chosen = if priority == Priority::Urgent {
+            fastest_open
+        } else {
+            hint.and_then(by_kind)
+                .filter(open)
+                .or_else(|| by_kind(Channel::Hotline).filter(open))
+                .or_else(|| by_kind(Channel::InApp))
+                .or(fastest_open)
+        }
+        .or_else(|| self.channels.first())?;
+        Some(ChannelChoice {
+            kind: chosen.kind,
+            contact: pick(&chosen.contact, locale),
+            open_now: chosen.hours.is_none_or(|h| h.contains(minute)),
+            hours: chosen.hours,
+            // A channel that answers at once is not slowed by a busy period's backlog
+            // of written replies.
+            response_hours: if chosen.response_hours == 0 {
+                0
+            } else {
+                chosen.response_hours + extra
+            },
+            busy: busy.map(|b| pick(&b.name, locale)),
+            example: self.example,
+        })
+    }
+}
