@@ -295,7 +295,7 @@ fn month_day(text: &str) -> Option<(Option<i32>, (u8, u8))> {
         [y, m, d] => (Some(y.parse().ok()?), m.parse().ok()?, d.parse().ok()?),
         _ => return None,
     };
-    (month >= 1 && month <= 12 && day >= 1 && day <= days_in_month(year.unwrap_or(2024), month))
+    ((1..=12).contains(&month) && (1..=days_in_month(year.unwrap_or(2024), month)).contains(&day))
         .then_some((year, (month, day)))
 }
 

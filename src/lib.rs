@@ -48,6 +48,7 @@
 #![deny(missing_docs)]
 #![warn(clippy::unwrap_used)]
 
+pub mod analysis;
 mod catalogue;
 mod compile;
 mod diagnostic;

@@ -700,10 +700,17 @@ impl Session {
     /// As for [`Session::answer`].
     pub fn answer_str(&mut self, input: &str) -> Result<Step<'_>, SessionError> {
         let value = match self.pending() {
-            Pending::Offers { offers, .. } => offers
-                .iter()
-                .find(|o| o.value.to_string() == input)
-                .map_or_else(|| Value::Text(input.to_owned()), |o| o.value.clone()),
+            Pending::Offers { offers, .. } => {
+                // The offered value written as text, or as a number (`1.0` for `1`).
+                let number = input.trim().parse::<f64>().ok();
+                offers
+                    .iter()
+                    .find(|o| {
+                        o.value.to_string() == input
+                            || matches!((&o.value, number), (Value::Number(v), Some(n)) if *v == n)
+                    })
+                    .map_or_else(|| Value::Text(input.to_owned()), |o| o.value.clone())
+            }
             Pending::Fact(slot) | Pending::Input { slot, .. } => {
                 parse_for(&self.tree.0.facts[usize::from(slot)].ty, input)
             }
@@ -764,10 +771,19 @@ impl Session {
     ///
     /// # Errors
     ///
-    /// [`SessionError::OtherTree`] if `target` is not the tree the `Goto` names;
-    /// [`SessionError::Ended`] if the walk is not at a `Goto`; otherwise as for
-    /// [`SessionBuilder::start`].
+    /// As for [`Session::follow`] and [`SessionBuilder::start`].
     pub fn continue_in(&self, target: &Tree) -> Result<Session, SessionError> {
+        self.follow(target)?.start()
+    }
+
+    /// The builder of the follow-on session after a [`Step::Goto`], set up as
+    /// [`Session::continue_in`] does, for a host that adds facts of its own first.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::OtherTree`] if `target` is not the tree the `Goto` names;
+    /// [`SessionError::Ended`] if the walk is not at a `Goto`.
+    pub fn follow<'t>(&self, target: &'t Tree) -> Result<SessionBuilder<'t>, SessionError> {
         let Step::Goto(jump) = self.next() else {
             return Err(SessionError::Ended {
                 node: self.next().node().to_owned(),
@@ -793,7 +809,7 @@ impl Session {
         if let Some(node) = jump.target {
             builder = builder.at(node);
         }
-        builder.start()
+        Ok(builder)
     }
 
     fn given_count(&self) -> usize {

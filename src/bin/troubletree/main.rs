@@ -1,0 +1,201 @@
+//! The `troubletree` command line: a thin layer over the library.
+//!
+//! Exit codes: 0 success, 1 a problem with the input (a tree with errors, a failing
+//! scenario, an answer that is not offered), 2 usage or I/O problems.
+
+mod check;
+mod run;
+mod text;
+mod tools;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Validate and walk troubleshooting decision trees written in RON.
+#[derive(Parser)]
+#[command(name = "troubletree", version, about, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate tree files or directories (searched for *.ron) as one catalogue.
+    ///
+    /// Exits 0 when there is no error (warnings allowed), 1 when there is any, 2 when a
+    /// path cannot be read.
+    Check {
+        /// Files or directories to check.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Output: `human` (a source excerpt on a terminal, one line per finding
+        /// otherwise), `json` (one array), `github` (workflow annotations).
+        #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+        format: CheckFormat,
+    },
+    /// Walk a tree: interactively on a terminal, or scripted with --answer and --fact.
+    ///
+    /// Interactive unless --answer or --json is given: type an answer's number (or a
+    /// value), `b` to go back, `q` to quit. Scripted, the walk stops at the first question
+    /// without an answer (`needs_answer`). Exits 0 whatever the outcome, 1 when an answer
+    /// is not offered or has the wrong type, 2 on usage or I/O errors.
+    Run {
+        /// The tree file. Trees beside it are loaded too, so `Goto` links are followed,
+        /// and `directory.ron` beside it is the service directory for tickets.
+        tree: PathBuf,
+        /// An answer for a node, as NODE=VALUE (repeatable; a node asked twice takes its
+        /// answers in order).
+        #[arg(long = "answer", value_name = "NODE=VALUE")]
+        answers: Vec<String>,
+        /// A fact known up front, as NAME=VALUE (repeatable).
+        #[arg(long = "fact", value_name = "NAME=VALUE")]
+        facts: Vec<String>,
+        /// Language of the texts.
+        #[arg(long, value_name = "zh|en")]
+        lang: Option<String>,
+        /// Print one JSON object: outcome, node, path, and the ticket or the question.
+        #[arg(long)]
+        json: bool,
+        /// Write the session to FILE after the last step (JSON).
+        #[arg(long, value_name = "FILE")]
+        save: Option<PathBuf>,
+        /// Continue the session saved in FILE.
+        #[arg(long, value_name = "FILE")]
+        resume: Option<PathBuf>,
+        /// The local time for the ticket's channel choice, "YYYY-MM-DD HH:MM" (default:
+        /// now, China Standard Time).
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+        /// The service directory (default: directory.ron beside the tree).
+        #[arg(long, value_name = "FILE")]
+        directory: Option<PathBuf>,
+    },
+    /// Count the walks through a tree, the shortest walk to each end, and the longest.
+    Paths {
+        /// The tree file.
+        tree: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Draw a tree as Graphviz DOT or Mermaid.
+    Export {
+        /// The tree file.
+        tree: PathBuf,
+        /// `dot` or `mermaid`.
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// Colour what the scenario files in DIR exercise, and mark the rest.
+        #[arg(long, value_name = "DIR")]
+        coverage: Option<PathBuf>,
+        /// Language of the labels.
+        #[arg(long, value_name = "zh|en")]
+        lang: Option<String>,
+    },
+    /// Run scenario files and report node and edge coverage per tree.
+    ///
+    /// Exits 0 when every case passes (and coverage reaches --min-coverage), 1
+    /// otherwise, 2 when a path cannot be read or a file is malformed.
+    Test {
+        /// Scenario files or directories (searched for *.ron).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Where the trees are (files or directories; repeatable).
+        #[arg(long = "trees", default_value = "trees")]
+        trees: Vec<PathBuf>,
+        /// Fail when a tree's node or edge coverage is below N percent.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=100))]
+        min_coverage: Option<u8>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum CheckFormat {
+    Human,
+    Json,
+    Github,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportFormat {
+    Dot,
+    Mermaid,
+}
+
+/// A failure that ends the command with a message and an exit code.
+pub(crate) struct Fail {
+    code: u8,
+    message: String,
+}
+
+impl Fail {
+    /// A problem with the input: exit 1.
+    pub(crate) fn input(message: impl Into<String>) -> Fail {
+        Fail {
+            code: 1,
+            message: message.into(),
+        }
+    }
+
+    /// A usage or I/O problem: exit 2.
+    pub(crate) fn usage(message: impl Into<String>) -> Fail {
+        Fail {
+            code: 2,
+            message: message.into(),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check { paths, format } => check::check(&paths, format),
+        Command::Run {
+            tree,
+            answers,
+            facts,
+            lang,
+            json,
+            save,
+            resume,
+            at,
+            directory,
+        } => run::run(run::Options {
+            tree,
+            answers,
+            facts,
+            lang,
+            json,
+            save,
+            resume,
+            at,
+            directory,
+        }),
+        Command::Paths { tree, json } => tools::paths(&tree, json),
+        Command::Export {
+            tree,
+            format,
+            coverage,
+            lang,
+        } => tools::export(&tree, format, coverage.as_deref(), lang.as_deref()),
+        Command::Test {
+            paths,
+            trees,
+            min_coverage,
+            json,
+        } => tools::test(&paths, &trees, min_coverage, json),
+    };
+    match result {
+        Ok(code) => code,
+        Err(fail) => {
+            eprintln!("troubletree: {}", text::clean(&fail.message));
+            ExitCode::from(fail.code)
+        }
+    }
+}

@@ -1,0 +1,372 @@
+//! `troubletree run`: a diagnosis at the terminal, or scripted for bug reports and
+//! other programs.
+
+use std::collections::{HashMap, VecDeque};
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use troubletree::{Directory, FactType, LocalTime, SavedSession, Session, Step, Tree, Value};
+
+use crate::Fail;
+use crate::text::{clean, json, print};
+
+/// The example directory shipped with the crate, used when none is found beside the tree.
+const EXAMPLE_DIRECTORY: &str = include_str!("../../../trees/directory.ron");
+
+pub(crate) struct Options {
+    pub tree: PathBuf,
+    pub answers: Vec<String>,
+    pub facts: Vec<String>,
+    pub lang: Option<String>,
+    pub json: bool,
+    pub save: Option<PathBuf>,
+    pub resume: Option<PathBuf>,
+    pub at: Option<String>,
+    pub directory: Option<PathBuf>,
+}
+
+/// A walk that may continue from tree to tree through `Goto`.
+struct Walk {
+    dir: PathBuf,
+    session: Session,
+    /// Nodes of the trees already left, `tree:node` after the first tree.
+    done: Vec<String>,
+    /// Facts given on the command line, by name, as typed.
+    facts: Vec<(String, String)>,
+    first_tree: String,
+}
+
+impl Walk {
+    fn path(&self) -> Vec<String> {
+        let prefix = self.prefix();
+        let mut path = self.done.clone();
+        path.extend(
+            self.session
+                .path()
+                .into_iter()
+                .map(|n| format!("{prefix}{n}")),
+        );
+        path
+    }
+
+    fn prefix(&self) -> String {
+        let id = self.session.tree().id();
+        if id == self.first_tree {
+            String::new()
+        } else {
+            format!("{id}:")
+        }
+    }
+
+    /// At a `Goto`: continues in the target tree (found beside the first), carrying
+    /// facts. Returns false when the walk is not at a `Goto`.
+    fn follow(&mut self) -> Result<bool, Fail> {
+        let Step::Goto(jump) = self.session.next() else {
+            return Ok(false);
+        };
+        let target_path = self.dir.join(format!("{}.ron", jump.tree));
+        let target = Tree::from_path(&target_path).map_err(|e| {
+            Fail::input(format!(
+                "Goto \"{}\" leads to tree \"{}\", which could not be loaded from {}: {e}",
+                jump.node,
+                jump.tree,
+                target_path.display()
+            ))
+        })?;
+        let mut builder = self
+            .session
+            .follow(&target)
+            .map_err(|e| Fail::input(e.to_string()))?;
+        for (name, value) in &self.facts {
+            if let Some(ty) = target.facts().find(|(n, _)| n == name).map(|(_, t)| t) {
+                builder = builder.fact(name.clone(), typed(ty, value));
+            }
+        }
+        let next = builder.start().map_err(|e| Fail::input(e.to_string()))?;
+        self.done = self.path();
+        self.session = next;
+        Ok(true)
+    }
+}
+
+/// A value typed as the fact declares it; wrong text stays text, and the session then
+/// refuses it with a message naming what it takes.
+fn typed(ty: FactType, text: &str) -> Value {
+    match ty {
+        FactType::Bool if text == "true" => Value::Bool(true),
+        FactType::Bool if text == "false" => Value::Bool(false),
+        FactType::Number => text
+            .trim()
+            .parse::<f64>()
+            .map_or_else(|_| Value::from(text), Value::Number),
+        _ => Value::from(text),
+    }
+}
+
+fn pair(text: &str, what: &str) -> Result<(String, String), Fail> {
+    text.split_once('=')
+        .map(|(a, b)| (a.trim().to_owned(), b.trim().to_owned()))
+        .filter(|(a, _)| !a.is_empty())
+        .ok_or_else(|| Fail::usage(format!("{what} takes NAME=VALUE, not \"{text}\"")))
+}
+
+pub(crate) fn run(options: Options) -> Result<ExitCode, Fail> {
+    let tree = Tree::from_path(&options.tree).map_err(|e| match e {
+        troubletree::LoadError::Io { .. } => Fail::usage(e.to_string()),
+        other => Fail::input(other.to_string()),
+    })?;
+    let dir = options
+        .tree
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let facts = options
+        .facts
+        .iter()
+        .map(|f| pair(f, "--fact"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut answers: HashMap<String, VecDeque<String>> = HashMap::new();
+    for a in &options.answers {
+        let (node, value) = pair(a, "--answer")?;
+        answers.entry(node).or_default().push_back(value);
+    }
+    let now = match &options.at {
+        Some(text) => LocalTime::parse(text).ok_or_else(|| {
+            Fail::usage(format!("--at takes \"YYYY-MM-DD HH:MM\", not \"{text}\""))
+        })?,
+        None => {
+            let unix = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+            LocalTime::from_unix(unix, 8 * 60)
+        }
+    };
+    let session = match &options.resume {
+        Some(file) => {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| Fail::usage(format!("cannot read {}: {e}", file.display())))?;
+            let saved: SavedSession = serde_json::from_str(&text).map_err(|e| {
+                Fail::input(format!("{} is not a saved session: {e}", file.display()))
+            })?;
+            Session::resume(&tree, &saved)
+                .map_err(|e| Fail::input(e.to_string()))?
+                .0
+        }
+        None => {
+            let mut builder = Session::builder(&tree);
+            if let Some(lang) = &options.lang {
+                builder = builder.locale(lang.clone());
+            }
+            for (name, value) in &facts {
+                let ty = tree
+                    .facts()
+                    .find(|(n, _)| n == name)
+                    .map_or(FactType::Text, |(_, t)| t);
+                builder = builder.fact(name.clone(), typed(ty, value));
+            }
+            builder.start().map_err(|e| Fail::input(e.to_string()))?
+        }
+    };
+    let mut walk = Walk {
+        dir: dir.clone(),
+        session,
+        done: Vec::new(),
+        facts,
+        first_tree: tree.id().to_owned(),
+    };
+    let interactive = !options.json && options.answers.is_empty();
+    if interactive {
+        interactive_walk(&mut walk)?;
+    } else {
+        scripted_walk(&mut walk, &mut answers)?;
+    }
+    if let Some(file) = &options.save {
+        let text = json(&walk.session.save())?;
+        std::fs::write(file, text)
+            .map_err(|e| Fail::usage(format!("cannot write {}: {e}", file.display())))?;
+    }
+    let directory = load_directory(options.directory.as_deref(), &dir)?;
+    if options.json {
+        print(&json(&summary(&walk, &directory, now))?);
+    } else if !interactive || walk.session.next().is_end() {
+        print(&ending(&walk, &directory, now));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn load_directory(given: Option<&Path>, dir: &Path) -> Result<Directory, Fail> {
+    let beside = dir.join("directory.ron");
+    let path = given
+        .map(Path::to_path_buf)
+        .or_else(|| beside.exists().then_some(beside));
+    match path {
+        Some(path) => Directory::from_path(&path).map_err(|e| Fail::input(e.to_string())),
+        None => Directory::check_str("<built-in example directory>", EXAMPLE_DIRECTORY)
+            .0
+            .ok_or_else(|| Fail::usage("the built-in example directory is invalid")),
+    }
+}
+
+/// Gives each stop the next answer for its node (`NODE` or `TREE:NODE`); stops at the
+/// first stop without one.
+fn scripted_walk(
+    walk: &mut Walk,
+    answers: &mut HashMap<String, VecDeque<String>>,
+) -> Result<(), Fail> {
+    loop {
+        if walk.follow()? {
+            continue;
+        }
+        let step = walk.session.next();
+        if step.is_end() {
+            return Ok(());
+        }
+        let node = step.node().to_owned();
+        let qualified = format!("{}:{node}", walk.session.tree().id());
+        let key = if answers.get(&qualified).is_some_and(|q| !q.is_empty()) {
+            qualified
+        } else {
+            node
+        };
+        let Some(value) = answers.get_mut(&key).and_then(VecDeque::pop_front) else {
+            return Ok(());
+        };
+        walk.session
+            .answer_str(&value)
+            .map_err(|e| Fail::input(e.to_string()))?;
+    }
+}
+
+fn interactive_walk(walk: &mut Walk) -> Result<(), Fail> {
+    let stdin = std::io::stdin();
+    let mut lines = stdin.lock().lines();
+    let title = walk
+        .session
+        .tree()
+        .title(walk.session.locale())
+        .unwrap_or(walk.session.tree().id())
+        .to_owned();
+    print(&format!("== {} ==\n(b: back, q: quit)\n\n", clean(&title)));
+    loop {
+        if walk.follow()? {
+            let tree = walk.session.tree();
+            print(&format!(
+                "→ {}\n\n",
+                clean(tree.title(walk.session.locale()).unwrap_or(tree.id()))
+            ));
+            continue;
+        }
+        let (question, act) = match walk.session.next() {
+            Step::Ask(q) => (q, false),
+            Step::Act(q) => (q, true),
+            _ => return Ok(()),
+        };
+        let mut screen = format!("{} {}\n", if act { "▶" } else { "?" }, clean(question.text));
+        let values: Vec<Value> = question.answers().map(|a| a.value.clone()).collect();
+        for (i, a) in question.answers().enumerate() {
+            screen.push_str(&format!("  {}. {}\n", i + 1, clean(a.text)));
+        }
+        if values.is_empty() {
+            screen.push_str(&format!("  ({})\n", question.kind.as_str()));
+        }
+        screen.push_str("> ");
+        print(&screen);
+        let Some(Ok(line)) = lines.next() else {
+            print("\n");
+            return Ok(());
+        };
+        let input = line.trim();
+        let result = match input {
+            "q" => return Ok(()),
+            "b" => walk.session.back(),
+            _ => match input.parse::<usize>() {
+                Ok(n) if (1..=values.len()).contains(&n) => {
+                    walk.session.answer(values[n - 1].clone()).map(|_| ())
+                }
+                _ => walk.session.answer_str(input).map(|_| ()),
+            },
+        };
+        match result {
+            Ok(()) => print("\n"),
+            Err(err) => print(&format!("  ! {}\n\n", clean(&err.to_string()))),
+        }
+    }
+}
+
+fn outcome(step: &Step<'_>) -> &'static str {
+    match step {
+        Step::Resolved(_) => "resolved",
+        Step::Escalated(_) => "escalated",
+        _ => "needs_answer",
+    }
+}
+
+/// The JSON object of the contract: outcome, node, path, and ticket or question.
+fn summary(walk: &Walk, directory: &Directory, now: LocalTime) -> serde_json::Value {
+    let step = walk.session.next();
+    let mut out = serde_json::json!({
+        "outcome": outcome(&step),
+        "tree": walk.session.tree().id(),
+        "node": step.node(),
+        "path": walk.path(),
+    });
+    match &step {
+        Step::Escalated(_) => {
+            out["ticket"] = serde_json::to_value(walk.session.ticket(directory, now))
+                .unwrap_or(serde_json::Value::Null);
+        }
+        Step::Ask(q) | Step::Act(q) => {
+            let answers: Vec<serde_json::Value> = q
+                .answers()
+                .map(|a| serde_json::json!({ "value": a.value, "text": a.text }))
+                .collect();
+            out["question"] = serde_json::json!({
+                "node": q.node,
+                "fact": q.fact,
+                "kind": q.kind.as_str(),
+                "text": q.text,
+                "answers": answers,
+            });
+        }
+        _ => {}
+    }
+    out
+}
+
+/// How the walk ended, for a person.
+fn ending(walk: &Walk, directory: &Directory, now: LocalTime) -> String {
+    let mut out = String::new();
+    match walk.session.next() {
+        Step::Resolved(r) => out.push_str(&format!("✔ {}\n", clean(r.text))),
+        Step::Escalated(_) => {
+            if let Some(ticket) = walk.session.ticket(directory, now) {
+                out.push_str(&ticket.render());
+            }
+        }
+        Step::Ask(q) | Step::Act(q) => {
+            out.push_str(&format!(
+                "needs an answer at \"{}\": {}\n",
+                clean(q.node),
+                clean(q.text)
+            ));
+            for a in q.answers() {
+                out.push_str(&format!(
+                    "  --answer {}={}   ({})\n",
+                    clean(q.node),
+                    clean(&a.value.to_string()),
+                    clean(a.text)
+                ));
+            }
+            if let Some(fact) = q.fact {
+                out.push_str(&format!(
+                    "  or --fact {}=<{}>\n",
+                    clean(fact),
+                    q.kind.as_str()
+                ));
+            }
+        }
+        other => out.push_str(&format!("ended at {}\n", clean(other.node()))),
+    }
+    out.push_str(&format!("path: {}\n", clean(&walk.path().join(" → "))));
+    out
+}
