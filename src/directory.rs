@@ -453,8 +453,8 @@ impl Directory {
 
     /// Chooses the channel for an escalation at time `now`:
     ///
-    /// 1. `Urgent`: the open channel with the shortest response time (the hotline, while
-    ///    it is open);
+    /// 1. `Urgent`: the open channel with the shortest response time (the tree's hint
+    ///    among equally fast ones, else the hotline while it is open);
     /// 2. otherwise the tree's hint, if the directory has it and it is open;
     /// 3. otherwise the hotline while it is open;
     /// 4. otherwise in-app feedback (with its promised reply time), or else the
@@ -482,7 +482,9 @@ impl Directory {
             .channels
             .iter()
             .filter(open)
-            .min_by_key(|c| (c.response_hours, rank(c)));
+            // Among the fastest, the tree's hint wins: a user abroad is better served by
+            // chat than by a domestic hotline that answers just as fast.
+            .min_by_key(|c| (c.response_hours, Some(c.kind) != hint, rank(c)));
         let by_kind = |k: Channel| self.channels.iter().find(|c| c.kind == k);
         let chosen = if priority == Priority::Urgent {
             fastest_open

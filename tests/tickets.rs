@@ -298,3 +298,27 @@ fn rendering_strips_control_characters() {
     );
     assert!(rendered.contains("[2Jgone"));
 }
+
+#[test]
+fn urgent_prefers_the_hint_among_equally_fast_channels() {
+    let d = directory();
+    let chat = d
+        .choose(
+            Priority::Urgent,
+            Some(Channel::Chat),
+            at("2026-03-03 10:00"),
+            "en",
+        )
+        .expect("a channel");
+    assert_eq!(chat.kind, Channel::Chat);
+    // A slower hint does not win an urgent case while a faster channel is open.
+    let email = d
+        .choose(
+            Priority::Urgent,
+            Some(Channel::Email),
+            at("2026-03-03 10:00"),
+            "en",
+        )
+        .expect("a channel");
+    assert_eq!(email.kind, Channel::Hotline);
+}
