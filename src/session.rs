@@ -299,6 +299,16 @@ pub enum SessionError {
         /// The bound.
         limit: u32,
     },
+    /// [`Session::choose`] with an index past the offered answers.
+    #[error("node \"{node}\" offers {count} answer(s); there is no answer number {}", index + 1)]
+    NoSuchAnswer {
+        /// The node asking.
+        node: String,
+        /// The index given (from 0).
+        index: usize,
+        /// How many answers it offers.
+        count: usize,
+    },
     /// `back` at the first question.
     #[error("there is no answer to take back")]
     NothingToUndo,
@@ -447,7 +457,8 @@ impl<'t> SessionBuilder<'t> {
             initial: facts.clone(),
             facts,
             visits: vec![0; data.limit_slots],
-            transcript: Vec::new(),
+            // Room for a typical walk, so that steps do not allocate as it grows.
+            transcript: Vec::with_capacity(data.graph.node_count().saturating_add(8).min(64)),
         };
         session.enter(start);
         session.settle()?;
@@ -679,16 +690,53 @@ impl Session {
     /// [`SessionError::NotOffered`], [`SessionError::WrongType`],
     /// [`SessionError::Ended`] or [`SessionError::StepLimit`]; the session is unchanged.
     pub fn answer(&mut self, value: impl Into<Value>) -> Result<Step<'_>, SessionError> {
-        let value = value.into();
-        let checkpoint = self.given_count();
-        match self.apply(&value, Origin::Given) {
-            Ok(()) => Ok(self.next()),
+        self.give(&value.into())?;
+        Ok(self.next())
+    }
+
+    /// Applies a user's answer; on a step-bound failure midway, rebuilds the session as
+    /// it was (every other failure is detected before anything changes).
+    fn give(&mut self, value: &Value) -> Result<(), SessionError> {
+        match self.apply(value, Origin::Given) {
             Err(err @ SessionError::StepLimit { .. }) => {
-                self.rewind(checkpoint)?;
+                // The bound is only hit after the answer was recorded: keep the ones
+                // before it.
+                self.rewind(self.given_count().saturating_sub(1))?;
                 Err(err)
             }
-            Err(err) => Err(err),
+            other => other,
         }
+    }
+
+    /// Answers with the `index`-th offered answer (from 0), as a numbered menu does.
+    /// Answering from an offered value this way never allocates.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::NoSuchAnswer`] when there is no such answer (a free-input
+    /// question offers none), [`SessionError::Ended`] after the end,
+    /// [`SessionError::StepLimit`]; the session is unchanged.
+    pub fn choose(&mut self, index: usize) -> Result<Step<'_>, SessionError> {
+        let data = self.tree.0.clone();
+        let offers: &[Offer] = match pending(&data, self.at, &self.facts) {
+            Pending::Offers { offers, .. } => offers,
+            Pending::Fact(slot) => &data.facts[usize::from(slot)].offers,
+            Pending::Input { .. } => &[],
+            Pending::Ended => {
+                return Err(SessionError::Ended {
+                    node: data.graph[self.at].id.to_string(),
+                });
+            }
+        };
+        let Some(offer) = offers.get(index) else {
+            return Err(SessionError::NoSuchAnswer {
+                node: data.graph[self.at].id.to_string(),
+                index,
+                count: offers.len(),
+            });
+        };
+        self.give(&offer.value)?;
+        Ok(self.next())
     }
 
     /// Answers with text as a person types it: the offered value whose text form is
