@@ -586,6 +586,26 @@ impl Session {
             .map_or("", |l| l)
     }
 
+    /// Switches the language of the texts (a user may change it mid-walk).
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::UnknownLocale`] if the tree does not declare it; the session is
+    /// unchanged.
+    pub fn set_locale(&mut self, locale: &str) -> Result<(), SessionError> {
+        let index = self
+            .tree
+            .locale_index(locale)
+            .and_then(|i| u16::try_from(i).ok())
+            .ok_or_else(|| SessionError::UnknownLocale {
+                tree: self.tree.id().to_owned(),
+                locale: locale.to_owned(),
+                declared: self.tree.locales().collect::<Vec<_>>().join(", "),
+            })?;
+        self.locale = index;
+        Ok(())
+    }
+
     /// Moves made so far.
     pub fn steps(&self) -> u32 {
         self.steps

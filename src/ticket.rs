@@ -228,8 +228,8 @@ impl Ticket {
             "{}: {} ({} / {})",
             l.flow,
             clean(&self.title),
-            self.tree,
-            self.node
+            clean(&self.tree),
+            clean(&self.node)
         );
         let _ = writeln!(out, "{}: {}", l.priority, priority_name(self.priority, zh));
         let _ = writeln!(out, "{}: {}", l.reason, clean(&self.reason));

@@ -14,6 +14,10 @@ use crate::{CheckFormat, Fail};
 
 pub(crate) fn check(paths: &[PathBuf], format: CheckFormat) -> Result<ExitCode, Fail> {
     let report = troubletree::check_paths(paths).map_err(|e| Fail::usage(e.to_string()))?;
+    if report.files.is_empty() {
+        // A CI gate pointed at a wrong or emptied directory must not pass.
+        return Err(Fail::usage(format!("no *.ron file under {}", shown(paths))));
+    }
     let out = match format {
         CheckFormat::Json => json(&report.findings.iter().map(finding_json).collect::<Vec<_>>())?,
         CheckFormat::Github => report.findings.iter().map(github).collect(),
@@ -142,4 +146,10 @@ fn span(text: &str, line: u32, column: u32) -> std::ops::Range<usize> {
         }
     };
     start..(start + len).min(text.len())
+}
+
+/// The paths as the user gave them, for messages.
+pub(crate) fn shown(paths: &[PathBuf]) -> String {
+    let list: Vec<String> = paths.iter().map(|p| clean(&p.display().to_string())).collect();
+    list.join(", ")
 }

@@ -4,6 +4,7 @@
 //! scenario, an answer that is not offered), 2 usage or I/O problems.
 
 mod check;
+mod import;
 mod run;
 mod text;
 mod tools;
@@ -113,6 +114,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Convert a flowchart drawn in another format into a tree file.
+    Import {
+        #[command(subcommand)]
+        format: import::Format,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -190,6 +196,7 @@ fn main() -> ExitCode {
             min_coverage,
             json,
         } => tools::test(&paths, &trees, min_coverage, json),
+        Command::Import { format } => import::import(format),
     };
     match result {
         Ok(code) => code,

@@ -104,11 +104,11 @@ fn typed(ty: FactType, text: &str) -> Value {
     }
 }
 
-fn pair(text: &str, what: &str) -> Result<(String, String), Fail> {
+fn pair(text: &str, what: &str, form: &str) -> Result<(String, String), Fail> {
     text.split_once('=')
         .map(|(a, b)| (a.trim().to_owned(), b.trim().to_owned()))
         .filter(|(a, _)| !a.is_empty())
-        .ok_or_else(|| Fail::usage(format!("{what} takes NAME=VALUE, not \"{text}\"")))
+        .ok_or_else(|| Fail::usage(format!("{what} takes {form}, not \"{text}\"")))
 }
 
 pub(crate) fn run(options: Options) -> Result<ExitCode, Fail> {
@@ -123,11 +123,11 @@ pub(crate) fn run(options: Options) -> Result<ExitCode, Fail> {
     let facts = options
         .facts
         .iter()
-        .map(|f| pair(f, "--fact"))
+        .map(|f| pair(f, "--fact", "NAME=VALUE"))
         .collect::<Result<Vec<_>, _>>()?;
     let mut answers: HashMap<String, VecDeque<String>> = HashMap::new();
     for a in &options.answers {
-        let (node, value) = pair(a, "--answer")?;
+        let (node, value) = pair(a, "--answer", "NODE=VALUE")?;
         answers.entry(node).or_default().push_back(value);
     }
     let now = match &options.at {
@@ -148,9 +148,13 @@ pub(crate) fn run(options: Options) -> Result<ExitCode, Fail> {
             let saved: SavedSession = serde_json::from_str(&text).map_err(|e| {
                 Fail::input(format!("{} is not a saved session: {e}", file.display()))
             })?;
-            Session::resume(&tree, &saved)
+            let mut session = Session::resume(&tree, &saved)
                 .map_err(|e| Fail::input(e.to_string()))?
-                .0
+                .0;
+            if let Some(lang) = &options.lang {
+                session.set_locale(lang).map_err(|e| Fail::usage(e.to_string()))?;
+            }
+            session
         }
         None => {
             let mut builder = Session::builder(&tree);
@@ -158,15 +162,18 @@ pub(crate) fn run(options: Options) -> Result<ExitCode, Fail> {
                 builder = builder.locale(lang.clone());
             }
             for (name, value) in &facts {
-                let ty = tree
-                    .facts()
-                    .find(|(n, _)| n == name)
-                    .map_or(FactType::Text, |(_, t)| t);
-                builder = builder.fact(name.clone(), typed(ty, value));
+                // A fact only a linked tree declares waits for the `Goto` (see `follow`).
+                if let Some(ty) = tree.facts().find(|(n, _)| n == name).map(|(_, t)| t) {
+                    builder = builder.fact(name.clone(), typed(ty, value));
+                }
             }
-            builder.start().map_err(|e| Fail::input(e.to_string()))?
+            builder.start().map_err(|e| match e {
+                troubletree::SessionError::UnknownLocale { .. } => Fail::usage(e.to_string()),
+                other => Fail::input(other.to_string()),
+            })?
         }
     };
+    undeclared_facts(&tree, &dir, &facts)?;
     let mut walk = Walk {
         dir: dir.clone(),
         session,
@@ -174,11 +181,27 @@ pub(crate) fn run(options: Options) -> Result<ExitCode, Fail> {
         facts,
         first_tree: tree.id().to_owned(),
     };
-    let interactive = !options.json && options.answers.is_empty();
+    // Facts given with --resume answer questions, which only a scripted walk does.
+    let interactive = !options.json
+        && options.answers.is_empty()
+        && (options.resume.is_none() || walk.facts.is_empty());
     if interactive {
         interactive_walk(&mut walk)?;
     } else {
         scripted_walk(&mut walk, &mut answers)?;
+        // A typo in a node id should not go unnoticed.
+        let mut unused: Vec<&str> = answers
+            .iter()
+            .filter(|(_, queue)| !queue.is_empty())
+            .map(|(node, _)| node.as_str())
+            .collect();
+        unused.sort_unstable();
+        if !unused.is_empty() {
+            eprintln!(
+                "troubletree: warning: --answer given for node(s) the walk never asked: {}",
+                clean(&unused.join(", "))
+            );
+        }
     }
     if let Some(file) = &options.save {
         let text = json(&walk.session.save())?;
@@ -194,13 +217,50 @@ pub(crate) fn run(options: Options) -> Result<ExitCode, Fail> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A `--fact` no tree declares is a mistake worth stopping for: the first tree, or one
+/// beside it that a `Goto` may lead to.
+fn undeclared_facts(tree: &Tree, dir: &Path, facts: &[(String, String)]) -> Result<(), Fail> {
+    let missing: Vec<&str> = facts
+        .iter()
+        .map(|(name, _)| name.as_str())
+        .filter(|name| tree.facts().all(|(n, _)| n != *name))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let beside: Vec<Tree> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "ron"))
+                .filter_map(|p| Tree::from_path(p).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    for name in missing {
+        if !beside.iter().any(|t| t.facts().any(|(n, _)| n == name)) {
+            let declared: Vec<&str> = tree.facts().map(|(n, _)| n).collect();
+            return Err(Fail::input(format!(
+                "tree \"{}\" declares no fact \"{name}\", nor does any tree beside it (declared: {})",
+                tree.id(),
+                declared.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn load_directory(given: Option<&Path>, dir: &Path) -> Result<Directory, Fail> {
     let beside = dir.join("directory.ron");
     let path = given
         .map(Path::to_path_buf)
         .or_else(|| beside.exists().then_some(beside));
     match path {
-        Some(path) => Directory::from_path(&path).map_err(|e| Fail::input(e.to_string())),
+        Some(path) => Directory::from_path(&path).map_err(|e| match e {
+            troubletree::LoadError::Io { .. } => Fail::usage(e.to_string()),
+            other => Fail::input(other.to_string()),
+        }),
         None => Directory::check_str("<built-in example directory>", EXAMPLE_DIRECTORY)
             .0
             .ok_or_else(|| Fail::usage("the built-in example directory is invalid")),
@@ -228,8 +288,18 @@ fn scripted_walk(
         } else {
             node
         };
-        let Some(value) = answers.get_mut(&key).and_then(VecDeque::pop_front) else {
-            return Ok(());
+        let fact = match &step {
+            Step::Ask(q) => q.fact.map(str::to_owned),
+            _ => None,
+        };
+        let value = match answers.get_mut(&key).and_then(VecDeque::pop_front) {
+            Some(value) => value,
+            // A question that fills a fact may equally be answered with --fact (after
+            // --resume, or when the fact belongs to a tree reached by `Goto`).
+            None => match fact.and_then(|f| walk.facts.iter().find(|(n, _)| *n == f)) {
+                Some((_, value)) => value.clone(),
+                None => return Ok(()),
+            },
         };
         walk.session
             .answer_str(&value)

@@ -100,8 +100,7 @@ pub(crate) fn export(
                 .parent()
                 .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
             let catalogue = catalogue(&[trees_dir])?;
-            let report = troubletree::run_scenarios(&catalogue, &[dir])
-                .map_err(|e| Fail::input(e.to_string()))?;
+            let report = troubletree::run_scenarios(&catalogue, &[dir]).map_err(scenario_error)?;
             let c = report.coverage.into_iter().find(|c| c.tree == tree.id());
             Some(
                 c.map_or_else(export::Highlight::default, |c| export::Highlight {
@@ -126,17 +125,13 @@ pub(crate) fn test(
     as_json: bool,
 ) -> Result<ExitCode, Fail> {
     let catalogue = catalogue(trees)?;
-    let report = troubletree::run_scenarios(&catalogue, paths).map_err(|e| match e {
-        troubletree::LoadError::Io { .. } => Fail::usage(e.to_string()),
-        troubletree::LoadError::Invalid { findings } => Fail::usage(
-            findings
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n"),
-        ),
-        other => Fail::usage(other.to_string()),
-    })?;
+    let report = troubletree::run_scenarios(&catalogue, paths).map_err(scenario_error)?;
+    if report.cases.is_empty() {
+        return Err(Fail::usage(format!(
+            "no scenario under {}",
+            crate::check::shown(paths)
+        )));
+    }
     let min = f64::from(min_coverage.unwrap_or(0));
     let below: Vec<&str> = report
         .coverage
@@ -238,4 +233,18 @@ pub(crate) fn test(
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Scenario files that cannot be read or parsed are usage problems (exit 2).
+fn scenario_error(e: troubletree::LoadError) -> Fail {
+    match e {
+        troubletree::LoadError::Invalid { findings } => Fail::usage(
+            findings
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
+        other => Fail::usage(other.to_string()),
+    }
 }
