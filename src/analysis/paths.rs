@@ -1,23 +1,127 @@
 //! Walks through a tree: how many there are (counted, never enumerated), the shortest
 //! walk to each terminal, and the longest bounded walk.
+//!
+//! # What a walk is
+//!
+//! A *walk* is the sequence of nodes a [`Session`](crate::Session) passes from the start
+//! to a terminal (a `Resolve`, an `Escalate` or a `Goto`), exactly as
+//! [`Session::path`](crate::Session::path) lists it: the start first, the terminal last,
+//! a node passed twice listed twice, and a limited node whose limit is used up (so that
+//! the arrival is sent on to its `then`) not listed at all.
+//!
+//! The walks counted here are *structural*:
+//!
+//! - at an `Ask` or an `Act`, any offered answer may be chosen (a free-input question
+//!   has one way on, its `next`);
+//! - at a `Decide`, any rule's target or the `otherwise` may be taken: conditions are
+//!   not evaluated, so some of these walks may be impossible for every set of facts;
+//! - limits apply exactly as the session applies them: every arrival at a limited node
+//!   counts one pass, and an arrival at a node already passed `times` times goes to its
+//!   `then` instead, uncounted, following `then` chains.
+//!
+//! Two walks differ when they differ in a choice: two answers that lead to the same node
+//! are two walks (their transcripts differ), and so are two rules with the same target.
+//!
+//! # How they are counted
+//!
+//! The state of a walk is its node and the pass counts of the limited nodes. Counts are
+//! never needed for long: the graph (answers, rules and limits' `then` edges) is split
+//! into strongly connected components, and a walk that leaves a component can never come
+//! back to it, so the only counts that matter are those of the limited nodes in the
+//! component of the current node, and they are all zero when the walk enters it. The
+//! analysis therefore builds the graph of states `(node, counts of its component's limited
+//! nodes)` reachable from the start, one component at a time in topological order, with
+//! explicit queues and no recursion. The validator guarantees that this state graph is
+//! acyclic (every move either counts a pass, and counts are bounded, or is an uncounted
+//! move, and uncounted moves form no cycle; see [`Code::UnboundedCycle`](crate::Code)),
+//! so:
+//!
+//! - `walks` is a sum over the state graph in reverse topological order (a `u128` that
+//!   saturates, beside a base-2 logarithm kept in floating point);
+//! - the longest walk is a longest path in that acyclic graph, found by the same pass;
+//! - the shortest walk to each terminal is a shortest path from the start state, found by
+//!   one pass in topological order. Searching states rather than nodes matters when the
+//!   only way to a node is through a used-up limit: the walk must first pass the limited
+//!   node `times` times, and a search over nodes alone would report a walk that skips
+//!   those passes and that the session cannot take.
+//!
+//! Ties (two walks of the same length) go to the first choice in file order (answers,
+//! free input, rules, `otherwise`).
+//!
+//! # Cost
+//!
+//! A component without limited nodes is a single node with one state, so a tree without
+//! loops costs O(nodes + edges), whatever its size (a chain of a million nodes included).
+//! A component with limited nodes `L1..Lk` has at most `|component| × (times1 + 1) × … ×
+//! (timesk + 1)` states, of which usually far fewer are reachable: a retry loop with
+//! `times: 2` triples its handful of nodes. Time and memory are linear in the number of
+//! states and moves explored.
+//!
+//! # When a component is too large: `approximate`
+//!
+//! A component with many limited nodes can have more states than is reasonable to
+//! explore. Exploration of a component stops at 1,000,000 states (fewer when it has many
+//! limited nodes, and at most 4,000,000 states over all components), and the report is
+//! then marked [`PathReport::approximate`]. For such a component:
+//!
+//! - `walks` counts an **upper bound**: the walks of a relaxed model in which only the
+//!   total number of counted passes in the component is bounded (by the sum of its
+//!   limits' `times`), and an arrival at a limited node may go either way, counted or sent
+//!   to its `then`, once enough passes were made for it to be used up. Every real walk is
+//!   a walk of this model. When even that model is too large, a coarser bound is used
+//!   (choices per step to the power of the longest possible walk through the component),
+//!   which usually saturates.
+//! - walks go through the component along one real route from each entry, chosen
+//!   greedily towards the nearest way out. `longest` is then a real walk but not
+//!   necessarily the longest, a `shortest` walk may be longer than the true shortest, and
+//!   a terminal reached only through another way out of that component is reported with
+//!   an empty path.
 
-use crate::tree::Tree;
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, VecDeque};
+
+use petgraph::Direction;
+use petgraph::graph::NodeIndex;
+
+use crate::tree::{EdgeLabel, Graph, Tree};
 
 /// What [`analyse`] finds.
+///
+/// ```
+/// let tree = troubletree::Tree::from_str(r#"Tree(id: "t", start: "retry", nodes: [
+///     Act(id: "retry", text: "Try again.", next: "retry", solved: "ok",
+///         limit: Limit(times: 2, then: "help")),
+///     Resolve(id: "ok", text: "Fixed."),
+///     Escalate(id: "help", reason: "Still failing.", priority: Normal),
+/// ])"#)?;
+/// let report = troubletree::analysis::paths::analyse(&tree);
+/// // retry→ok, retry→retry→ok, retry→retry→help (the third arrival is sent on).
+/// assert_eq!(report.walks, 3);
+/// assert_eq!(report.longest, ["retry", "retry", "ok"]);
+/// assert_eq!(report.shortest[1].terminal, "help");
+/// assert_eq!(report.shortest[1].path, ["retry", "retry", "help"]);
+/// # Ok::<(), troubletree::LoadError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct PathReport {
-    /// Number of distinct walks from the start to an end, exact when it fits in a `u128`.
+    /// Number of distinct walks from the start to an end, exact when it fits in a `u128`
+    /// (and when `approximate` is false; otherwise an upper bound).
     pub walks: u128,
     /// True when the count exceeded `u128::MAX` and `walks` is that maximum.
     pub saturated: bool,
     /// Base-2 logarithm of the number of walks (exact up to floating-point rounding,
-    /// meaningful even when `saturated`).
+    /// meaningful even when `saturated`; an upper bound when `approximate`).
     pub walks_log2: f64,
     /// For each terminal node (file order), the shortest walk from the start to it.
     pub shortest: Vec<ShortestWalk>,
     /// The longest walk the tree allows, limits included (node ids).
     pub longest: Vec<String>,
+    /// True when some loop had too many states to explore exactly (see the
+    /// [module documentation](self)): `walks` and `walks_log2` are then upper bounds,
+    /// `longest` is a real walk but maybe not the longest, and `shortest` walks may be
+    /// longer than the shortest, or missing.
+    pub approximate: bool,
 }
 
 /// The shortest walk to one terminal.
@@ -30,8 +134,961 @@ pub struct ShortestWalk {
     pub path: Vec<String>,
 }
 
-/// Counts and measures the walks of a tree.
+/// Counts and measures the walks of a tree, without enumerating them.
+///
+/// See the [module documentation](self) for what is counted and how. The analysis never
+/// recurses, so it handles trees of any depth, and it bounds its own time and memory
+/// (reporting [`PathReport::approximate`] when it has to).
 pub fn analyse(tree: &Tree) -> PathReport {
-    let _ = tree;
-    todo!("being written")
+    Analysis::new(tree).run()
+}
+
+/// States explored in one component before falling back to a bound.
+const COMPONENT_STATES: usize = 1_000_000;
+/// Pass counts (16-bit words) kept while exploring one component: a component with many
+/// limited nodes gets fewer states.
+const COMPONENT_WORDS: usize = 8_000_000;
+/// States explored over all components with limited nodes.
+const TOTAL_STATES: usize = 4_000_000;
+/// Moves stored over all components with limited nodes.
+const TOTAL_MOVES: usize = 16_000_000;
+/// Work (layers × (nodes + moves)) spent on relaxed bounds, over all components.
+const RELAXED_WORK: u64 = 32_000_000;
+/// Moves simulated for the greedy routes through components that were not explored.
+const GREEDY_MOVES: u64 = 4_000_000;
+
+/// No state, no node, no component.
+const NONE: u32 = u32::MAX;
+/// No walk to a terminal from here (a dead end; never in a validated tree).
+const NO_WALK: u64 = u64::MAX;
+
+/// A number of walks: exact (saturating) and as a base-2 logarithm.
+#[derive(Debug, Clone, Copy)]
+struct Count {
+    exact: u128,
+    /// Whether `exact` saturated here or in anything summed into it.
+    over: bool,
+    log2: f64,
+}
+
+impl Count {
+    const ZERO: Count = Count {
+        exact: 0,
+        over: false,
+        log2: f64::NEG_INFINITY,
+    };
+    const ONE: Count = Count {
+        exact: 1,
+        over: false,
+        log2: 0.0,
+    };
+
+    fn add(self, other: Count) -> Count {
+        let (exact, carry) = self.exact.overflowing_add(other.exact);
+        Count {
+            exact: if carry { u128::MAX } else { exact },
+            over: self.over || other.over || carry,
+            log2: log2_add(self.log2, other.log2),
+        }
+    }
+
+    /// A bound known only by its logarithm.
+    fn from_log2(log2: f64, over: bool) -> Count {
+        if log2 == f64::NEG_INFINITY {
+            return Count::ZERO;
+        }
+        if over || log2.is_nan() || log2 >= 128.0 {
+            return Count {
+                exact: u128::MAX,
+                over: true,
+                log2,
+            };
+        }
+        Count {
+            // An upper bound: round up (the cast saturates).
+            exact: log2.exp2().ceil() as u128,
+            over: false,
+            log2,
+        }
+    }
+}
+
+/// `log2(2^a + 2^b)`, without leaving the logarithmic domain.
+fn log2_add(a: f64, b: f64) -> f64 {
+    if a == f64::NEG_INFINITY {
+        return b;
+    }
+    if b == f64::NEG_INFINITY {
+        return a;
+    }
+    let (hi, lo) = if a >= b { (a, b) } else { (b, a) };
+    hi + (lo - hi).exp2().ln_1p() / std::f64::consts::LN_2
+}
+
+/// Where a move leads.
+#[derive(Debug, Clone, Copy)]
+enum Dest {
+    /// A state of the same component.
+    State(u32),
+    /// The entry state of this node, in a later component.
+    Enter(NodeIndex),
+}
+
+/// Where an arrival at a node ends up, once used-up limits have sent it on.
+#[derive(Debug, Clone, Copy)]
+enum Arrival {
+    /// At a node of the current component; the limited node (by its index among the
+    /// component's limited nodes) whose count the arrival raises, if any.
+    Inside(NodeIndex, Option<usize>),
+    /// At a node of another (later) component, which the walk enters afresh.
+    Outside(NodeIndex),
+}
+
+/// How an arrival at a node of a component not explored exactly may go, in the relaxed
+/// model of [`Analysis::bound`]: allowed once `need` passes were counted in the component
+/// (the limits that had to be used up to get here).
+#[derive(Debug, Clone, Copy)]
+struct Way {
+    need: u64,
+    to: Relaxed,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Relaxed {
+    /// Leaves the component; the walks from there.
+    Exit(Count),
+    /// To the node at this position in the component, not counted.
+    Uncounted(usize),
+    /// To the node at this position in the component, counted.
+    Counted(usize),
+}
+
+/// A component too large to explore exactly.
+#[derive(Debug)]
+struct Boxed {
+    comp: usize,
+    /// Its entry states.
+    states: Vec<u32>,
+}
+
+struct Analysis<'t> {
+    tree: &'t Tree,
+    graph: &'t Graph,
+    /// For each node: its component (an index into `comps`, which is in topological
+    /// order).
+    comp: Vec<u32>,
+    /// For each node: its position in its component's node list.
+    pos: Vec<u32>,
+    /// For each limited node: its index among its component's limited nodes.
+    local: Vec<u32>,
+    /// Components in topological order (sources first), nodes in file order.
+    comps: Vec<Vec<NodeIndex>>,
+    /// For each component: how many limited nodes it has.
+    limited: Vec<u32>,
+
+    /// For each state: its node.
+    node: Vec<NodeIndex>,
+    /// For each state: where its moves start in `moves` (plus one final entry).
+    first: Vec<usize>,
+    moves: Vec<Dest>,
+    /// Every state, in topological order.
+    order: Vec<u32>,
+    /// For each node: the state a walk is in when it enters the node's component there.
+    entry: Vec<u32>,
+    /// For each node: whether some walk enters its component there.
+    entered: Vec<bool>,
+
+    boxes: Vec<Boxed>,
+    /// Entry state of a component not explored → its box.
+    box_of: HashMap<u32, usize>,
+    /// Entry state of a component not explored → the route through it (the nodes after
+    /// the entry, ending with the first node outside the component).
+    routes: HashMap<u32, Vec<NodeIndex>>,
+
+    heavy_states: usize,
+    heavy_moves: usize,
+    relaxed_left: u64,
+    greedy_left: u64,
+    approximate: bool,
+    scratch: Vec<NodeIndex>,
+}
+
+impl<'t> Analysis<'t> {
+    fn new(tree: &'t Tree) -> Self {
+        let graph = &tree.0.graph;
+        let n = graph.node_count();
+        // Components, then their topological order by Kahn's algorithm over the
+        // condensation (kosaraju_scc is iterative; its output order is not relied on).
+        let found = petgraph::algo::kosaraju_scc(graph);
+        let mut comp = vec![NONE; n];
+        for (c, nodes) in found.iter().enumerate() {
+            for v in nodes {
+                comp[v.index()] = c as u32;
+            }
+        }
+        let mut indegree = vec![0usize; found.len()];
+        for edge in graph.raw_edges() {
+            let (a, b) = (comp[edge.source().index()], comp[edge.target().index()]);
+            if a != b {
+                indegree[b as usize] += 1;
+            }
+        }
+        let mut queue: VecDeque<usize> = (0..found.len()).filter(|&c| indegree[c] == 0).collect();
+        let mut topo = Vec::with_capacity(found.len());
+        while let Some(c) = queue.pop_front() {
+            topo.push(c);
+            for v in &found[c] {
+                for w in graph.neighbors(*v) {
+                    let d = comp[w.index()] as usize;
+                    if d != c {
+                        indegree[d] -= 1;
+                        if indegree[d] == 0 {
+                            queue.push_back(d);
+                        }
+                    }
+                }
+            }
+        }
+        // Every component is placed (the condensation has no cycle); the chain below only
+        // guards the arithmetic.
+        let rest: Vec<usize> = (0..found.len()).collect();
+        let mut comps: Vec<Vec<NodeIndex>> = Vec::with_capacity(found.len());
+        let mut found: Vec<Option<Vec<NodeIndex>>> = found.into_iter().map(Some).collect();
+        for c in topo.into_iter().chain(rest) {
+            if let Some(mut nodes) = found[c].take() {
+                nodes.sort_unstable();
+                comps.push(nodes);
+            }
+        }
+        let mut pos = vec![NONE; n];
+        let mut local = vec![NONE; n];
+        let mut limited = Vec::with_capacity(comps.len());
+        for (c, nodes) in comps.iter().enumerate() {
+            let mut k = 0u32;
+            for (i, v) in nodes.iter().enumerate() {
+                comp[v.index()] = c as u32;
+                pos[v.index()] = i as u32;
+                if graph[*v].limit.is_some() {
+                    local[v.index()] = k;
+                    k += 1;
+                }
+            }
+            limited.push(k);
+        }
+        Analysis {
+            tree,
+            graph,
+            comp,
+            pos,
+            local,
+            comps,
+            limited,
+            node: Vec::with_capacity(n),
+            first: Vec::with_capacity(n + 1),
+            moves: Vec::with_capacity(graph.edge_count()),
+            order: Vec::with_capacity(n),
+            entry: vec![NONE; n],
+            entered: vec![false; n],
+            boxes: Vec::new(),
+            box_of: HashMap::new(),
+            routes: HashMap::new(),
+            heavy_states: 0,
+            heavy_moves: 0,
+            relaxed_left: RELAXED_WORK,
+            greedy_left: GREEDY_MOVES,
+            approximate: false,
+            scratch: Vec::new(),
+        }
+    }
+
+    fn run(mut self) -> PathReport {
+        let start = match self.resolve(self.tree.0.start, NONE, &[]) {
+            Some(Arrival::Outside(v) | Arrival::Inside(v, _)) => v,
+            None => return self.empty(),
+        };
+        self.entered[start.index()] = true;
+        for c in 0..self.comps.len() {
+            self.visit(c);
+        }
+        self.first.push(self.moves.len());
+        let start = self.entry[start.index()];
+        if start == NONE {
+            return self.empty();
+        }
+
+        let n = self.node.len();
+        // Walks and longest walks, from the ends backwards.
+        let mut count = vec![Count::ZERO; n];
+        let mut longest = vec![NO_WALK; n];
+        let mut best = vec![NONE; n];
+        let mut bounded = vec![false; self.boxes.len()];
+        for i in (0..self.order.len()).rev() {
+            let s = self.order[i] as usize;
+            if let Some(&b) = self.box_of.get(&(s as u32)) {
+                if !bounded[b] {
+                    bounded[b] = true;
+                    for (state, value) in self.bound(b, &count) {
+                        count[state as usize] = value;
+                    }
+                }
+                if let Some(route) = self.routes.get(&(s as u32))
+                    && let Some(&exit) = route.last()
+                {
+                    let e = self.entry[exit.index()];
+                    if e != NONE && longest[e as usize] != NO_WALK {
+                        longest[s] = longest[e as usize].saturating_add(route.len() as u64);
+                    }
+                }
+                continue;
+            }
+            if self.graph[self.node[s]].kind.is_terminal() {
+                count[s] = Count::ONE;
+                longest[s] = 0;
+                continue;
+            }
+            let mut total = Count::ZERO;
+            for (i, &m) in self.moves[self.first[s]..self.first[s + 1]]
+                .iter()
+                .enumerate()
+            {
+                let d = self.dest(m);
+                if d == NONE {
+                    continue;
+                }
+                let d = d as usize;
+                total = total.add(count[d]);
+                if longest[d] != NO_WALK {
+                    let length = longest[d] + 1;
+                    if longest[s] == NO_WALK || length > longest[s] {
+                        longest[s] = length;
+                        best[s] = i as u32;
+                    }
+                }
+            }
+            count[s] = total;
+        }
+
+        // Shortest walks, from the start forwards.
+        let mut dist = vec![u64::MAX; n];
+        let mut parent = vec![NONE; n];
+        dist[start as usize] = 0;
+        for &s in &self.order {
+            let s = s as usize;
+            if dist[s] == u64::MAX {
+                continue;
+            }
+            let mut relax = |d: u32, length: u64| {
+                if d != NONE && dist[s] + length < dist[d as usize] {
+                    dist[d as usize] = dist[s] + length;
+                    parent[d as usize] = s as u32;
+                }
+            };
+            if self.box_of.contains_key(&(s as u32)) {
+                if let Some(route) = self.routes.get(&(s as u32))
+                    && let Some(exit) = route.last()
+                {
+                    relax(self.entry[exit.index()], route.len() as u64);
+                }
+                continue;
+            }
+            for &m in &self.moves[self.first[s]..self.first[s + 1]] {
+                relax(self.dest(m), 1);
+            }
+        }
+
+        let mut shortest = Vec::new();
+        for v in self.graph.node_indices() {
+            if !self.graph[v].kind.is_terminal() {
+                continue;
+            }
+            let s = self.entry[v.index()];
+            let path = if s == NONE || dist[s as usize] == u64::MAX {
+                Vec::new()
+            } else {
+                let mut chain = vec![s];
+                let mut at = s;
+                while at != start && parent[at as usize] != NONE {
+                    at = parent[at as usize];
+                    chain.push(at);
+                }
+                chain.reverse();
+                self.walk(&chain)
+            };
+            shortest.push(ShortestWalk {
+                terminal: self.graph[v].id.to_string(),
+                path,
+            });
+        }
+
+        let longest = if longest[start as usize] == NO_WALK {
+            Vec::new()
+        } else {
+            let mut chain = vec![start];
+            let mut at = start;
+            while !self.graph[self.node[at as usize]].kind.is_terminal() && chain.len() <= n {
+                let next = if self.box_of.contains_key(&at) {
+                    self.routes
+                        .get(&at)
+                        .and_then(|r| r.last())
+                        .map_or(NONE, |exit| self.entry[exit.index()])
+                } else {
+                    let b = best[at as usize];
+                    if b == NONE {
+                        NONE
+                    } else {
+                        self.dest(self.moves[self.first[at as usize] + b as usize])
+                    }
+                };
+                if next == NONE {
+                    break;
+                }
+                chain.push(next);
+                at = next;
+            }
+            self.walk(&chain)
+        };
+
+        let total = count[start as usize];
+        PathReport {
+            walks: total.exact,
+            saturated: total.over,
+            walks_log2: if total.over {
+                total.log2
+            } else {
+                (total.exact as f64).log2()
+            },
+            shortest,
+            longest,
+            approximate: self.approximate,
+        }
+    }
+
+    /// A report for a tree whose start cannot be entered (never for a validated tree).
+    fn empty(&self) -> PathReport {
+        PathReport {
+            walks: 0,
+            saturated: false,
+            walks_log2: f64::NEG_INFINITY,
+            shortest: self
+                .graph
+                .node_indices()
+                .filter(|&v| self.graph[v].kind.is_terminal())
+                .map(|v| ShortestWalk {
+                    terminal: self.graph[v].id.to_string(),
+                    path: Vec::new(),
+                })
+                .collect(),
+            longest: Vec::new(),
+            approximate: self.approximate,
+        }
+    }
+
+    /// The node ids of a chain of states, routes through unexplored components expanded.
+    fn walk(&self, chain: &[u32]) -> Vec<String> {
+        let id = |v: NodeIndex| self.graph[v].id.to_string();
+        let mut out = Vec::with_capacity(chain.len());
+        if let Some(&s) = chain.first() {
+            out.push(id(self.node[s as usize]));
+        }
+        for pair in chain.windows(2) {
+            match self.routes.get(&pair[0]) {
+                Some(route) => out.extend(route.iter().map(|&v| id(v))),
+                None => out.push(id(self.node[pair[1] as usize])),
+            }
+        }
+        out
+    }
+
+    fn dest(&self, dest: Dest) -> u32 {
+        match dest {
+            Dest::State(s) => s,
+            Dest::Enter(v) => self.entry[v.index()],
+        }
+    }
+
+    /// The nodes `v` leads to, one per edge (answers, free input, rules, `otherwise`),
+    /// into `self.scratch`.
+    fn successors(&mut self, v: NodeIndex) {
+        let mut out = std::mem::take(&mut self.scratch);
+        out.clear();
+        self.tree.for_each_edge(v, |label, to| {
+            if !matches!(label, EdgeLabel::Limit) {
+                out.push(to);
+            }
+        });
+        self.scratch = out;
+    }
+
+    /// Where an arrival at `x` ends up, as the session's `enter` decides it: `counts` are
+    /// the passes of component `c`'s limited nodes (nodes of other components have none
+    /// yet). `None` for a reference to no node (never in a validated tree).
+    fn resolve(&self, x: NodeIndex, c: u32, counts: &[u16]) -> Option<Arrival> {
+        let graph = self.graph;
+        let mut target = x;
+        let mut counted = false;
+        for _ in 0..=graph.node_count() {
+            let node = graph.node_weight(target)?;
+            match node.limit {
+                Some(limit) => {
+                    let passes = if self.comp[target.index()] == c {
+                        counts
+                            .get(self.local[target.index()] as usize)
+                            .copied()
+                            .unwrap_or(0)
+                    } else {
+                        0
+                    };
+                    if passes >= limit.times {
+                        target = limit.then;
+                    } else {
+                        counted = true;
+                        break;
+                    }
+                }
+                None => break,
+            }
+        }
+        graph.node_weight(target)?;
+        Some(if self.comp[target.index()] == c {
+            let slot = self.local[target.index()];
+            Arrival::Inside(target, (counted && slot != NONE).then_some(slot as usize))
+        } else {
+            Arrival::Outside(target)
+        })
+    }
+
+    /// Builds the states of component `c` reachable from its entries; falls back to a
+    /// box when there are too many or (never in a validated tree) they form a cycle.
+    fn visit(&mut self, c: usize) {
+        if !self.comps[c].iter().any(|v| self.entered[v.index()]) {
+            return;
+        }
+        if self.comps[c].len() == 1 && self.limited[c] == 0 && self.single(c) {
+            return;
+        }
+        if !self.explore(c) {
+            self.approximate = true;
+            self.make_box(c);
+        }
+    }
+
+    /// The common case: one node, no limit, one state. False (and nothing recorded) if
+    /// the node leads to itself.
+    fn single(&mut self, c: usize) -> bool {
+        let v = self.comps[c][0];
+        self.successors(v);
+        let mut arrivals = Vec::with_capacity(self.scratch.len());
+        for &x in &self.scratch {
+            match self.resolve(x, c as u32, &[]) {
+                Some(Arrival::Outside(u)) => arrivals.push(u),
+                Some(Arrival::Inside(..)) => return false,
+                None => {}
+            }
+        }
+        let s = self.node.len() as u32;
+        self.node.push(v);
+        self.first.push(self.moves.len());
+        for u in arrivals {
+            self.entered[u.index()] = true;
+            self.moves.push(Dest::Enter(u));
+        }
+        self.entry[v.index()] = s;
+        self.order.push(s);
+        true
+    }
+
+    /// Explores component `c` state by state (breadth first, ids in discovery order),
+    /// then orders its states topologically. False, with everything undone, when the
+    /// budget runs out or the states form a cycle.
+    fn explore(&mut self, c: usize) -> bool {
+        let k = self.limited[c] as usize;
+        let base = self.node.len();
+        let move_base = self.moves.len();
+        let cap = COMPONENT_STATES
+            .min(COMPONENT_WORDS / (k + 1))
+            .min(TOTAL_STATES.saturating_sub(self.heavy_states));
+        let move_cap = TOTAL_MOVES.saturating_sub(self.heavy_moves);
+        let mut ids: HashMap<(NodeIndex, Box<[u16]>), u32> = HashMap::new();
+        let mut keys: Vec<Box<[u16]>> = Vec::new();
+
+        let entries: Vec<NodeIndex> = self.comps[c]
+            .iter()
+            .copied()
+            .filter(|v| self.entered[v.index()])
+            .collect();
+        for y in entries {
+            let mut counts = vec![0u16; k].into_boxed_slice();
+            if let Some(slot) = counts.get_mut(self.local[y.index()] as usize) {
+                *slot = 1;
+            }
+            let s = self.node.len() as u32;
+            self.node.push(y);
+            keys.push(counts.clone());
+            ids.insert((y, counts), s);
+            self.entry[y.index()] = s;
+        }
+
+        let mut next = base;
+        let mut ok = true;
+        while next < self.node.len() {
+            let v = self.node[next];
+            let counts = keys[next - base].clone();
+            self.first.push(self.moves.len());
+            self.successors(v);
+            let successors = std::mem::take(&mut self.scratch);
+            for &x in &successors {
+                match self.resolve(x, c as u32, &counts) {
+                    Some(Arrival::Inside(u, slot)) => {
+                        let mut after = counts.clone();
+                        if let Some(count) = slot.and_then(|i| after.get_mut(i)) {
+                            *count = count.saturating_add(1);
+                        }
+                        let s = match ids.entry((u, after)) {
+                            Entry::Occupied(e) => *e.get(),
+                            Entry::Vacant(e) => {
+                                let s = self.node.len() as u32;
+                                keys.push(e.key().1.clone());
+                                self.node.push(u);
+                                e.insert(s);
+                                s
+                            }
+                        };
+                        self.moves.push(Dest::State(s));
+                    }
+                    Some(Arrival::Outside(u)) => {
+                        self.entered[u.index()] = true;
+                        self.moves.push(Dest::Enter(u));
+                    }
+                    None => {}
+                }
+            }
+            self.scratch = successors;
+            if self.node.len() - base > cap || self.moves.len() - move_base > move_cap {
+                ok = false;
+                break;
+            }
+            next += 1;
+        }
+        drop(ids);
+        drop(keys);
+
+        // Topological order of the component's states (Kahn).
+        let states = self.node.len() - base;
+        let mut order = Vec::with_capacity(states);
+        if ok {
+            let mut indegree = vec![0u32; states];
+            for m in &self.moves[move_base..] {
+                if let Dest::State(d) = *m {
+                    indegree[d as usize - base] += 1;
+                }
+            }
+            let mut queue: VecDeque<usize> = (0..states).filter(|&i| indegree[i] == 0).collect();
+            while let Some(i) = queue.pop_front() {
+                order.push((base + i) as u32);
+                let end = self
+                    .first
+                    .get(base + i + 1)
+                    .copied()
+                    .unwrap_or(self.moves.len());
+                for m in self.first[base + i]..end {
+                    if let Dest::State(d) = self.moves[m] {
+                        let j = d as usize - base;
+                        indegree[j] -= 1;
+                        if indegree[j] == 0 {
+                            queue.push_back(j);
+                        }
+                    }
+                }
+            }
+            ok = order.len() == states;
+        }
+        if !ok {
+            self.node.truncate(base);
+            self.first.truncate(base);
+            self.moves.truncate(move_base);
+            for v in &self.comps[c] {
+                self.entry[v.index()] = NONE;
+            }
+            return false;
+        }
+        self.heavy_states += states;
+        self.heavy_moves += self.moves.len() - move_base;
+        self.order.extend(order);
+        true
+    }
+
+    /// Records component `c` as not explored: every way out of it is entered (the bound
+    /// sums over all of them), and each entry gets a greedy route through it.
+    fn make_box(&mut self, c: usize) {
+        let c32 = c as u32;
+        for v in &self.comps[c] {
+            for w in self.graph.neighbors(*v) {
+                if self.comp[w.index()] != c32 {
+                    self.entered[w.index()] = true;
+                }
+            }
+        }
+        let distance = self.distance_out(c);
+        let b = self.boxes.len();
+        let mut states = Vec::new();
+        let entries: Vec<NodeIndex> = self.comps[c]
+            .iter()
+            .copied()
+            .filter(|v| self.entered[v.index()])
+            .collect();
+        for y in entries {
+            let s = self.node.len() as u32;
+            self.node.push(y);
+            self.first.push(self.moves.len());
+            self.entry[y.index()] = s;
+            self.box_of.insert(s, b);
+            if let Some(route) = self.greedy(c, y, &distance)
+                && let Some(&exit) = route.last()
+            {
+                self.moves.push(Dest::Enter(exit));
+                self.routes.insert(s, route);
+            }
+            self.order.push(s);
+            states.push(s);
+        }
+        self.boxes.push(Boxed { comp: c, states });
+    }
+
+    /// For each node of component `c` (by position): the fewest edges to leave it,
+    /// ignoring limits.
+    fn distance_out(&self, c: usize) -> Vec<u32> {
+        let c32 = c as u32;
+        let nodes = &self.comps[c];
+        let mut distance = vec![u32::MAX; nodes.len()];
+        let mut queue = VecDeque::new();
+        for (i, v) in nodes.iter().enumerate() {
+            if self
+                .graph
+                .neighbors(*v)
+                .any(|w| self.comp[w.index()] != c32)
+            {
+                distance[i] = 1;
+                queue.push_back(*v);
+            }
+        }
+        while let Some(v) = queue.pop_front() {
+            let d = distance[self.pos[v.index()] as usize];
+            for u in self.graph.neighbors_directed(v, Direction::Incoming) {
+                if self.comp[u.index()] == c32 {
+                    let slot = &mut distance[self.pos[u.index()] as usize];
+                    if *slot == u32::MAX {
+                        *slot = d.saturating_add(1);
+                        queue.push_back(u);
+                    }
+                }
+            }
+        }
+        distance
+    }
+
+    /// A real walk through component `c` from its entry `y`, choosing at each step the
+    /// arrival nearest to a way out; the nodes after `y`, ending with the first one
+    /// outside. `None` when the move budget runs out first.
+    fn greedy(&mut self, c: usize, y: NodeIndex, distance: &[u32]) -> Option<Vec<NodeIndex>> {
+        let mut counts = vec![0u16; self.limited[c] as usize];
+        if let Some(slot) = counts.get_mut(self.local[y.index()] as usize) {
+            *slot = 1;
+        }
+        let mut route = Vec::new();
+        let mut at = y;
+        loop {
+            if self.greedy_left == 0 {
+                return None;
+            }
+            self.greedy_left -= 1;
+            self.successors(at);
+            let mut best: Option<(u32, Arrival)> = None;
+            for &x in &self.scratch {
+                if let Some(arrival) = self.resolve(x, c as u32, &counts) {
+                    let d = match arrival {
+                        Arrival::Outside(_) => 0,
+                        Arrival::Inside(u, _) => distance[self.pos[u.index()] as usize],
+                    };
+                    if best.is_none_or(|(b, _)| d < b) {
+                        best = Some((d, arrival));
+                    }
+                }
+            }
+            match best?.1 {
+                Arrival::Outside(u) => {
+                    route.push(u);
+                    return Some(route);
+                }
+                Arrival::Inside(u, slot) => {
+                    if let Some(count) = slot.and_then(|i| counts.get_mut(i)) {
+                        *count = count.saturating_add(1);
+                    }
+                    route.push(u);
+                    at = u;
+                }
+            }
+        }
+    }
+
+    /// Upper bounds on the walks from each entry of box `b`, given the walks from every
+    /// state of later components.
+    fn bound(&mut self, b: usize, count: &[Count]) -> Vec<(u32, Count)> {
+        let c = self.boxes[b].comp;
+        let c32 = c as u32;
+        let nodes = self.comps[c].clone();
+        let size = nodes.len();
+        let passes: u64 = nodes
+            .iter()
+            .filter_map(|v| self.graph[*v].limit)
+            .map(|l| u64::from(l.times))
+            .sum();
+
+        // How each move may end, for each node (flattened).
+        let mut start = Vec::with_capacity(size + 1);
+        let mut options: Vec<Way> = Vec::new();
+        for &v in &nodes {
+            start.push(options.len());
+            self.successors(v);
+            for &x in &self.scratch {
+                let mut at = x;
+                let mut need = 0u64;
+                for _ in 0..=size {
+                    let Some(node) = self.graph.node_weight(at) else {
+                        break;
+                    };
+                    if self.comp[at.index()] != c32 {
+                        let e = self.entry[at.index()];
+                        let value = if e == NONE {
+                            Count::ZERO
+                        } else {
+                            count[e as usize]
+                        };
+                        options.push(Way {
+                            need,
+                            to: Relaxed::Exit(value),
+                        });
+                        break;
+                    }
+                    let p = self.pos[at.index()] as usize;
+                    let Some(limit) = node.limit else {
+                        options.push(Way {
+                            need,
+                            to: Relaxed::Uncounted(p),
+                        });
+                        break;
+                    };
+                    options.push(Way {
+                        need,
+                        to: Relaxed::Counted(p),
+                    });
+                    need = need.saturating_add(u64::from(limit.times));
+                    at = limit.then;
+                }
+            }
+        }
+        start.push(options.len());
+
+        let entries: Vec<(u32, usize, bool)> = self.boxes[b]
+            .states
+            .iter()
+            .map(|&s| {
+                let y = self.node[s as usize];
+                (
+                    s,
+                    self.pos[y.index()] as usize,
+                    self.graph[y].limit.is_some(),
+                )
+            })
+            .collect();
+
+        let cost = passes
+            .saturating_add(1)
+            .saturating_mul((size + options.len()) as u64);
+        if cost <= self.relaxed_left
+            && let Some(topo) = self.uncounted_order(size, &start, &options)
+        {
+            self.relaxed_left -= cost;
+            // Layer k: the walks from each node after k counted passes, layers from the
+            // most passes down; `above` is layer k + 1.
+            let mut above = vec![Count::ZERO; size];
+            let mut layer = vec![Count::ZERO; size];
+            let mut first_layer = vec![Count::ZERO; size];
+            for k in (0..=passes).rev() {
+                for &i in &topo {
+                    let mut total = Count::ZERO;
+                    for option in &options[start[i]..start[i + 1]] {
+                        if option.need > k {
+                            continue;
+                        }
+                        total = total.add(match option.to {
+                            Relaxed::Exit(value) => value,
+                            Relaxed::Uncounted(j) => layer[j],
+                            Relaxed::Counted(j) if k < passes => above[j],
+                            Relaxed::Counted(_) => Count::ZERO,
+                        });
+                    }
+                    layer[i] = total;
+                }
+                if k == 1 {
+                    first_layer.clone_from(&layer);
+                }
+                std::mem::swap(&mut above, &mut layer);
+            }
+            // `above` now holds layer 0.
+            return entries
+                .into_iter()
+                .map(|(s, p, counted)| (s, if counted { first_layer[p] } else { above[p] }))
+                .collect();
+        }
+
+        // Too large even for that: at most `(passes + 1) × size` moves in the component,
+        // each among at most `choices` options, then one way out.
+        let choices = (0..size)
+            .map(|i| start[i + 1] - start[i])
+            .max()
+            .unwrap_or(0)
+            .max(1) as f64;
+        let mut out_log2 = f64::NEG_INFINITY;
+        let mut over = false;
+        for option in &options {
+            if let Relaxed::Exit(value) = option.to {
+                out_log2 = out_log2.max(value.log2);
+                over |= value.over;
+            }
+        }
+        let moves = (passes as f64 + 1.0) * size as f64;
+        let log2 = (moves + 1.0).log2() + (moves + 1.0) * choices.log2() + out_log2;
+        let value = Count::from_log2(log2, over);
+        entries.into_iter().map(|(s, ..)| (s, value)).collect()
+    }
+
+    /// The component's nodes (by position) ordered so that every uncounted move goes to
+    /// a node earlier in the list; `None` if uncounted moves form a cycle (never in a
+    /// validated tree).
+    fn uncounted_order(&self, size: usize, start: &[usize], options: &[Way]) -> Option<Vec<usize>> {
+        // Kahn on the reversed uncounted moves: a node is ready once every node it moves
+        // to uncounted is placed.
+        let mut pending = vec![0usize; size];
+        let mut waiting: Vec<Vec<usize>> = vec![Vec::new(); size];
+        for i in 0..size {
+            for option in &options[start[i]..start[i + 1]] {
+                if let Relaxed::Uncounted(j) = option.to {
+                    pending[i] += 1;
+                    waiting[j].push(i);
+                }
+            }
+        }
+        let mut queue: VecDeque<usize> = (0..size).filter(|&i| pending[i] == 0).collect();
+        let mut order = Vec::with_capacity(size);
+        while let Some(j) = queue.pop_front() {
+            order.push(j);
+            for &i in &waiting[j] {
+                pending[i] -= 1;
+                if pending[i] == 0 {
+                    queue.push_back(i);
+                }
+            }
+        }
+        (order.len() == size).then_some(order)
+    }
 }
