@@ -7,9 +7,16 @@ use troubletree::{check_paths, run_scenarios};
 fn shipped_trees_have_no_findings() {
     let report = check_paths(&["trees"]).expect("trees/ is readable");
     let findings: Vec<String> = report.findings.iter().map(ToString::to_string).collect();
-    assert!(findings.is_empty(), "findings in trees/:\n{}", findings.join("\n"));
+    assert!(
+        findings.is_empty(),
+        "findings in trees/:\n{}",
+        findings.join("\n")
+    );
     let catalogue = report.catalogue.expect("no errors");
-    assert!(catalogue.directory().is_some(), "trees/directory.ron is the service directory");
+    assert!(
+        catalogue.directory().is_some(),
+        "trees/directory.ron is the service directory"
+    );
 }
 
 #[test]
@@ -21,7 +28,11 @@ fn every_scenario_passes_and_every_edge_is_taken() {
         .iter()
         .filter_map(|c| Some(format!("{} :: {}: {}", c.tree, c.name, c.failure.as_ref()?)))
         .collect();
-    assert!(failures.is_empty(), "failing scenarios:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "failing scenarios:\n{}",
+        failures.join("\n")
+    );
     let mut gaps = Vec::new();
     for coverage in &report.coverage {
         for node in &coverage.uncovered_nodes {
@@ -31,6 +42,13 @@ fn every_scenario_passes_and_every_edge_is_taken() {
             gaps.push(format!("{}: edge {edge} is never taken", coverage.tree));
         }
     }
-    assert!(gaps.is_empty(), "scenarios miss parts of the trees:\n{}", gaps.join("\n"));
-    assert!(report.cases.len() >= catalogue.len(), "every tree has scenarios");
+    assert!(
+        gaps.is_empty(),
+        "scenarios miss parts of the trees:\n{}",
+        gaps.join("\n")
+    );
+    assert!(
+        report.cases.len() >= catalogue.len(),
+        "every tree has scenarios"
+    );
 }

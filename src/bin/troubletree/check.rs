@@ -150,6 +150,9 @@ fn span(text: &str, line: u32, column: u32) -> std::ops::Range<usize> {
 
 /// The paths as the user gave them, for messages.
 pub(crate) fn shown(paths: &[PathBuf]) -> String {
-    let list: Vec<String> = paths.iter().map(|p| clean(&p.display().to_string())).collect();
+    let list: Vec<String> = paths
+        .iter()
+        .map(|p| clean(&p.display().to_string()))
+        .collect();
     list.join(", ")
 }

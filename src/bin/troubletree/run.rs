@@ -152,7 +152,9 @@ pub(crate) fn run(options: Options) -> Result<ExitCode, Fail> {
                 .map_err(|e| Fail::input(e.to_string()))?
                 .0;
             if let Some(lang) = &options.lang {
-                session.set_locale(lang).map_err(|e| Fail::usage(e.to_string()))?;
+                session
+                    .set_locale(lang)
+                    .map_err(|e| Fail::usage(e.to_string()))?;
             }
             session
         }
