@@ -206,12 +206,8 @@ fn step(c: &mut Criterion) {
 /// number, "x" for text): a whole diagnosis, session creation included.
 fn diagnose(tree: &Tree) -> usize {
     let mut session = Session::new(tree).expect("starts");
-    loop {
-        let kind = match session.next() {
-            Step::Ask(q) | Step::Act(q) => q.kind,
-            _ => break,
-        };
-        let result = match kind {
+    while let Step::Ask(q) | Step::Act(q) = session.next() {
+        let result = match q.kind {
             AnswerKind::Number => session.answer(1.0),
             AnswerKind::Text => session.answer("x"),
             _ => session.choose(0),
