@@ -12,13 +12,13 @@ use crate::text::{one_line, print};
 /// The formats `troubletree import` reads.
 #[derive(Subcommand)]
 pub(crate) enum Format {
-    /// A FloDial troubleshooting chart (JSON): questions become yes/no `Ask` nodes,
-    /// terminal nodes `Resolve` nodes, the problem description the title.
+    /// A FloDial troubleshooting chart (JSON), written as a tree (RON).
     ///
-    /// A question with no step for one of its answers gets an `Escalate` there (the chart
-    /// does not know what to do: hand over); each such gap is reported on stderr. The
-    /// tree goes to stdout, or to FILE with -o. Exits 0 on success, 1 when the chart is
-    /// malformed, 2 on usage or I/O errors.
+    /// Questions become yes/no `Ask` nodes, terminal nodes `Resolve` nodes, the problem
+    /// description the title. A question with no step for one of its answers gets an
+    /// `Escalate` there (the chart does not know what to do: hand over); each such gap is
+    /// reported on stderr. The tree goes to stdout, or to FILE with -o. Exits 0 on
+    /// success, 1 when the chart is malformed, 2 on usage or I/O errors.
     Flodial {
         /// The chart file (`knowledge-sources/*.json` in FloDial).
         chart: PathBuf,

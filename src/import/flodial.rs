@@ -1,0 +1,1531 @@
+//! FloDial troubleshooting flowcharts, imported as trees, and their dialogues replayed.
+//!
+//! [FloDial](https://github.com/dair-iitd/FloDial) (Raghu et al., EMNLP 2021) holds car
+//! and laptop troubleshooting flowcharts and crowd-sourced dialogues in which an agent
+//! followed them. A chart is one JSON object:
+//!
+//! ```json
+//! {
+//!   "name": "wont_boot",
+//!   "category": "laptops",
+//!   "problem_description": "Your laptop does not boot.",
+//!   "nodes": {
+//!     "1": { "label": "Power light?", "terminal": false, "utterance": "Is the power light on?" },
+//!     "2": { "label": "Reseat RAM", "terminal": true, "utterance": "Reseat the memory modules." },
+//!     "3": { "label": "Charge", "terminal": true, "utterance": "Charge it for an hour." }
+//!   },
+//!   "edges": { "1": { "yes": "2", "no": "3" } }
+//! }
+//! ```
+//!
+//! [`import`] turns it into a tree: every question (`terminal: false`) becomes an `Ask`
+//! with the answers `"yes"` and `"no"`, filling a `Choice(["yes", "no"])` fact named like
+//! the node (so a host that already knows an answer can supply it and the question is
+//! skipped); every terminal node becomes a `Resolve`. Chart node `"12"` becomes tree node
+//! `n12`; the node's `utterance` (the agent's wording) is the text, and its `label` (the
+//! box of the drawn chart) is kept in a comment. The chart's `problem_description` is the
+//! title; the tree id is the chart's `name`. Texts are plain English strings
+//! (`locales: ["en"]`).
+//!
+//! A question with no edge for one answer is a **gap**: the chart does not know what to
+//! do. By default the import repairs it with an `Escalate` node (`escalate_n4_no`), so the
+//! walk hands over to customer service there, and reports it in [`Imported::gaps`].
+//! Imported raw ([`ImportOptions::raw`]), the gap is left as it is, and
+//! [`check_str`] reports it as [`Code::UncoveredAnswer`] (W002) at that question.
+//!
+//! ```
+//! use troubletree::import::flodial::{ImportOptions, import};
+//! use troubletree::{Code, Session, Step, check_str};
+//!
+//! let chart = r#"{
+//!     "name": "wont_boot",
+//!     "problem_description": "Your laptop does not boot.",
+//!     "nodes": {
+//!         "1": {"label": "Power light?", "terminal": false, "utterance": "Is the power light on?"},
+//!         "2": {"label": "Reseat RAM", "terminal": true, "utterance": "Reseat the memory."}
+//!     },
+//!     "edges": {"1": {"yes": "2"}}
+//! }"#;
+//!
+//! // Repaired (the default): clean, and "no" hands over to customer service.
+//! let imported = import(chart, &ImportOptions::new())?;
+//! assert_eq!(imported.tree_id, "wont_boot");
+//! assert_eq!(imported.gaps[0].to_string(), r#"question n1 has no step for "no"; it escalates at escalate_n1_no"#);
+//! let report = check_str("wont_boot.ron", &imported.ron);
+//! assert!(report.findings.is_empty());
+//! let tree = report.tree.ok_or("refused")?;
+//! let mut session = Session::builder(&tree).start()?;
+//! session.answer("no")?;
+//! assert!(matches!(session.next(), Step::Escalated(e) if e.node == "escalate_n1_no"));
+//!
+//! // Raw: the validator finds the gap.
+//! let raw = import(chart, &ImportOptions::raw())?;
+//! let findings = check_str("wont_boot.ron", &raw.ron).findings;
+//! assert_eq!(findings[0].code, Code::UncoveredAnswer);
+//! assert_eq!(findings[0].node.as_deref(), Some("n1"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! A chart that is not a tree rooted at `"1"` is refused with an [`ImportError`] naming
+//! the chart and the node: no root, an edge to or from a node that does not exist, an
+//! edge key other than `yes`/`no`, a node with two parents, a question whose two answers
+//! lead to one node, a cycle, a node the root does not lead to, a terminal node with
+//! outgoing edges, a key given twice.
+//!
+//! [`replay`] and [`replay_dir`] import a set of charts and walk every recorded dialogue
+//! through a [`Session`], checking that the walker visits exactly the dialogue's nodes
+//! (`cargo run --release --example flodial_replay -- CHARTS_DIR DIALOGS_JSON`).
+//!
+//! The FloDial data is licensed CDLA-Sharing-1.0: a tree imported from one of its charts
+//! is data derived from it, to be shared under the same terms. The output says so in its
+//! header comment.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::{self, Write as _};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::Value as Json;
+
+use crate::compile::check_str;
+use crate::diagnostic::Finding;
+use crate::session::{Session, Step};
+
+#[cfg(doc)]
+use crate::diagnostic::Code;
+
+/// The id of a chart's root node.
+pub const ROOT: &str = "1";
+
+/// The most nodes a chart may have. FloDial's charts have 24 to 37; the bound keeps a
+/// hostile file from producing an unbounded tree.
+pub const MAX_NODES: usize = 10_000;
+
+/// The answers of every question, in the order they are written.
+const ANSWERS: [&str; 2] = ["yes", "no"];
+
+/// How a chart is named in messages when it has no `name`.
+const UNNAMED: &str = "(unnamed)";
+
+/// How [`import`] writes the tree.
+///
+/// ```
+/// use troubletree::import::flodial::ImportOptions;
+/// let repaired = ImportOptions::new();               // gaps escalate
+/// let raw = ImportOptions::raw();                    // gaps stay, for `check` to find
+/// let renamed = ImportOptions::new().tree_id("flodial_power");
+/// # let _ = (repaired, raw, renamed);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ImportOptions {
+    /// Whether a question's missing answer gets an `Escalate` node (default `true`).
+    pub repair: bool,
+    /// The tree id; the chart's `name` when `None`.
+    pub tree_id: Option<String>,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        ImportOptions {
+            repair: true,
+            tree_id: None,
+        }
+    }
+}
+
+impl ImportOptions {
+    /// Repair gaps, name the tree after the chart.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Leave gaps as they are: the output then has a question with one answer (W002), or
+    /// with none (E014) when the chart gives a question no edge at all.
+    pub fn raw() -> Self {
+        ImportOptions {
+            repair: false,
+            tree_id: None,
+        }
+    }
+
+    /// Sets whether gaps are repaired.
+    #[must_use]
+    pub fn repair(mut self, repair: bool) -> Self {
+        self.repair = repair;
+        self
+    }
+
+    /// Sets the tree id instead of the chart's `name`.
+    #[must_use]
+    pub fn tree_id(mut self, id: impl Into<String>) -> Self {
+        self.tree_id = Some(id.into());
+        self
+    }
+}
+
+/// A chart imported as a tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Imported {
+    /// The tree file's text (RON, with comments), ending with a newline.
+    pub ron: String,
+    /// The tree's id.
+    pub tree_id: String,
+    /// The questions that had no edge for an answer, in file order.
+    pub gaps: Vec<Gap>,
+    /// How many `Ask` nodes the chart's questions became.
+    pub questions: usize,
+    /// How many `Resolve` nodes the chart's terminal nodes became.
+    pub resolutions: usize,
+}
+
+/// A question for which the chart has no step after one of its answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Gap {
+    /// The question's id in the tree (`n4`).
+    pub node: String,
+    /// The question's id in the chart (`4`).
+    pub chart_node: String,
+    /// The answer without an edge: `"yes"` or `"no"`.
+    pub answer: String,
+    /// The question as asked (the node's utterance).
+    pub question: String,
+    /// The `Escalate` node the repair added (`escalate_n4_no`), `None` in a raw import.
+    pub escalate: Option<String>,
+}
+
+impl fmt::Display for Gap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "question {} has no step for \"{}\"",
+            self.node, self.answer
+        )?;
+        if let Some(escalate) = &self.escalate {
+            write!(f, "; it escalates at {escalate}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a chart was refused. Each message names the chart (its `name`) and, where it
+/// applies, the chart's node id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ImportError {
+    /// The text is not JSON, nests too deep, or repeats a key in an object.
+    #[error("the chart is not valid JSON: {message}")]
+    Json {
+        /// What the JSON parser said, with line and column.
+        message: String,
+    },
+    /// The JSON is not an object.
+    #[error("a FloDial chart is a JSON object with \"nodes\" and \"edges\", found {found}")]
+    NotObject {
+        /// What it is instead: `an array`, `a string`...
+        found: &'static str,
+    },
+    /// A required top-level field is absent.
+    #[error("chart \"{chart}\" has no \"{field}\"")]
+    MissingField {
+        /// The chart's name.
+        chart: String,
+        /// The field.
+        field: &'static str,
+    },
+    /// A top-level field has the wrong type.
+    #[error("chart \"{chart}\": \"{field}\" must be {expected}, found {found}")]
+    InvalidField {
+        /// The chart's name.
+        chart: String,
+        /// The field.
+        field: &'static str,
+        /// What it must be.
+        expected: &'static str,
+        /// What it is.
+        found: &'static str,
+    },
+    /// The chart has more nodes than [`MAX_NODES`].
+    #[error("chart \"{chart}\" has {nodes} nodes; at most {MAX_NODES} are accepted")]
+    TooLarge {
+        /// The chart's name.
+        chart: String,
+        /// How many nodes it has.
+        nodes: usize,
+    },
+    /// A node is not an object with a string `label`, a string `utterance` and a
+    /// boolean `terminal`.
+    #[error("chart \"{chart}\", node \"{node}\": {reason}")]
+    InvalidNode {
+        /// The chart's name.
+        chart: String,
+        /// The chart's node id.
+        node: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// There is no node `"1"` to start from.
+    #[error("chart \"{chart}\" has no root node \"{ROOT}\"")]
+    MissingRoot {
+        /// The chart's name.
+        chart: String,
+    },
+    /// `edges` has an entry for a node that does not exist.
+    #[error("chart \"{chart}\" has edges from node \"{node}\", but no such node")]
+    EdgeFromMissingNode {
+        /// The chart's name.
+        chart: String,
+        /// The id in `edges`.
+        node: String,
+    },
+    /// An edge leads to a node that does not exist.
+    #[error(
+        "chart \"{chart}\", node \"{from}\": the \"{answer}\" edge leads to node \"{to}\", but there is no such node"
+    )]
+    EdgeToMissingNode {
+        /// The chart's name.
+        chart: String,
+        /// The node the edge leaves.
+        from: String,
+        /// The edge's key.
+        answer: String,
+        /// The missing node.
+        to: String,
+    },
+    /// An edge key is neither `yes` nor `no`.
+    #[error(
+        "chart \"{chart}\", node \"{node}\": edge key \"{key}\" is not an answer; the keys are \"yes\" and \"no\""
+    )]
+    BadEdgeKey {
+        /// The chart's name.
+        chart: String,
+        /// The node the edge leaves.
+        node: String,
+        /// The key.
+        key: String,
+    },
+    /// A node's edges are not an object of node ids.
+    #[error("chart \"{chart}\", node \"{node}\": {reason}")]
+    InvalidEdge {
+        /// The chart's name.
+        chart: String,
+        /// The node the edges leave.
+        node: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A terminal node (a resolution) has outgoing edges.
+    #[error("chart \"{chart}\", node \"{node}\" is terminal but has outgoing edges")]
+    TerminalWithEdges {
+        /// The chart's name.
+        chart: String,
+        /// The node.
+        node: String,
+    },
+    /// Edges from two nodes lead to the same node.
+    #[error(
+        "chart \"{chart}\", node \"{node}\" has two parents, \"{first}\" and \"{second}\"; a chart must be a tree"
+    )]
+    TwoParents {
+        /// The chart's name.
+        chart: String,
+        /// The node with two parents.
+        node: String,
+        /// The parent whose edge comes first in chart order.
+        first: String,
+        /// The other parent.
+        second: String,
+    },
+    /// Both answers of a question lead to the same node.
+    #[error(
+        "chart \"{chart}\", node \"{node}\": \"yes\" and \"no\" both lead to node \"{target}\"; a chart must be a tree"
+    )]
+    SameTarget {
+        /// The chart's name.
+        chart: String,
+        /// The question.
+        node: String,
+        /// The node both edges lead to.
+        target: String,
+    },
+    /// Edges go round in a circle.
+    #[error("chart \"{chart}\": the edges form a cycle {}; a chart must be a tree rooted at \"{ROOT}\"", cycle_text(.nodes))]
+    Cycle {
+        /// The nodes of the cycle in edge order, the first repeated at the end.
+        nodes: Vec<String>,
+        /// The chart's name.
+        chart: String,
+    },
+    /// No path from the root leads to this node (and it is on no cycle).
+    #[error(
+        "chart \"{chart}\", node \"{node}\": no edge leads to it, so the root \"{ROOT}\" does not reach it"
+    )]
+    Unreachable {
+        /// The chart's name.
+        chart: String,
+        /// The node.
+        node: String,
+    },
+}
+
+fn cycle_text(nodes: &[String]) -> String {
+    nodes
+        .iter()
+        .map(|n| format!("\"{n}\""))
+        .collect::<Vec<_>>()
+        .join(" → ")
+}
+
+/// Imports one FloDial chart (its JSON text) as a tree file.
+///
+/// The output checks clean with [`check_str`] (no error, no warning) when gaps are
+/// repaired; see the [module documentation](self) for the mapping.
+///
+/// # Errors
+///
+/// An [`ImportError`] when the text is not a chart, or the chart is not a tree rooted at
+/// `"1"` with yes/no edges.
+pub fn import(json: &str, options: &ImportOptions) -> Result<Imported, ImportError> {
+    let chart = Chart::parse(json)?;
+    chart.render(options)
+}
+
+// ------------------------------------------------------------------------ the chart
+
+/// A chart, checked to be a tree rooted at [`ROOT`], its nodes in chart order.
+#[derive(Debug)]
+struct Chart {
+    /// The `name` field, if any.
+    name: Option<String>,
+    /// The name for messages.
+    label: String,
+    category: Option<String>,
+    description: Option<String>,
+    nodes: Vec<ChartNode>,
+    index: HashMap<String, usize>,
+}
+
+#[derive(Debug)]
+struct ChartNode {
+    id: String,
+    label: String,
+    utterance: String,
+    terminal: bool,
+    /// The child after "yes" and after "no".
+    next: [Option<usize>; 2],
+    /// The parent and the answer (index into [`ANSWERS`]) that leads here.
+    parent: Option<(usize, usize)>,
+}
+
+impl ChartNode {
+    /// The node's id in the tree.
+    fn tree_id(&self) -> String {
+        format!("n{}", self.id)
+    }
+}
+
+/// The order nodes are written in: numeric ids by value, then the others by text.
+fn chart_order(id: &str) -> (bool, u64, &str) {
+    match id.parse::<u64>() {
+        Ok(n) => (false, n, id),
+        Err(_) => (true, 0, id),
+    }
+}
+
+fn kind(value: &Json) -> &'static str {
+    match value {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "an array",
+        Json::Object(_) => "an object",
+    }
+}
+
+fn json_error(err: &serde_json::Error) -> ImportError {
+    ImportError::Json {
+        message: err.to_string(),
+    }
+}
+
+impl Chart {
+    fn parse(json: &str) -> Result<Chart, ImportError> {
+        let json = json.strip_prefix('\u{feff}').unwrap_or(json);
+        // serde_json's `Value` keeps the last of two equal keys silently; a chart with
+        // two entries for one node must be refused, not half-read.
+        serde_json::from_str::<UniqueKeys>(json).map_err(|e| json_error(&e))?;
+        let value: Json = serde_json::from_str(json).map_err(|e| json_error(&e))?;
+        let Json::Object(top) = value else {
+            return Err(ImportError::NotObject {
+                found: kind(&value),
+            });
+        };
+
+        let optional = |field: &'static str, chart: &str| match top.get(field) {
+            None => Ok(None),
+            Some(Json::String(s)) => Ok(Some(s.clone())),
+            Some(other) => Err(ImportError::InvalidField {
+                chart: chart.to_owned(),
+                field,
+                expected: "a string",
+                found: kind(other),
+            }),
+        };
+        let name = optional("name", UNNAMED)?;
+        let label = name.clone().unwrap_or_else(|| UNNAMED.to_owned());
+        let category = optional("category", &label)?;
+        let description = optional("problem_description", &label)?;
+        let object = |field: &'static str| match top.get(field) {
+            None => Err(ImportError::MissingField {
+                chart: label.clone(),
+                field,
+            }),
+            Some(Json::Object(map)) => Ok(map),
+            Some(other) => Err(ImportError::InvalidField {
+                chart: label.clone(),
+                field,
+                expected: "an object",
+                found: kind(other),
+            }),
+        };
+        let node_map = object("nodes")?;
+        if node_map.len() > MAX_NODES {
+            return Err(ImportError::TooLarge {
+                chart: label,
+                nodes: node_map.len(),
+            });
+        }
+
+        let mut ids: Vec<&String> = node_map.keys().collect();
+        ids.sort_by_key(|id| chart_order(id));
+        let mut nodes = Vec::with_capacity(ids.len());
+        for id in ids {
+            let invalid = |reason: String| ImportError::InvalidNode {
+                chart: label.clone(),
+                node: id.clone(),
+                reason,
+            };
+            let Json::Object(fields) = &node_map[id] else {
+                return Err(invalid(format!(
+                    "a node is an object with \"label\", \"terminal\" and \"utterance\", found {}",
+                    kind(&node_map[id])
+                )));
+            };
+            let text = |field: &str| match fields.get(field) {
+                Some(Json::String(s)) => Ok(s.clone()),
+                None => Err(invalid(format!("\"{field}\" is missing"))),
+                Some(other) => Err(invalid(format!(
+                    "\"{field}\" must be a string, found {}",
+                    kind(other)
+                ))),
+            };
+            let terminal = match fields.get("terminal") {
+                Some(Json::Bool(b)) => *b,
+                None => return Err(invalid("\"terminal\" is missing".to_owned())),
+                Some(other) => {
+                    return Err(invalid(format!(
+                        "\"terminal\" must be true or false, found {}",
+                        kind(other)
+                    )));
+                }
+            };
+            nodes.push(ChartNode {
+                id: id.clone(),
+                label: text("label")?,
+                utterance: text("utterance")?,
+                terminal,
+                next: [None, None],
+                parent: None,
+            });
+        }
+        let index: HashMap<String, usize> = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.id.clone(), i))
+            .collect();
+        let Some(&root) = index.get(ROOT) else {
+            return Err(ImportError::MissingRoot { chart: label });
+        };
+
+        let edge_map = object("edges")?;
+        let mut parents: Vec<&String> = edge_map.keys().collect();
+        parents.sort_by_key(|id| chart_order(id));
+        for parent in parents {
+            let Some(&p) = index.get(parent) else {
+                return Err(ImportError::EdgeFromMissingNode {
+                    chart: label,
+                    node: parent.clone(),
+                });
+            };
+            let Json::Object(edges) = &edge_map[parent] else {
+                return Err(ImportError::InvalidEdge {
+                    chart: label,
+                    node: parent.clone(),
+                    reason: format!(
+                        "its edges must be an object such as {{\"yes\": \"2\", \"no\": \"3\"}}, found {}",
+                        kind(&edge_map[parent])
+                    ),
+                });
+            };
+            if nodes[p].terminal && !edges.is_empty() {
+                return Err(ImportError::TerminalWithEdges {
+                    chart: label,
+                    node: parent.clone(),
+                });
+            }
+            // "yes" before "no", whatever the order in the file.
+            let mut keys: Vec<&String> = edges.keys().collect();
+            keys.sort_by_key(|k| ANSWERS.iter().position(|a| a == k));
+            for key in keys {
+                let Some(a) = ANSWERS.iter().position(|x| x == key) else {
+                    return Err(ImportError::BadEdgeKey {
+                        chart: label,
+                        node: parent.clone(),
+                        key: key.clone(),
+                    });
+                };
+                let child = match &edges[key] {
+                    Json::String(s) => s.clone(),
+                    Json::Number(n) if n.is_u64() => n.to_string(),
+                    other => {
+                        return Err(ImportError::InvalidEdge {
+                            chart: label,
+                            node: parent.clone(),
+                            reason: format!(
+                                "the \"{key}\" edge must name a node id, found {}",
+                                kind(other)
+                            ),
+                        });
+                    }
+                };
+                let Some(&c) = index.get(&child) else {
+                    return Err(ImportError::EdgeToMissingNode {
+                        chart: label,
+                        from: parent.clone(),
+                        answer: key.clone(),
+                        to: child,
+                    });
+                };
+                if c == p {
+                    return Err(ImportError::Cycle {
+                        nodes: vec![child.clone(), child],
+                        chart: label,
+                    });
+                }
+                if let Some((q, _)) = nodes[c].parent {
+                    return Err(if q == p {
+                        ImportError::SameTarget {
+                            chart: label,
+                            node: parent.clone(),
+                            target: child,
+                        }
+                    } else {
+                        ImportError::TwoParents {
+                            chart: label,
+                            node: child,
+                            first: nodes[q].id.clone(),
+                            second: parent.clone(),
+                        }
+                    });
+                }
+                nodes[c].parent = Some((p, a));
+                nodes[p].next[a] = Some(c);
+            }
+        }
+
+        let chart = Chart {
+            name,
+            label,
+            category,
+            description,
+            nodes,
+            index,
+        };
+        chart.check_tree(root)?;
+        Ok(chart)
+    }
+
+    /// With at most one parent per node (checked while reading edges), the chart is a
+    /// tree rooted at `root` exactly when the root has no parent and reaches every node.
+    /// A node it does not reach is either on a cycle or below a second root.
+    fn check_tree(&self, root: usize) -> Result<(), ImportError> {
+        let mut reached = vec![false; self.nodes.len()];
+        let mut todo = vec![root];
+        reached[root] = true;
+        while let Some(at) = todo.pop() {
+            for child in self.nodes[at].next.into_iter().flatten() {
+                // Only the root can be met twice: every other node has one parent.
+                if !reached[child] {
+                    reached[child] = true;
+                    todo.push(child);
+                }
+            }
+        }
+        let start = if self.nodes[root].parent.is_some() {
+            Some(root)
+        } else {
+            reached.iter().position(|r| !r)
+        };
+        let Some(start) = start else {
+            return Ok(());
+        };
+        // Climb from the node through its parents: either a node is met again (a cycle)
+        // or a node without a parent is found (a second root, which nothing reaches).
+        let mut chain = vec![start];
+        let mut on_chain = HashSet::from([start]);
+        let mut at = start;
+        while let Some((parent, _)) = self.nodes[at].parent {
+            if !on_chain.insert(parent) {
+                // `chain` runs child to parent, so the cycle's edges run the other way.
+                // Start it at its first node in chart order, for a stable message.
+                let from = chain.iter().position(|&n| n == parent).unwrap_or(0);
+                let mut cycle: Vec<usize> = chain[from..].iter().rev().copied().collect();
+                let first = (0..cycle.len()).min_by_key(|&i| cycle[i]).unwrap_or(0);
+                cycle.rotate_left(first);
+                let mut nodes: Vec<String> =
+                    cycle.iter().map(|&n| self.nodes[n].id.clone()).collect();
+                nodes.push(nodes[0].clone());
+                return Err(ImportError::Cycle {
+                    nodes,
+                    chart: self.label.clone(),
+                });
+            }
+            chain.push(parent);
+            at = parent;
+        }
+        Err(ImportError::Unreachable {
+            chart: self.label.clone(),
+            node: self.nodes[at].id.clone(),
+        })
+    }
+
+    /// The node ids from the root down to `node`, the root first.
+    fn path_from_root(&self, node: usize) -> Vec<usize> {
+        let mut path = vec![node];
+        let mut at = node;
+        while let Some((parent, _)) = self.nodes[at].parent {
+            path.push(parent);
+            at = parent;
+        }
+        path.reverse();
+        path
+    }
+
+    /// The answer that leads from `from` to `to`, if an edge does.
+    fn answer_between(&self, from: usize, to: usize) -> Option<&'static str> {
+        self.nodes[from]
+            .next
+            .iter()
+            .position(|&n| n == Some(to))
+            .map(|a| ANSWERS[a])
+    }
+
+    fn render(&self, options: &ImportOptions) -> Result<Imported, ImportError> {
+        let tree_id = match (&options.tree_id, &self.name) {
+            (Some(id), _) | (None, Some(id)) => id.clone(),
+            (None, None) => {
+                return Err(ImportError::MissingField {
+                    chart: self.label.clone(),
+                    field: "name",
+                });
+            }
+        };
+        if tree_id.is_empty() {
+            return Err(ImportError::InvalidField {
+                chart: self.label.clone(),
+                field: "name",
+                expected: "a non-empty string (it becomes the tree id)",
+                found: "an empty string",
+            });
+        }
+
+        let mut gaps = Vec::new();
+        for node in self.nodes.iter().filter(|n| !n.terminal) {
+            for (a, next) in node.next.iter().enumerate() {
+                if next.is_none() {
+                    gaps.push(Gap {
+                        node: node.tree_id(),
+                        chart_node: node.id.clone(),
+                        answer: ANSWERS[a].to_owned(),
+                        question: node.utterance.clone(),
+                        escalate: options
+                            .repair
+                            .then(|| escalate_id(&node.tree_id(), ANSWERS[a])),
+                    });
+                }
+            }
+        }
+        let questions = self.nodes.iter().filter(|n| !n.terminal).count();
+        let resolutions = self.nodes.len() - questions;
+
+        let mut out = String::new();
+        self.header(&mut out, &gaps, options.repair);
+        out.push_str("Tree(\n    format: 1,\n");
+        let _ = writeln!(out, "    id: {},", ron_string(&tree_id));
+        if let Some(title) = &self.description {
+            let _ = writeln!(out, "    title: {},", ron_string(title));
+        }
+        out.push_str("    locales: [\"en\"],\n");
+        if questions > 0 {
+            out.push_str(
+                "    // One fact per question, filled by its answer: a host that already knows an\n    // answer can supply it, and the question is skipped.\n    facts: [\n",
+            );
+            for node in self.nodes.iter().filter(|n| !n.terminal) {
+                let _ = writeln!(
+                    out,
+                    "        Fact(name: {}, type: Choice([\"yes\", \"no\"])),",
+                    ron_string(&node.tree_id())
+                );
+            }
+            out.push_str("    ],\n");
+        }
+        let _ = writeln!(out, "    start: {},", ron_string(&format!("n{ROOT}")));
+        out.push_str("    nodes: [\n");
+        for node in &self.nodes {
+            self.node(&mut out, node, options.repair);
+        }
+        out.push_str("    ],\n)\n");
+        Ok(Imported {
+            ron: out,
+            tree_id,
+            gaps,
+            questions,
+            resolutions,
+        })
+    }
+
+    fn header(&self, out: &mut String, gaps: &[Gap], repair: bool) {
+        let category = self
+            .category
+            .as_deref()
+            .map(|c| format!(" ({})", comment(c)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "// FloDial chart \"{}\"{category}, imported by `troubletree import flodial`.",
+            comment(&self.label)
+        );
+        out.push_str(
+            "// FloDial: https://github.com/dair-iitd/FloDial (Raghu et al., EMNLP 2021). Its data is\n\
+             // licensed CDLA-Sharing-1.0; a tree imported from it is shared under the same terms.\n\
+             // Chart node \"N\" is tree node \"nN\"; each node's label in the chart is kept in the\n\
+             // comment above it.\n",
+        );
+        if gaps.is_empty() {
+            out.push_str("// Every question of the chart has a step for \"yes\" and for \"no\".\n");
+            return;
+        }
+        let list: Vec<String> = gaps
+            .iter()
+            .map(|g| format!("{} \"{}\"", comment(&g.node), g.answer))
+            .collect();
+        if repair {
+            let _ = writeln!(
+                out,
+                "// The chart has no step for {} answer(s): {}. Each now escalates to customer\n// service (an Escalate node after its question).",
+                gaps.len(),
+                list.join(", ")
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "// Imported raw: the chart has no step for {} answer(s): {}. `troubletree check`\n// reports each (W002).",
+                gaps.len(),
+                list.join(", ")
+            );
+        }
+    }
+
+    fn node(&self, out: &mut String, node: &ChartNode, repair: bool) {
+        let id = ron_string(&node.tree_id());
+        let _ = writeln!(
+            out,
+            "        // {}: {}",
+            comment(&node.id),
+            comment(&node.label)
+        );
+        if node.terminal {
+            let _ = writeln!(
+                out,
+                "        Resolve(\n            id: {id},\n            text: {},\n        ),",
+                ron_string(&node.utterance)
+            );
+            return;
+        }
+        let _ = writeln!(
+            out,
+            "        Ask(\n            id: {id},\n            text: {},\n            fact: {id},\n            answers: [",
+            ron_string(&node.utterance)
+        );
+        let mut escalations = Vec::new();
+        for (a, next) in node.next.iter().enumerate() {
+            let answer = ANSWERS[a];
+            let target = match next {
+                Some(child) => self.nodes[*child].tree_id(),
+                None if repair => {
+                    let target = escalate_id(&node.tree_id(), answer);
+                    escalations.push((answer, target.clone()));
+                    out.push_str("                // The chart has no step for this answer.\n");
+                    target
+                }
+                None => continue,
+            };
+            let _ = writeln!(
+                out,
+                "                Answer(value: \"{answer}\", text: \"{}\", next: {}),",
+                if a == 0 { "Yes" } else { "No" },
+                ron_string(&target)
+            );
+        }
+        out.push_str("            ],\n        ),\n");
+        for (answer, target) in escalations {
+            let reason = format!(
+                "The troubleshooting chart has no step after the answer \"{answer}\" to \"{}\"; customer service has to take over.",
+                node.utterance.trim()
+            );
+            let _ = writeln!(
+                out,
+                "        Escalate(\n            id: {},\n            reason: {},\n            priority: Normal,\n        ),",
+                ron_string(&target),
+                ron_string(&reason)
+            );
+        }
+    }
+}
+
+/// The id of the `Escalate` node that repairs a gap. Chart nodes all become `n...`, so
+/// this never collides with one.
+fn escalate_id(question: &str, answer: &str) -> String {
+    format!("escalate_{question}_{answer}")
+}
+
+/// Characters escaped in strings and dropped from comments, besides control characters:
+/// line and paragraph separators, the byte order mark, zero-width characters and the
+/// bidirectional overrides that can make a reviewed file read differently from what it
+/// says.
+fn invisible(c: char) -> bool {
+    matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+}
+
+/// `text` as a RON string literal.
+fn ron_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() || invisible(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `text` made safe for a `//` comment: one line, nothing invisible.
+fn comment(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() || invisible(c) {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
+/// A JSON document visited only to refuse an object that repeats a key.
+struct UniqueKeys;
+
+impl<'de> Deserialize<'de> for UniqueKeys {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(UniqueKeysVisitor)
+    }
+}
+
+struct UniqueKeysVisitor;
+
+impl<'de> Visitor<'de> for UniqueKeysVisitor {
+    type Value = UniqueKeys;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+
+    fn visit_unit<E>(self) -> Result<UniqueKeys, E> {
+        Ok(UniqueKeys)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<UniqueKeys, A::Error> {
+        while seq.next_element::<UniqueKeys>()?.is_some() {}
+        Ok(UniqueKeys)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<UniqueKeys, A::Error> {
+        let mut seen = HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key.clone()) {
+                return Err(de::Error::custom(format!("duplicate key \"{key}\"")));
+            }
+            map.next_value::<UniqueKeys>()?;
+        }
+        Ok(UniqueKeys)
+    }
+}
+
+// ----------------------------------------------------------------------- the replay
+
+/// Why a replay could not run at all. Problems with one chart or one dialogue do not
+/// stop it: they are reported in [`ChartReplay`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReplayError {
+    /// A file or directory could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The dialogue file is not in FloDial's shape.
+    #[error("the dialogues are not in FloDial's format: {message}")]
+    Dialogues {
+        /// What is wrong, naming the dialogue where it applies.
+        message: String,
+    },
+    /// Two chart files have the same `name`, so dialogues cannot tell them apart.
+    #[error("charts {first} and {second} are both named \"{name}\"")]
+    DuplicateChart {
+        /// The name.
+        name: String,
+        /// The first file.
+        first: String,
+        /// The second file.
+        second: String,
+    },
+}
+
+/// How many mismatches a chart's line shows.
+const SHOWN_MISMATCHES: usize = 3;
+
+/// The outcome of a replay: one entry per chart, sorted by chart name.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ReplayReport {
+    /// One entry per chart file.
+    pub charts: Vec<ChartReplay>,
+    /// Dialogues whose `flowchart` is none of the charts: dialogue id and chart name.
+    pub unknown_chart: Vec<(String, String)>,
+}
+
+impl ReplayReport {
+    /// How many dialogues the file held.
+    pub fn dialogues(&self) -> usize {
+        self.charts.iter().map(|c| c.dialogues).sum::<usize>() + self.unknown_chart.len()
+    }
+
+    /// How many were reproduced exactly.
+    pub fn reproduced(&self) -> usize {
+        self.charts.iter().map(|c| c.reproduced).sum()
+    }
+
+    /// Whether every dialogue was reproduced, and every chart imported clean.
+    pub fn is_exact(&self) -> bool {
+        self.unknown_chart.is_empty()
+            && self.charts.iter().all(|c| {
+                c.import_error.is_none() && c.findings.is_empty() && c.mismatches.is_empty()
+            })
+    }
+}
+
+/// One line per chart, then the line `replayed: N/M dialogues reproduced exactly`.
+impl fmt::Display for ReplayReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for chart in &self.charts {
+            writeln!(f, "{chart}")?;
+        }
+        for (dialogue, chart) in &self.unknown_chart {
+            writeln!(f, "dialogue {dialogue}: no chart named \"{chart}\"")?;
+        }
+        write!(
+            f,
+            "replayed: {}/{} dialogues reproduced exactly",
+            self.reproduced(),
+            self.dialogues()
+        )
+    }
+}
+
+/// The replay of one chart's dialogues, and what the validator says about the chart.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ChartReplay {
+    /// The chart file, as it was named.
+    pub file: String,
+    /// The chart's `name` (what dialogues call it); the file if it could not be read.
+    pub chart: String,
+    /// Why the chart was not imported; its dialogues then all count as not reproduced.
+    pub import_error: Option<ImportError>,
+    /// The gaps the import repaired.
+    pub gaps: Vec<Gap>,
+    /// What [`check_str`] reports on the raw import (W002 at each gap).
+    pub raw_findings: Vec<Finding>,
+    /// What [`check_str`] reports on the repaired import (nothing, for a good chart).
+    pub findings: Vec<Finding>,
+    /// Dialogues on this chart.
+    pub dialogues: usize,
+    /// Dialogues the walker reproduced exactly.
+    pub reproduced: usize,
+    /// The others, with where they first differ.
+    pub mismatches: Vec<Mismatch>,
+}
+
+impl fmt::Display for ChartReplay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {} dialogues, {} reproduced, {} mismatches",
+            self.chart,
+            self.dialogues,
+            self.reproduced,
+            self.mismatches.len()
+        )?;
+        if let Some(err) = &self.import_error {
+            write!(f, "; not imported ({}): {err}", self.file)?;
+        }
+        // The first few show where the walk parts from the dialogues; the struct has all.
+        for m in self.mismatches.iter().take(SHOWN_MISMATCHES) {
+            write!(f, "; {m}")?;
+        }
+        if self.mismatches.len() > SHOWN_MISMATCHES {
+            let more = self.mismatches.len() - SHOWN_MISMATCHES;
+            write!(f, "; and {more} more")?;
+        }
+        if !self.gaps.is_empty() {
+            let gaps: Vec<String> = self
+                .gaps
+                .iter()
+                .map(|g| format!("{} \"{}\"", g.node, g.answer))
+                .collect();
+            let found: Vec<String> = self
+                .raw_findings
+                .iter()
+                .map(|x| format!("{} at {}", x.code, x.node.as_deref().unwrap_or("?")))
+                .collect();
+            write!(
+                f,
+                "; gaps repaired: {} (raw check: {})",
+                gaps.join(", "),
+                found.join(", ")
+            )?;
+        }
+        if !self.findings.is_empty() {
+            let found: Vec<String> = self.findings.iter().map(ToString::to_string).collect();
+            write!(f, "; after repair: {}", found.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// Where a dialogue and the walk first part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Mismatch {
+    /// The dialogue's id.
+    pub dialogue: String,
+    /// The position in the dialogue's path (0 is the root) where they differ.
+    pub step: usize,
+    /// The tree node the dialogue has there (`None`: the dialogue has ended).
+    pub expected: Option<String>,
+    /// The tree node the walk is at (`None`: the walk has ended, or could not go on).
+    pub walked: Option<String>,
+    /// Why, in words.
+    pub detail: String,
+}
+
+impl fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "dialogue {} first differs at step {}: expected {}, walked {} ({})",
+            self.dialogue,
+            self.step,
+            self.expected.as_deref().unwrap_or("the end"),
+            self.walked.as_deref().unwrap_or("nothing"),
+            self.detail
+        )
+    }
+}
+
+/// Replays the dialogues of a FloDial dialogue file through the charts in a directory.
+///
+/// Every `*.json` file in `charts_dir` is read as a chart (FloDial's
+/// `knowledge-sources/` also hold the FAQs inside each chart file; they are ignored).
+/// See [`replay`].
+///
+/// # Errors
+///
+/// [`ReplayError::Io`] when the directory or a file cannot be read, and the errors of
+/// [`replay`].
+pub fn replay_dir(
+    charts_dir: impl AsRef<Path>,
+    dialogues: impl AsRef<Path>,
+) -> Result<ReplayReport, ReplayError> {
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |source| ReplayError::Io { path, source }
+    };
+    let charts_dir = charts_dir.as_ref();
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(charts_dir).map_err(io(charts_dir))? {
+        let path = entry.map_err(io(charts_dir))?.path();
+        if path.extension().is_some_and(|e| e == "json") && path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    let mut charts = Vec::with_capacity(files.len());
+    for path in files {
+        let text = std::fs::read_to_string(&path).map_err(io(&path))?;
+        charts.push((path.display().to_string(), text));
+    }
+    let dialogues = dialogues.as_ref();
+    let text = std::fs::read_to_string(dialogues).map_err(io(dialogues))?;
+    replay(
+        charts
+            .iter()
+            .map(|(file, json)| (file.as_str(), json.as_str())),
+        &text,
+    )
+}
+
+/// Imports every chart and walks every dialogue through a [`Session`] on its chart.
+///
+/// `charts` are pairs of a file name (for messages) and the chart's JSON. `dialogues` is
+/// a FloDial dialogue file: an object from dialogue id to
+/// `{"flowchart": NAME, "utterences": [{"grounded_doc_id": "chart-N", ...}, ...]}`.
+///
+/// A dialogue's path is its `chart-N` grounded turns in order, repeats dropped
+/// (`chart-0`, the user's problem statement, is not a node). When the opening message
+/// already answered the first questions the path starts lower down; its skipped prefix
+/// is the unique path from the root. The session is started at the root and given, at
+/// each question, the answer whose edge in the chart leads to the dialogue's next node.
+/// The dialogue is reproduced when the session visits exactly the path's nodes and ends
+/// with the resolution at its last node.
+///
+/// Each chart is also checked as imported raw and as repaired ([`ChartReplay`]).
+///
+/// ```
+/// let chart = r#"{"name": "c", "nodes": {
+///     "1": {"label": "On?", "terminal": false, "utterance": "Is it on?"},
+///     "2": {"label": "Fine", "terminal": true, "utterance": "Good."},
+///     "3": {"label": "Plug", "terminal": true, "utterance": "Plug it in."}},
+///     "edges": {"1": {"yes": "2", "no": "3"}}}"#;
+/// let dialogues = r#"{"7": {"flowchart": "c", "utterences": [
+///     {"speaker": "user", "utterance": "It won't work", "grounded_doc_id": "chart-0"},
+///     {"speaker": "agent", "utterance": "Is it on?", "grounded_doc_id": "chart-1"},
+///     {"speaker": "user", "utterance": "No", "grounded_doc_id": "chart-1"},
+///     {"speaker": "agent", "utterance": "Plug it in.", "grounded_doc_id": "chart-3"}]}}"#;
+/// let report = troubletree::import::flodial::replay([("c.json", chart)], dialogues)?;
+/// assert_eq!(report.reproduced(), 1);
+/// assert!(report.to_string().ends_with("replayed: 1/1 dialogues reproduced exactly"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// [`ReplayError::Dialogues`] when the dialogue file is not in FloDial's shape,
+/// [`ReplayError::DuplicateChart`] when two charts share a name. A chart that does not
+/// import, or a dialogue that cannot be walked, is reported in the result instead.
+pub fn replay<'a>(
+    charts: impl IntoIterator<Item = (&'a str, &'a str)>,
+    dialogues: &str,
+) -> Result<ReplayReport, ReplayError> {
+    let mut loaded: Vec<Loaded> = Vec::new();
+    let mut by_name: HashMap<String, usize> = HashMap::new();
+    for (file, json) in charts {
+        let entry = Loaded::new(file, json);
+        if let Some(&other) = by_name.get(&entry.replay.chart) {
+            return Err(ReplayError::DuplicateChart {
+                name: entry.replay.chart,
+                first: loaded[other].replay.file.clone(),
+                second: file.to_owned(),
+            });
+        }
+        by_name.insert(entry.replay.chart.clone(), loaded.len());
+        loaded.push(entry);
+    }
+
+    let mut unknown_chart = Vec::new();
+    for dialogue in parse_dialogues(dialogues)? {
+        let Some(&i) = by_name.get(&dialogue.flowchart) else {
+            unknown_chart.push((dialogue.id, dialogue.flowchart));
+            continue;
+        };
+        loaded[i].walk(&dialogue);
+    }
+
+    let mut charts: Vec<ChartReplay> = loaded.into_iter().map(|l| l.replay).collect();
+    charts.sort_by(|a, b| a.chart.cmp(&b.chart));
+    Ok(ReplayReport {
+        charts,
+        unknown_chart,
+    })
+}
+
+/// A chart ready for replay: parsed, imported, compiled.
+struct Loaded {
+    replay: ChartReplay,
+    chart: Option<Chart>,
+    tree: Option<crate::tree::Tree>,
+}
+
+impl Loaded {
+    fn new(file: &str, json: &str) -> Loaded {
+        let mut replay = ChartReplay {
+            file: file.to_owned(),
+            chart: file.to_owned(),
+            import_error: None,
+            gaps: Vec::new(),
+            raw_findings: Vec::new(),
+            findings: Vec::new(),
+            dialogues: 0,
+            reproduced: 0,
+            mismatches: Vec::new(),
+        };
+        let imported = Chart::parse(json).and_then(|chart| {
+            let raw = chart.render(&ImportOptions::raw())?;
+            let repaired = chart.render(&ImportOptions::new())?;
+            Ok((chart, raw, repaired))
+        });
+        let (chart, raw, repaired) = match imported {
+            Ok(parts) => parts,
+            Err(err) => {
+                replay.import_error = Some(err);
+                return Loaded {
+                    replay,
+                    chart: None,
+                    tree: None,
+                };
+            }
+        };
+        if let Some(name) = &chart.name {
+            replay.chart.clone_from(name);
+        }
+        let ron_name = format!("{}.ron", repaired.tree_id);
+        replay.raw_findings = check_str(&ron_name, &raw.ron).findings;
+        let report = check_str(&ron_name, &repaired.ron);
+        replay.findings = report.findings;
+        replay.gaps = repaired.gaps;
+        Loaded {
+            replay,
+            chart: Some(chart),
+            tree: report.tree,
+        }
+    }
+
+    /// Walks one dialogue and records the outcome.
+    fn walk(&mut self, dialogue: &Dialogue) {
+        self.replay.dialogues += 1;
+        match self.try_walk(dialogue) {
+            Ok(()) => self.replay.reproduced += 1,
+            Err(mismatch) => self.replay.mismatches.push(mismatch),
+        }
+    }
+
+    fn try_walk(&self, dialogue: &Dialogue) -> Result<(), Mismatch> {
+        let mismatch =
+            |step: usize, expected: Option<String>, walked: Option<&str>, detail| Mismatch {
+                dialogue: dialogue.id.clone(),
+                step,
+                expected,
+                walked: walked.map(str::to_owned),
+                detail,
+            };
+        let (Some(chart), Some(tree)) = (&self.chart, &self.tree) else {
+            return Err(mismatch(
+                0,
+                None,
+                None,
+                "the chart did not import clean".to_owned(),
+            ));
+        };
+
+        // The dialogue's nodes, then the path from the root to the first of them.
+        let mut explicit = Vec::new();
+        for id in &dialogue.nodes {
+            let Some(&n) = chart.index.get(id) else {
+                return Err(mismatch(
+                    explicit.len(),
+                    Some(format!("n{id}")),
+                    None,
+                    format!(
+                        "the dialogue grounds a turn on chart-{id}, which the chart does not have"
+                    ),
+                ));
+            };
+            explicit.push(n);
+        }
+        let Some(&first) = explicit.first() else {
+            return Err(mismatch(
+                0,
+                None,
+                None,
+                "no turn of the dialogue is grounded on a chart node".to_owned(),
+            ));
+        };
+        let mut path = chart.path_from_root(first);
+        path.extend_from_slice(&explicit[1..]);
+        let expected: Vec<String> = path.iter().map(|&n| chart.nodes[n].tree_id()).collect();
+
+        let mut session = Session::builder(tree)
+            .start()
+            .map_err(|e| mismatch(0, expected.first().cloned(), None, e.to_string()))?;
+        for (i, (&node, want)) in path.iter().zip(&expected).enumerate() {
+            let step = session.next();
+            if step.node() != want {
+                return Err(mismatch(
+                    i,
+                    Some(want.clone()),
+                    Some(step.node()),
+                    "the walk is elsewhere".to_owned(),
+                ));
+            }
+            let Some(&next) = path.get(i + 1) else {
+                if matches!(step, Step::Resolved(_)) {
+                    break;
+                }
+                return Err(mismatch(
+                    i + 1,
+                    None,
+                    Some(step.node()),
+                    "the dialogue ends, the walk does not end with a resolution here".to_owned(),
+                ));
+            };
+            if !matches!(step, Step::Ask(_)) {
+                return Err(mismatch(
+                    i + 1,
+                    expected.get(i + 1).cloned(),
+                    None,
+                    format!("the walk ended at {want}"),
+                ));
+            }
+            let Some(answer) = chart.answer_between(node, next) else {
+                return Err(mismatch(
+                    i + 1,
+                    expected.get(i + 1).cloned(),
+                    None,
+                    format!("the chart has no edge from {want} to the dialogue's next node"),
+                ));
+            };
+            if let Err(err) = session.answer(answer) {
+                return Err(mismatch(
+                    i + 1,
+                    expected.get(i + 1).cloned(),
+                    None,
+                    format!("answering \"{answer}\" at {want} failed: {err}"),
+                ));
+            }
+        }
+        let walked = session.path();
+        if walked != expected {
+            let at = walked
+                .iter()
+                .zip(&expected)
+                .position(|(w, e)| w != e)
+                .unwrap_or(walked.len().min(expected.len()));
+            return Err(mismatch(
+                at,
+                expected.get(at).cloned(),
+                walked.get(at).copied(),
+                "the session's path differs".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// One recorded dialogue, reduced to what the replay needs.
+struct Dialogue {
+    id: String,
+    flowchart: String,
+    /// The chart node ids of its grounded turns, in order, each once.
+    nodes: Vec<String>,
+}
+
+fn parse_dialogues(text: &str) -> Result<Vec<Dialogue>, ReplayError> {
+    let fail = |message: String| ReplayError::Dialogues { message };
+    let value: Json = serde_json::from_str(text).map_err(|e| fail(e.to_string()))?;
+    let Json::Object(all) = value else {
+        return Err(fail(format!(
+            "the file must be an object from dialogue id to dialogue, found {}",
+            kind(&value)
+        )));
+    };
+    let mut out = Vec::with_capacity(all.len());
+    for (id, dialogue) in &all {
+        let Some(flowchart) = dialogue.get("flowchart").and_then(Json::as_str) else {
+            return Err(fail(format!("dialogue {id} has no \"flowchart\" string")));
+        };
+        // The source spells it "utterences"; accept the correct spelling too.
+        let Some(turns) = dialogue
+            .get("utterences")
+            .or_else(|| dialogue.get("utterances"))
+            .and_then(Json::as_array)
+        else {
+            return Err(fail(format!("dialogue {id} has no \"utterences\" list")));
+        };
+        let mut nodes: Vec<String> = Vec::new();
+        for turn in turns {
+            let grounded = turn.get("grounded_doc_id").and_then(Json::as_str);
+            let Some(node) = grounded.and_then(|g| g.strip_prefix("chart-")) else {
+                continue;
+            };
+            if node != "0" && !nodes.iter().any(|n| n == node) {
+                nodes.push(node.to_owned());
+            }
+        }
+        out.push(Dialogue {
+            id: id.clone(),
+            flowchart: flowchart.to_owned(),
+            nodes,
+        });
+    }
+    out.sort_by(|a, b| chart_order(&a.id).cmp(&chart_order(&b.id)));
+    Ok(out)
+}
