@@ -300,7 +300,7 @@ pub enum SessionError {
         limit: u32,
     },
     /// [`Session::choose`] with an index past the offered answers.
-    #[error("node \"{node}\" offers {count} answer(s); there is no answer number {}", index + 1)]
+    #[error("node \"{node}\" offers {count} answer(s); there is no answer number {}", index.saturating_add(1))]
     NoSuchAnswer {
         /// The node asking.
         node: String,
@@ -1466,6 +1466,10 @@ fn first_difference(a: &SavedSession, b: &SavedSession) -> Option<&'static str> 
 
 /// A session saved by [`Session::save`]: plain data with node and fact names, readable
 /// and serialisable with any serde format.
+///
+/// Numbers must come back bit for bit, or [`Session::resume`] refuses the save (a walk
+/// may depend on an amount). RON does this; with `serde_json`, turn on its
+/// `float_roundtrip` feature, as this crate's command line does.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
