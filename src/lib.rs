@@ -57,6 +57,7 @@ mod compile;
 mod diagnostic;
 mod directory;
 mod error;
+pub mod generate;
 #[cfg(feature = "import")]
 pub mod import;
 mod model;

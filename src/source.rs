@@ -9,6 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// A 1-based line and column in a tree file. Columns count characters, as ron does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -61,7 +62,7 @@ impl<'a> Source<'a> {
         }
         wanted.insert("");
         let mut locator = Locator {
-            tokens: Tokens::new(self.text),
+            tokens: Tokens::tracked(self.text),
             peeked: Vec::new(),
             path: String::new(),
             wanted: &wanted,
@@ -85,8 +86,6 @@ impl<'a> Source<'a> {
             .collect()
     }
 
-    /// A 64-bit FNV-1a hash of the file's tokens: comments, whitespace and line ends do
-    /// not change it; any change to an id, a text or the structure does.
     /// The name of the top-level struct (`Tree`, `Directory`...), skipping comments and
     /// inner attributes; `None` when the text does not start with a name.
     pub fn top_level_name(&self) -> Option<&'a str> {
@@ -105,18 +104,33 @@ impl<'a> Source<'a> {
         None
     }
 
+    /// A 64-bit FNV-1a hash of the file's tokens, each followed by a 0xff byte:
+    /// comments, whitespace and line ends do not change it; any change to an id, a text
+    /// or the structure does. Saved sessions carry it, so the function never changes.
     pub fn fingerprint(&self) -> u64 {
+        self.fingerprint_unless(&AtomicBool::new(false))
+            .unwrap_or_default()
+    }
+
+    /// [`Source::fingerprint`], abandoned (`None`) soon after `stop` is set: the hash of
+    /// a large file runs beside the checks, and is not needed when they fail.
+    pub fn fingerprint_unless(&self, stop: &AtomicBool) -> Option<u64> {
         const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
         const PRIME: u64 = 0x0000_0100_0000_01b3;
         let mut hash = OFFSET;
         let mut tokens = Tokens::new(self.text);
+        let mut count = 0u32;
         while let Some(token) = tokens.next_token() {
-            for byte in token.raw.bytes().chain(std::iter::once(0xff)) {
-                hash ^= u64::from(byte);
-                hash = hash.wrapping_mul(PRIME);
+            for &byte in token.raw.as_bytes() {
+                hash = (hash ^ u64::from(byte)).wrapping_mul(PRIME);
+            }
+            hash = (hash ^ 0xff).wrapping_mul(PRIME);
+            count = count.wrapping_add(1);
+            if count % 65_536 == 0 && stop.load(Ordering::Relaxed) {
+                return None;
             }
         }
-        hash
+        Some(hash)
     }
 }
 
@@ -137,166 +151,242 @@ struct Token<'a> {
 
 /// A forgiving RON tokenizer: it never fails, it only needs to agree with ron on text
 /// that ron accepted.
+///
+/// It works on bytes (every byte that delimits a token is ASCII, and UTF-8 never reuses
+/// ASCII bytes inside a character), decoding a character only where a non-ASCII one
+/// may matter. Positions cost nothing unless asked for: with `track`, the line and
+/// column of each token are counted from the end of the previous one.
 struct Tokens<'a> {
     text: &'a str,
     at: usize,
+    track: bool,
+    /// Line and column of byte `counted`.
     line: u32,
     column: u32,
+    counted: usize,
+}
+
+/// The index of the first byte equal to `a` or `b` in `bytes`, from `from` on. Eight
+/// bytes at a time: strings are most of a tree file.
+pub(crate) fn find2(bytes: &[u8], from: usize, a: u8, b: u8) -> Option<usize> {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let (fill_a, fill_b) = (LOW * u64::from(a), LOW * u64::from(b));
+    let mut i = from;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let word = u64::from_le_bytes(word);
+        let (xa, xb) = (word ^ fill_a, word ^ fill_b);
+        // A zero byte in `xa` or `xb` is a match; the lowest flagged byte is exact.
+        let found = ((xa.wrapping_sub(LOW) & !xa) | (xb.wrapping_sub(LOW) & !xb)) & HIGH;
+        if found != 0 {
+            return Some(i + (found.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    bytes
+        .get(i..)?
+        .iter()
+        .position(|&c| c == a || c == b)
+        .map(|p| i + p)
+}
+
+/// Whether the byte is an ASCII character that `char::is_whitespace` accepts.
+fn ascii_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
 }
 
 impl<'a> Tokens<'a> {
+    /// Tokens without positions (each token's `pos` is the start of the file).
     fn new(text: &'a str) -> Self {
         Tokens {
             text,
             at: 0,
+            track: false,
             line: 1,
             column: 1,
+            counted: 0,
         }
     }
 
-    fn peek_char(&self) -> Option<char> {
-        self.text[self.at..].chars().next()
-    }
-
-    fn peek_second(&self) -> Option<char> {
-        let mut chars = self.text[self.at..].chars();
-        chars.next();
-        chars.next()
-    }
-
-    fn bump(&mut self) -> Option<char> {
-        let c = self.peek_char()?;
-        self.at += c.len_utf8();
-        if c == '\n' {
-            self.line = self.line.saturating_add(1);
-            self.column = 1;
-        } else if c != '\r' {
-            self.column = self.column.saturating_add(1);
+    /// Tokens with their positions.
+    fn tracked(text: &'a str) -> Self {
+        Tokens {
+            track: true,
+            ..Tokens::new(text)
         }
-        Some(c)
+    }
+
+    fn bytes(&self) -> &'a [u8] {
+        self.text.as_bytes()
+    }
+
+    /// The character starting at byte `i` (a character boundary), if any.
+    fn char_at(&self, i: usize) -> Option<char> {
+        match self.bytes().get(i) {
+            Some(&b) if b < 0x80 => Some(char::from(b)),
+            Some(_) => self.text.get(i..).and_then(|rest| rest.chars().next()),
+            None => None,
+        }
+    }
+
+    /// Brings the line and column up to byte `to`, as the character-by-character
+    /// tokenizer counted them: a line feed starts a new line, a carriage return does not
+    /// move, every other character is one column.
+    fn count_to(&mut self, to: usize) {
+        for &b in &self.bytes()[self.counted..to] {
+            if b == b'\n' {
+                self.line = self.line.saturating_add(1);
+                self.column = 1;
+            } else if b != b'\r' && (b & 0xc0) != 0x80 {
+                self.column = self.column.saturating_add(1);
+            }
+        }
+        self.counted = to;
     }
 
     fn skip_trivia(&mut self) {
+        let bytes = self.bytes();
         loop {
-            match (self.peek_char(), self.peek_second()) {
-                (Some(c), _) if c.is_whitespace() => {
-                    self.bump();
+            match bytes.get(self.at) {
+                Some(&b) if ascii_space(b) => self.at += 1,
+                Some(b'/') if bytes.get(self.at + 1) == Some(&b'/') => {
+                    // Up to and including the line feed.
+                    self.at = bytes[self.at + 2..]
+                        .iter()
+                        .position(|&b| b == b'\n')
+                        .map_or(bytes.len(), |i| self.at + 2 + i + 1);
                 }
-                (Some('/'), Some('/')) => {
-                    while let Some(c) = self.bump() {
-                        if c == '\n' {
-                            break;
-                        }
-                    }
-                }
-                (Some('/'), Some('*')) => {
-                    self.bump();
-                    self.bump();
+                Some(b'/') if bytes.get(self.at + 1) == Some(&b'*') => {
+                    let mut i = self.at + 2;
                     let mut depth = 1u32;
                     while depth > 0 {
-                        match (self.peek_char(), self.peek_second()) {
-                            (None, _) => return,
-                            (Some('*'), Some('/')) => {
-                                self.bump();
-                                self.bump();
+                        match (bytes.get(i), bytes.get(i + 1)) {
+                            (None, _) => {
+                                self.at = bytes.len();
+                                return;
+                            }
+                            (Some(b'*'), Some(b'/')) => {
+                                i += 2;
                                 depth -= 1;
                             }
-                            (Some('/'), Some('*')) => {
-                                self.bump();
-                                self.bump();
+                            (Some(b'/'), Some(b'*')) => {
+                                i += 2;
                                 depth = depth.saturating_add(1);
                             }
-                            _ => {
-                                self.bump();
-                            }
+                            _ => i += 1,
                         }
                     }
+                    self.at = i;
                 }
+                Some(&b) if b >= 0x80 => match self.char_at(self.at) {
+                    Some(c) if c.is_whitespace() => self.at += c.len_utf8(),
+                    _ => return,
+                },
                 _ => return,
             }
         }
     }
 
+    /// The end of the run of characters from byte `i` that satisfy `keep`.
+    fn run(&self, mut i: usize, keep: impl Fn(char) -> bool) -> usize {
+        let bytes = self.bytes();
+        // ASCII without decoding; a non-ASCII character goes the long way.
+        while let Some(&b) = bytes.get(i) {
+            if b >= 0x80 || !keep(char::from(b)) {
+                break;
+            }
+            i += 1;
+        }
+        while let Some(c) = self.char_at(i) {
+            if !keep(c) {
+                break;
+            }
+            i += c.len_utf8();
+        }
+        i
+    }
+
     fn next_token(&mut self) -> Option<Token<'a>> {
         self.skip_trivia();
         let start = self.at;
-        let pos = Position {
-            line: self.line,
-            column: self.column,
+        let c = self.char_at(start)?;
+        let pos = if self.track {
+            self.count_to(start);
+            Position {
+                line: self.line,
+                column: self.column,
+            }
+        } else {
+            Position::START
         };
-        let c = self.bump()?;
-        let kind = match c {
-            '"' => {
-                self.quoted('"');
-                Kind::Str
+        let after = start + c.len_utf8();
+        let (kind, end) = match c {
+            '"' => (Kind::Str, self.quoted(after, b'"')),
+            '\'' => (Kind::Scalar, self.quoted(after, b'\'')),
+            'r' if matches!(self.bytes().get(after), Some(b'"' | b'#'))
+                && let Some(end) = self.raw_string(after) =>
+            {
+                (Kind::Str, end)
             }
-            '\'' => {
-                self.quoted('\'');
-                Kind::Scalar
+            'b' if self.bytes().get(after) == Some(&b'"') => {
+                (Kind::Str, self.quoted(after + 1, b'"'))
             }
-            'r' if matches!(self.peek_char(), Some('"' | '#')) && self.raw_string() => Kind::Str,
-            'b' if self.peek_char() == Some('"') => {
-                self.bump();
-                self.quoted('"');
-                Kind::Str
-            }
-            c if c.is_alphabetic() || c == '_' => {
-                while matches!(self.peek_char(), Some(c) if c.is_alphanumeric() || c == '_' || c == '#')
-                {
-                    self.bump();
-                }
-                Kind::Ident
-            }
-            c if c.is_ascii_digit() || c == '-' || c == '+' || c == '.' => {
-                while matches!(self.peek_char(), Some(c) if c.is_alphanumeric() || matches!(c, '_' | '.' | '+' | '-'))
-                {
-                    self.bump();
-                }
-                Kind::Scalar
-            }
-            c => Kind::Punct(c),
+            c if c.is_alphabetic() || c == '_' => (
+                Kind::Ident,
+                self.run(after, |c| c.is_alphanumeric() || c == '_' || c == '#'),
+            ),
+            c if c.is_ascii_digit() || c == '-' || c == '+' || c == '.' => (
+                Kind::Scalar,
+                self.run(after, |c| {
+                    c.is_alphanumeric() || matches!(c, '_' | '.' | '+' | '-')
+                }),
+            ),
+            c => (Kind::Punct(c), after),
         };
+        self.at = end;
         Some(Token {
             kind,
-            raw: &self.text[start..self.at],
+            raw: &self.text[start..end],
             pos,
         })
     }
 
-    /// Consumes the rest of a quoted literal, honouring backslash escapes.
-    fn quoted(&mut self, close: char) {
-        while let Some(c) = self.bump() {
-            if c == '\\' {
-                self.bump();
-            } else if c == close {
-                return;
+    /// The end of a quoted literal whose body starts at byte `i`, honouring backslash
+    /// escapes (an escape takes the whole next character); the end of the text if it is
+    /// not closed.
+    fn quoted(&self, mut i: usize, close: u8) -> usize {
+        let bytes = self.bytes();
+        while let Some(j) = find2(bytes, i, b'\\', close) {
+            if bytes[j] == close {
+                return j + 1;
             }
+            i = j + 1 + self.char_at(j + 1).map_or(0, char::len_utf8);
         }
+        bytes.len()
     }
 
-    /// Consumes `#*"..."#*` after an `r`; false if this was an identifier such as `r#type`.
-    fn raw_string(&mut self) -> bool {
-        let rest = &self.text[self.at..];
-        let hashes = rest.chars().take_while(|&c| c == '#').count();
-        if !rest[hashes..].starts_with('"') {
-            return false;
+    /// The end of `#*"..."#*` starting at byte `i` (after an `r`), or `None` if this is an
+    /// identifier such as `r#type`. An unclosed raw string runs to the end of the text.
+    fn raw_string(&self, i: usize) -> Option<usize> {
+        let bytes = self.bytes();
+        let hashes = bytes[i..].iter().take_while(|&&b| b == b'#').count();
+        let open = i + hashes;
+        if bytes.get(open) != Some(&b'"') {
+            return None;
         }
-        for _ in 0..=hashes {
-            self.bump();
-        }
-        let closing: String = std::iter::once('"')
-            .chain(std::iter::repeat_n('#', hashes))
-            .collect();
-        while self.peek_char().is_some() {
-            if self.text[self.at..].starts_with(&closing) {
-                for _ in 0..closing.chars().count() {
-                    self.bump();
-                }
-                return true;
+        let mut at = open + 1;
+        while at < bytes.len() {
+            if bytes[at] == b'"'
+                && bytes.len() > at + hashes
+                && bytes[at + 1..=at + hashes].iter().all(|&b| b == b'#')
+            {
+                return Some(at + 1 + hashes);
             }
-            self.bump();
+            at += 1;
         }
-        true
+        Some(bytes.len())
     }
 }
 
@@ -513,6 +603,22 @@ mod tests {
         let c = Source::new("c", "Tree(id: \"t\", start: \"y\")");
         assert_eq!(a.fingerprint(), b.fingerprint());
         assert_ne!(a.fingerprint(), c.fingerprint());
+    }
+
+    #[test]
+    fn find2_finds_the_first_of_two_bytes() {
+        let text = b"abcdefghij\\klmnopq\"rstuvwxyz\xe5\xa5\xbd\"";
+        for from in 0..text.len() + 2 {
+            let want = text
+                .iter()
+                .enumerate()
+                .skip(from)
+                .find(|(_, c)| **c == b'"' || **c == b'\\')
+                .map(|(i, _)| i);
+            assert_eq!(find2(text, from, b'"', b'\\'), want, "from {from}");
+        }
+        assert_eq!(find2(&[0x80; 20], 0, 0x00, 0x7f), None);
+        assert_eq!(find2(&[0xff; 20], 3, 0xfe, 0xff), Some(3));
     }
 
     #[test]

@@ -1,0 +1,75 @@
+//! The cost of loading: parse and validate each shipped tree, and generated trees of a
+//! thousand to a million nodes (`troubletree::generate::tree`), to show that validation
+//! stays linear far beyond any tree a person writes.
+//!
+//! `cargo bench --bench compile` measures (about three minutes: the million-node tree
+//! takes seconds per run, so it has ten samples); `cargo bench --bench compile -- --test`
+//! runs each benchmark once. Each measured run is `Tree::from_str` on text already in
+//! memory; dropping the tree is not measured.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{
+    BatchSize, BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
+};
+use troubletree::{Tree, generate};
+
+/// Loads `text` once per measured run, dropping the tree outside the measurement.
+fn load(text: &str) -> impl FnMut(&mut criterion::Bencher) + '_ {
+    move |b| {
+        b.iter_batched(
+            || (),
+            |()| Tree::from_str(black_box(text)).expect("a valid tree"),
+            BatchSize::PerIteration,
+        );
+    }
+}
+
+fn shipped(c: &mut Criterion) {
+    let mut group = c.benchmark_group("compile");
+    let mut paths: Vec<_> = std::fs::read_dir("trees")
+        .expect("run from the crate root")
+        .map(|entry| entry.expect("a readable directory").path())
+        // The service directory sits beside the trees; it is not a tree.
+        .filter(|p| p.extension().is_some_and(|e| e == "ron") && !p.ends_with("directory.ron"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        let text = std::fs::read_to_string(&path).expect("a readable tree");
+        let id = Tree::from_str(&text)
+            .expect("the shipped trees are valid")
+            .id()
+            .to_owned();
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        group.bench_function(id, load(&text));
+    }
+    group.finish();
+}
+
+fn generated(c: &mut Criterion) {
+    let mut group = c.benchmark_group("compile");
+    for nodes in [1_000u64, 10_000, 100_000, 1_000_000] {
+        // Generated once, outside the measurement.
+        let text = generate::tree(nodes as usize, 0);
+        // Long runs: flat sampling, fewer samples.
+        if nodes >= 10_000 {
+            let (samples, seconds) = match nodes {
+                10_000 => (30, 6),
+                100_000 => (10, 6),
+                _ => (10, 30),
+            };
+            group
+                .sample_size(samples)
+                .sampling_mode(SamplingMode::Flat)
+                .warm_up_time(Duration::from_secs(2))
+                .measurement_time(Duration::from_secs(seconds));
+        }
+        group.throughput(Throughput::Elements(nodes));
+        group.bench_function(BenchmarkId::new("generated", nodes), load(&text));
+    }
+    group.finish();
+}
+
+criterion_group!(compile, shipped, generated);
+criterion_main!(compile);

@@ -1,0 +1,585 @@
+//! The fuzz harnesses for troubletree, one per cargo-fuzz target (`fuzz_targets/*.rs`).
+//!
+//! Each harness takes arbitrary bytes and panics only when a guarantee of PRODUCT.md's
+//! quality bars is broken. `tests/robustness.rs` includes this file with `#[path]` and
+//! replays every input kept under `tests/data/regressions/` through the same code, so a
+//! crash found here stays fixed in `cargo test`.
+//!
+//! - [`load`]: bytes → `check_str` (strict UTF-8, and lossy); every finding points into
+//!   the text; a tree comes out iff no finding is an error; an accepted tree walks, and
+//!   its saves resume exactly.
+//! - [`resume`]: bytes → `SavedSession` (JSON and RON) → `Session::resume` on shipped
+//!   trees; and the same bytes as a tape that walks a session, tampers with its save and
+//!   resumes it. A resume is refused with a reason, or continues exactly as saved.
+//! - [`drive`]: bytes → a sequence of operations on a session; a failing operation
+//!   leaves the save byte-identical, a successful answer is undone exactly by `back`,
+//!   and a save resumes to an equal session at every point.
+
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+use troubletree::{
+    AnswerKind, Origin, Report, Resumed, SavedSession, Session, Step, Tree, Value, check_str,
+};
+
+/// The trees the session harnesses walk: recharge failure (limits, a number fact asked
+/// by a `Decide`) and payment failure (limits, a `Goto`).
+pub const TREES: [(&str, &str); 2] = [
+    (
+        "trees/recharge_failure.ron",
+        include_str!("../../trees/recharge_failure.ron"),
+    ),
+    (
+        "trees/payment_failure.ron",
+        include_str!("../../trees/payment_failure.ron"),
+    ),
+];
+
+/// The trees of [`TREES`], compiled once.
+pub fn trees() -> &'static [Tree] {
+    static TREES_ONCE: OnceLock<Vec<Tree>> = OnceLock::new();
+    TREES_ONCE.get_or_init(|| {
+        TREES
+            .iter()
+            .map(|(name, text)| {
+                Tree::from_str(text).unwrap_or_else(|e| panic!("{name} does not load: {e}"))
+            })
+            .collect()
+    })
+}
+
+// ------------------------------------------------------------------------- bytes
+
+/// Reads choices from the fuzzer's bytes; past the end every read is 0.
+pub struct Bytes<'a> {
+    data: &'a [u8],
+}
+
+impl<'a> Bytes<'a> {
+    /// A reader over `data`.
+    pub fn new(data: &'a [u8]) -> Self {
+        Bytes { data }
+    }
+
+    /// Whether every byte was read.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// The next byte (0 past the end).
+    pub fn byte(&mut self) -> u8 {
+        match self.data.split_first() {
+            Some((&b, rest)) => {
+                self.data = rest;
+                b
+            }
+            None => 0,
+        }
+    }
+
+    fn array<const N: usize>(&mut self) -> [u8; N] {
+        let mut out = [0; N];
+        for b in &mut out {
+            *b = self.byte();
+        }
+        out
+    }
+
+    /// A number in `0..n` (`n > 0`).
+    pub fn pick(&mut self, n: usize) -> usize {
+        usize::from(u16::from_le_bytes(self.array())) % n
+    }
+
+    fn u32(&mut self) -> u32 {
+        u32::from_le_bytes(self.array())
+    }
+
+    /// Any `f64`, NaN and infinities included.
+    fn f64(&mut self) -> f64 {
+        f64::from_le_bytes(self.array())
+    }
+
+    /// Up to 63 bytes as text (lossy UTF-8).
+    fn text(&mut self) -> String {
+        let len = usize::from(self.byte() % 64).min(self.data.len());
+        let (head, rest) = self.data.split_at(len);
+        self.data = rest;
+        String::from_utf8_lossy(head).into_owned()
+    }
+
+    /// A value of any type, with the awkward ones (NaN, infinities, -0, empty and
+    /// control text) well represented.
+    fn value(&mut self) -> Value {
+        match self.byte() % 8 {
+            0 => Value::Bool(self.byte() & 1 == 0),
+            1 => Value::Number(self.f64()),
+            2 => Value::Number(f64::from(self.byte())),
+            3 => Value::Number(
+                [
+                    f64::NAN,
+                    f64::INFINITY,
+                    f64::NEG_INFINITY,
+                    -0.0,
+                    48.0,
+                    1e300,
+                ][self.pick(6)],
+            ),
+            4 => Value::Text(String::new()),
+            5 => Value::Text(
+                ["true", "false", "yes", "no", "solved", "\0", "48"][self.pick(7)].into(),
+            ),
+            _ => Value::Text(self.text()),
+        }
+    }
+}
+
+// ------------------------------------------------------------------------- load
+
+/// Every finding of `report` points into `text` (1-based line and column, the column at
+/// most one past the end of its line), carries its code's severity, and a tree was
+/// produced iff no finding is an error.
+///
+/// The `\r` of a CRLF line end counts as a character here (the column may point at the
+/// `\n` after it); `crlf_positions` asks for the stricter rule.
+///
+/// # Errors
+///
+/// A description of the first broken rule.
+pub fn check_report(text: &str, report: &Report) -> Result<(), String> {
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let lines: Vec<&str> = body.split('\n').collect();
+    for f in &report.findings {
+        if f.line < 1 || f.column < 1 {
+            return Err(format!("finding without a position: {f}"));
+        }
+        let Some(line) = lines.get(f.line as usize - 1) else {
+            return Err(format!(
+                "line {} is past the end of the text ({} lines): {f}",
+                f.line,
+                lines.len()
+            ));
+        };
+        let width = line.chars().count();
+        if f.column as usize > width + 1 {
+            return Err(format!(
+                "column {} is past the end of line {} ({width} characters): {f}",
+                f.column, f.line
+            ));
+        }
+        if f.severity != f.code.severity() {
+            return Err(format!("severity {} for code {}: {f}", f.severity, f.code));
+        }
+        if f.message.is_empty() {
+            return Err(format!("finding without a message: {f:?}"));
+        }
+    }
+    if report.tree.is_some() == report.has_errors() {
+        return Err(format!(
+            "tree produced: {}, errors: {}: {:?}",
+            report.tree.is_some(),
+            report.has_errors(),
+            report.findings
+        ));
+    }
+    Ok(())
+}
+
+/// The findings of `text` as `(code, line, column)`, and those of the same text with
+/// every line end turned into CRLF, when they differ: a file saved with CRLF line ends
+/// must be reported exactly as the same file with LF ends.
+pub fn crlf_positions(text: &str) -> Option<(Vec<String>, Vec<String>)> {
+    let lf = text.replace("\r\n", "\n");
+    let crlf = lf.replace('\n', "\r\n");
+    let positions = |text: &str| -> Vec<String> {
+        check_str("fuzz.ron", text)
+            .findings
+            .iter()
+            .map(|f| format!("{}:{}:{}", f.code, f.line, f.column))
+            .collect()
+    };
+    let (a, b) = (positions(&lf), positions(&crlf));
+    (a != b).then_some((a, b))
+}
+
+/// Checks `text`, asserts [`check_report`], and walks an accepted tree a little.
+pub fn load_text(text: &str) -> Report {
+    let report = check_str("fuzz.ron", text);
+    if let Err(broken) = check_report(text, &report) {
+        panic!("{broken}");
+    }
+    if let Some(tree) = &report.tree {
+        walk_accepted(tree);
+    }
+    report
+}
+
+/// The `load` target: the bytes as strict UTF-8 (skipped when invalid) and as lossy
+/// UTF-8 (when that differs).
+pub fn load(data: &[u8]) {
+    if let Ok(text) = std::str::from_utf8(data) {
+        load_text(text);
+    }
+    if let Cow::Owned(lossy) = String::from_utf8_lossy(data) {
+        load_text(&lossy);
+    }
+}
+
+/// An accepted tree walks without panicking, and its save resumes to an equal session,
+/// directly and through JSON.
+fn walk_accepted(tree: &Tree) {
+    let Ok(mut session) = Session::builder(tree).step_limit(200).start() else {
+        return;
+    };
+    for i in 0u8..64 {
+        let result = match session.next() {
+            Step::Ask(q) | Step::Act(q) => match q.kind {
+                AnswerKind::Number => session.answer(f64::from(i)).map(|_| ()),
+                AnswerKind::Text => session.answer("x").map(|_| ()),
+                _ => session.choose(usize::from(i % 2)).map(|_| ()),
+            },
+            _ => break,
+        };
+        if result.is_err() {
+            break;
+        }
+    }
+    assert_resumes(tree, &session);
+}
+
+/// `session`'s save resumes exactly on `tree`, as a value and through JSON.
+fn assert_resumes(tree: &Tree, session: &Session) {
+    let saved = session.save();
+    let json = serde_json::to_string(&saved).expect("a save serialises to JSON");
+    let back: SavedSession = serde_json::from_str(&json).expect("a save parses back from JSON");
+    assert_eq!(back, saved, "JSON round trip of {json}");
+    match Session::resume(tree, &saved) {
+        Ok((resumed, how)) => {
+            assert_eq!(how, Resumed::Restored);
+            assert!(resumed == *session, "resumed session differs: {json}");
+            assert_eq!(resumed.save(), saved);
+        }
+        Err(e) => panic!("a fresh save is refused: {e}\n{json}"),
+    }
+}
+
+// ------------------------------------------------------------------------- resume
+
+/// Resumes `saved` on every harness tree: refused with a reason, or continued exactly
+/// as saved (same tree), or at the node it stopped at (changed tree).
+pub fn resume_saved(saved: &SavedSession) {
+    for tree in trees() {
+        match Session::resume(tree, saved) {
+            Ok((mut session, how)) => {
+                match how {
+                    Resumed::Restored => assert_eq!(session.save(), *saved, "restored save"),
+                    _ => assert_eq!(session.next().node(), saved.node, "replayed node"),
+                }
+                let _ = session.transcript().count();
+                let _ = session.path();
+                let edges = tree.edges().len();
+                assert!(session.edges_taken().iter().all(|&e| e < edges));
+                // It goes on walking.
+                for i in 0..8 {
+                    if session.choose(i % 3).is_err() && session.answer(1.0).is_err() {
+                        break;
+                    }
+                }
+            }
+            Err(e) => assert!(!e.to_string().is_empty(), "a refusal gives a reason"),
+        }
+    }
+}
+
+/// The `resume` target: the bytes as a JSON save and as a RON save, then as a tape that
+/// walks a session, tampers with its save and resumes it.
+pub fn resume(data: &[u8]) {
+    if let Ok(saved) = serde_json::from_slice::<SavedSession>(data) {
+        resume_saved(&saved);
+    }
+    if let Ok(text) = std::str::from_utf8(data)
+        && let Ok(saved) = ron::from_str::<SavedSession>(text)
+    {
+        resume_saved(&saved);
+    }
+    tamper_and_resume(data);
+}
+
+/// Walks a session chosen by the tape, saves it, applies up to 8 edits and resumes.
+/// Without edits, the save must resume exactly.
+pub fn tamper_and_resume(data: &[u8]) {
+    let mut t = Bytes::new(data);
+    let tree = &trees()[t.pick(trees().len())];
+    let Some(session) = start(tree, &mut t) else {
+        return;
+    };
+    let mut session = session;
+    for _ in 0..t.pick(24) {
+        let Some(value) = valid_value(&session, &mut t) else {
+            break;
+        };
+        let _ = session.answer(value);
+    }
+    let mut saved = session.save();
+    let edits = t.pick(9);
+    for _ in 0..edits {
+        tamper(&mut saved, tree, &mut t);
+    }
+    if edits == 0 {
+        assert_resumes(tree, &session);
+    }
+    // Through JSON, as a browser would send it back.
+    let json = serde_json::to_vec(&saved).expect("serialises");
+    if let Ok(back) = serde_json::from_slice::<SavedSession>(&json) {
+        resume_saved(&back);
+    }
+}
+
+fn node_name(tree: &Tree, t: &mut Bytes<'_>) -> String {
+    let ids: Vec<&str> = tree.node_ids().collect();
+    match t.pick(ids.len() + 2) {
+        i if i < ids.len() => ids[i].to_owned(),
+        i if i == ids.len() => String::new(),
+        _ => t.text(),
+    }
+}
+
+fn fact_name(tree: &Tree, t: &mut Bytes<'_>) -> String {
+    let names: Vec<&str> = tree.facts().map(|(n, _)| n).collect();
+    match t.pick(names.len() + 1) {
+        i if i < names.len() => names[i].to_owned(),
+        _ => t.text(),
+    }
+}
+
+/// One hand edit of a save, as a user with a text editor might make.
+fn tamper(saved: &mut SavedSession, tree: &Tree, t: &mut Bytes<'_>) {
+    let len = saved.transcript.len();
+    let at = t.pick(len.max(1));
+    match t.byte() % 20 {
+        0 => saved.node = node_name(tree, t),
+        1 => saved.steps = t.u32(),
+        2 => saved.step_limit = t.u32() % 64,
+        3 => {
+            let node = node_name(tree, t);
+            saved
+                .visits
+                .insert(node, u16::from_le_bytes([t.byte(), t.byte()]));
+        }
+        4 => saved.visits.clear(),
+        5 if len > 0 => {
+            saved.transcript.remove(at);
+        }
+        6 if len > 0 => {
+            let copy = saved.transcript[at].clone();
+            saved.transcript.insert(at, copy);
+        }
+        7 if len > 1 => {
+            let other = t.pick(len);
+            saved.transcript.swap(at, other);
+        }
+        8 if len > 0 => saved.transcript[at].value = Some(t.value()),
+        9 if len > 0 => {
+            let r = &mut saved.transcript[at];
+            r.origin = if r.origin == Origin::Given {
+                Origin::Auto
+            } else {
+                Origin::Given
+            };
+        }
+        10 if len > 0 => saved.transcript[at].node = node_name(tree, t),
+        11 if len > 0 => saved.transcript[at].rule = Some(t.u32() % 8),
+        12 if len > 0 => {
+            saved.transcript[at].fact = match t.byte() % 2 {
+                0 => None,
+                _ => Some(fact_name(tree, t)),
+            }
+        }
+        13 => {
+            let name = fact_name(tree, t);
+            saved.facts.insert(name, t.value());
+        }
+        14 => {
+            let name = fact_name(tree, t);
+            saved.initial.insert(name, t.value());
+        }
+        15 => saved.locale = ["", "en", "zh", "fr", "EN"][t.pick(5)].to_owned(),
+        16 => saved.start = node_name(tree, t),
+        17 => {
+            saved.fingerprint = match t.byte() % 3 {
+                0 => format!("{:016x}", t.u32()),
+                1 => t.text(),
+                _ => format!("{:016x}", trees()[t.pick(trees().len())].fingerprint()),
+            }
+        }
+        18 => saved.format = t.u32() % 4,
+        _ => {
+            if let Some(first) = saved.transcript.first_mut() {
+                first.value = None;
+            }
+            saved.tree_version = t.u32();
+        }
+    }
+}
+
+// ------------------------------------------------------------------------- drive
+
+/// A session on `tree` set up from the tape: step bound, locale, host facts. `None`
+/// when the builder refuses the setup (which must give a reason).
+fn start(tree: &Tree, t: &mut Bytes<'_>) -> Option<Session> {
+    let mut builder = Session::builder(tree);
+    let bound = t.byte();
+    if bound < 48 {
+        builder = builder.step_limit(u32::from(bound));
+    }
+    if t.byte() % 2 == 1 {
+        builder = builder.locale(["en", "zh", "fr"][t.pick(3)]);
+    }
+    for _ in 0..t.pick(3) {
+        let name = fact_name(tree, t);
+        builder = builder.fact(name, t.value());
+    }
+    match builder.start() {
+        Ok(session) => Some(session),
+        Err(e) => {
+            assert!(!e.to_string().is_empty());
+            None
+        }
+    }
+}
+
+/// An offered answer to the current question, or a plausible input for a free one;
+/// `None` at an end.
+fn valid_value(session: &Session, t: &mut Bytes<'_>) -> Option<Value> {
+    match session.next() {
+        Step::Ask(q) | Step::Act(q) => match q.kind {
+            AnswerKind::Number => Some(Value::Number(f64::from(t.byte()))),
+            AnswerKind::Text => Some(Value::Text(t.text())),
+            _ => {
+                let n = q.answers().len();
+                q.answers().nth(t.pick(n.max(1))).map(|a| a.value.clone())
+            }
+        },
+        _ => None,
+    }
+}
+
+fn json(session: &Session) -> Vec<u8> {
+    serde_json::to_vec(&session.save()).expect("a save serialises to JSON")
+}
+
+/// The `drive` target: a session on a harness tree, then one operation per input byte
+/// (with its arguments read from the bytes after it) until the bytes run out.
+///
+/// After a failing operation the save is byte-identical (as JSON) and the session equal
+/// to what it was; after an accepted answer, `back` returns to the state before it; a
+/// save resumes, through JSON or RON, to an equal session, which the walk continues on.
+pub fn drive(data: &[u8]) {
+    let mut t = Bytes::new(data);
+    let tree = &trees()[usize::from(t.byte() % 4 == 3)];
+    let Some(mut session) = start(tree, &mut t) else {
+        return;
+    };
+    let edges = tree.edges().len();
+    let mut ops = 0;
+    while !t.is_empty() && ops < 512 {
+        ops += 1;
+        let before = json(&session);
+        let copy = session.clone();
+        let op = t.byte() % 12;
+        let result = match op {
+            0 => session.choose(usize::from(t.byte() % 8)).map(|_| ()),
+            1 => session
+                .choose(usize::MAX - usize::from(t.byte()))
+                .map(|_| ()),
+            2 => {
+                let text = t.text();
+                session.answer_str(&text).map(|_| ())
+            }
+            3 => {
+                // The text of an offered value, or a number typed with spaces.
+                let typed = match session.next() {
+                    Step::Ask(q) | Step::Act(q) if q.answers().len() > 0 => {
+                        let n = q.answers().len();
+                        q.answers().nth(t.pick(n)).map(|a| a.value.to_string())
+                    }
+                    _ => None,
+                };
+                let typed = typed.unwrap_or_else(|| format!(" {} ", t.byte()));
+                session.answer_str(&typed).map(|_| ())
+            }
+            4 => session.answer(t.f64()).map(|_| ()),
+            5 => {
+                let value = t.value();
+                session.answer(value).map(|_| ())
+            }
+            6 => {
+                let value = valid_value(&session, &mut t).unwrap_or(Value::Bool(true));
+                session.answer(value).map(|_| ())
+            }
+            7 => session.back(),
+            8 | 9 => {
+                // Save, serialise, parse, resume: an equal session, which goes on.
+                let saved = session.save();
+                let parsed: SavedSession = if op == 8 {
+                    serde_json::from_slice(&before).expect("a save parses back from JSON")
+                } else {
+                    let text = ron::to_string(&saved).expect("a save serialises to RON");
+                    ron::from_str(&text)
+                        .unwrap_or_else(|e| panic!("a save parses back from RON: {e}\n{text}"))
+                };
+                assert_eq!(parsed, saved, "serialisation round trip");
+                let (resumed, how) = Session::resume(tree, &parsed)
+                    .unwrap_or_else(|e| panic!("a fresh save is refused: {e}"));
+                assert_eq!(how, Resumed::Restored);
+                assert!(resumed == session, "resumed session differs");
+                session = resumed;
+                Ok(())
+            }
+            10 => {
+                let name = fact_name(tree, &mut t);
+                let value = t.value();
+                // A fact may only be given through the builder: this starts a fresh session.
+                match Session::builder(tree).fact(name, value).start() {
+                    Ok(fresh) => {
+                        assert!(fresh.steps() <= fresh.save().step_limit);
+                        Ok(())
+                    }
+                    Err(_) => Ok(()),
+                }
+            }
+            _ => session.answer(Value::Bool(t.byte() & 1 == 0)).map(|_| ()),
+        };
+        match result {
+            Err(e) => {
+                assert!(!e.to_string().is_empty());
+                assert_eq!(
+                    json(&session),
+                    before,
+                    "op {op} failed with \"{e}\" and changed the save"
+                );
+                assert!(
+                    session == copy,
+                    "op {op} failed with \"{e}\" and changed the session"
+                );
+            }
+            Ok(()) if matches!(op, 0..=6 | 11) => {
+                // An accepted answer is undone exactly by `back`.
+                let mut undone = session.clone();
+                undone
+                    .back()
+                    .unwrap_or_else(|e| panic!("op {op}: back after an accepted answer: {e}"));
+                assert_eq!(
+                    json(&undone),
+                    before,
+                    "op {op}: back after an accepted answer"
+                );
+            }
+            Ok(()) => {}
+        }
+        assert!(session.steps() <= session.save().step_limit);
+        assert_eq!(session.path().last().copied(), Some(session.next().node()));
+        assert!(session.edges_taken().iter().all(|&e| e < edges));
+        let _ = session.transcript().count();
+        let _ = session.facts().count();
+    }
+}
