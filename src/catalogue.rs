@@ -12,6 +12,7 @@ use crate::compile::{check_bytes, locate};
 use crate::diagnostic::{Code, Finding, Pending};
 use crate::directory::Directory;
 use crate::error::LoadError;
+use crate::limits::{Limits, read_file};
 use crate::source::Source;
 use crate::tree::{NodeKind, Tree};
 
@@ -99,25 +100,41 @@ impl CatalogueReport {
 /// [`LoadError::Io`] if a path cannot be read. Problems in the trees themselves are
 /// findings in the report, not errors.
 pub fn check_paths<P: AsRef<Path>>(paths: &[P]) -> Result<CatalogueReport, LoadError> {
+    check_paths_with(paths, &Limits::default())
+}
+
+/// [`check_paths`] with other [`Limits`] (a larger file size, say).
+///
+/// # Errors
+///
+/// As for [`check_paths`].
+pub fn check_paths_with<P: AsRef<Path>>(
+    paths: &[P],
+    limits: &Limits,
+) -> Result<CatalogueReport, LoadError> {
     let mut files = Vec::new();
     for path in paths {
         collect(path.as_ref(), &mut files)?;
     }
+    let mut findings = Vec::new();
     let mut texts = Vec::with_capacity(files.len());
     for file in &files {
-        let bytes = std::fs::read(file).map_err(|source| LoadError::Io {
-            path: file.clone(),
-            source,
-        })?;
-        texts.push(bytes);
+        match read_file(file, limits)? {
+            Ok(bytes) => texts.push(Some(bytes)),
+            Err(finding) => {
+                // Too large to read: reported, and not checked further.
+                findings.push(finding);
+                texts.push(None);
+            }
+        }
     }
     let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
-    let mut findings = Vec::new();
     let mut trees: Vec<(usize, Tree)> = Vec::new();
     // Trees refused for their own errors, by id, and files that did not even parse.
     let mut refused = Refused::default();
     let mut directory: Option<(usize, Directory)> = None;
     for (i, bytes) in texts.iter().enumerate() {
+        let Some(bytes) = bytes else { continue };
         // A service directory may sit among the trees; it is checked as one.
         let text = String::from_utf8_lossy(bytes);
         if Source::new(&names[i], &text).top_level_name() == Some("Directory") {
@@ -143,7 +160,7 @@ pub fn check_paths<P: AsRef<Path>>(paths: &[P]) -> Result<CatalogueReport, LoadE
             }
             continue;
         }
-        let report = check_bytes(&names[i], bytes);
+        let report = check_bytes(&names[i], bytes, limits);
         findings.extend(report.findings);
         match (report.tree, report.id) {
             (Some(tree), _) => trees.push((i, tree)),
@@ -183,7 +200,7 @@ pub fn check_paths<P: AsRef<Path>>(paths: &[P]) -> Result<CatalogueReport, LoadE
     }
     let mut located: Vec<(usize, Finding)> = Vec::new();
     for (i, list) in per_file {
-        let text = String::from_utf8_lossy(&texts[i]);
+        let text = String::from_utf8_lossy(texts[i].as_deref().unwrap_or_default());
         let source = Source::new(&names[i], &text);
         located.extend(locate(&source, list).into_iter().map(|f| (i, f)));
     }

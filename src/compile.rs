@@ -13,6 +13,7 @@ use petgraph::graph::NodeIndex;
 
 use crate::diagnostic::{Code, Finding, Pending};
 use crate::error::LoadError;
+use crate::limits::{Limits, bad_name};
 use crate::model::{
     AnswerDef, ChannelDef, ConditionDef, FORMAT_VERSION, FactDef, FactTypeDef, NodeDef, Nodes,
     PriorityDef, Str, Text as TextDef, TreeFile, Value, ValueDef, lookup,
@@ -79,9 +80,14 @@ impl Report {
 /// This is the whole validator: parse, resolve, type-check, analyse the graph. It never
 /// panics, whatever the text, and its time and memory are linear in the size of the text.
 pub fn check_str(name: &str, text: &str) -> Report {
+    check_str_with(name, text, &Limits::default())
+}
+
+/// [`check_str`] with other [`Limits`].
+pub fn check_str_with(name: &str, text: &str, limits: &Limits) -> Report {
     let source = Source::new(name, text);
     if source.text.len() < PARALLEL_FINGERPRINT {
-        return check_source(&source, || source.fingerprint());
+        return check_source(&source, limits, || source.fingerprint());
     }
     // A large file's fingerprint (a hash of every token) is computed on a second thread
     // while the first one parses and checks; without a thread, it is computed after.
@@ -91,7 +97,7 @@ pub fn check_str(name: &str, text: &str) -> Report {
         let hashing = std::thread::Builder::new()
             .spawn_scoped(scope, || source.fingerprint_unless(&stop))
             .ok();
-        let report = check_source(&source, || {
+        let report = check_source(&source, limits, || {
             hashing
                 .and_then(|thread| thread.join().ok().flatten())
                 .unwrap_or_else(|| source.fingerprint())
@@ -106,7 +112,7 @@ pub fn check_str(name: &str, text: &str) -> Report {
 const PARALLEL_FINGERPRINT: usize = 1 << 20;
 
 /// Parses and checks; `fingerprint` is called once, only if the tree is valid.
-fn check_source(source: &Source<'_>, fingerprint: impl FnOnce() -> u64) -> Report {
+fn check_source(source: &Source<'_>, limits: &Limits, fingerprint: impl FnOnce() -> u64) -> Report {
     let name = source.name;
     let ron = ron::Options::default()
         .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
@@ -129,7 +135,10 @@ fn check_source(source: &Source<'_>, fingerprint: impl FnOnce() -> u64) -> Repor
         }
     };
     let id = file.id.to_string();
-    let mut compiler = Compiler::default();
+    let mut compiler = Compiler {
+        limits: limits.clone(),
+        ..Compiler::default()
+    };
     // The model is consumed a chunk of nodes at a time: what the nodes held as written is
     // freed as soon as they are compiled, so the two forms of a large tree are never in
     // memory at once.
@@ -152,9 +161,9 @@ fn check_source(source: &Source<'_>, fingerprint: impl FnOnce() -> u64) -> Repor
 }
 
 /// Checks a file's bytes: invalid UTF-8 is a syntax finding at the first bad byte.
-pub(crate) fn check_bytes(name: &str, bytes: &[u8]) -> Report {
+pub(crate) fn check_bytes(name: &str, bytes: &[u8], limits: &Limits) -> Report {
     match std::str::from_utf8(bytes) {
-        Ok(text) => check_str(name, text),
+        Ok(text) => check_str_with(name, text, limits),
         Err(err) => {
             let valid = String::from_utf8_lossy(&bytes[..err.valid_up_to()]);
             // Columns do not count a byte order mark, as for every other finding.
@@ -330,6 +339,8 @@ struct Compiler<'t> {
     duplicates: Vec<bool>,
     /// Comparisons left for "did you mean" hints.
     hint_budget: usize,
+    /// Bounds on ids, texts, answers and locales.
+    limits: Limits,
 }
 
 /// What kind of values a question's fact takes, without borrowing the fact.
@@ -451,6 +462,19 @@ impl<'t> Compiler<'t> {
     }
 
     fn locales(&mut self, locales: &[Str<'_>]) {
+        if locales.len() > self.limits.max_locales {
+            self.report(
+                Code::LimitExceeded,
+                "locales".into(),
+                None,
+                format!(
+                    "the tree declares {} locales, more than the limit of {}",
+                    locales.len(),
+                    self.limits.max_locales
+                ),
+            );
+            return;
+        }
         let mut seen = HashSet::new();
         for (i, locale) in locales.iter().enumerate() {
             if locale.trim().is_empty() || !seen.insert(&**locale) {
@@ -471,6 +495,29 @@ impl<'t> Compiler<'t> {
 
     /// Compiles a text; reports missing and unknown locales.
     fn text(&mut self, def: &TextDef<'_>, at: &At<'_>, node: Option<&str>) -> Text {
+        let longest = match def {
+            TextDef::Plain(text) => text.len(),
+            TextDef::Localized(entries) => entries.iter().map(|(_, t)| t.len()).max().unwrap_or(0),
+        };
+        // Bytes bound characters from above: count only when the bytes could exceed.
+        if longest > self.limits.max_text_chars {
+            let chars = match def {
+                TextDef::Plain(text) => text.chars().count(),
+                TextDef::Localized(entries) => entries
+                    .iter()
+                    .map(|(_, t)| t.chars().count())
+                    .max()
+                    .unwrap_or(0),
+            };
+            if chars > self.limits.max_text_chars {
+                self.report(
+                    Code::LimitExceeded,
+                    at.to_string(),
+                    node,
+                    format!("this text is {chars} characters long, more than the limit of {}; shorten it or split the step", self.limits.max_text_chars),
+                );
+            }
+        }
         match def {
             TextDef::Plain(text) => {
                 if self.locales.len() > 1 {
@@ -544,6 +591,20 @@ impl<'t> Compiler<'t> {
                 at.name("name").to_string(),
                 None,
                 "a fact has an empty name".into(),
+            );
+        }
+        if let Some(why) = bad_name(&def.name, &self.limits) {
+            let shown: String = def
+                .name
+                .chars()
+                .take(40)
+                .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+                .collect();
+            self.report(
+                Code::LimitExceeded,
+                at.name("name").to_string(),
+                None,
+                format!("the name of fact {} (\"{shown}…\") {why}", i + 1),
             );
         }
         let mut choice_index = None;
@@ -692,6 +753,19 @@ impl<'t> Compiler<'t> {
             .collect();
         for (i, node) in nodes.iter().enumerate() {
             let id: &str = node.id();
+            if let Some(why) = bad_name(id, &self.limits) {
+                let shown: String = id
+                    .chars()
+                    .take(40)
+                    .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+                    .collect();
+                self.report(
+                    Code::LimitExceeded,
+                    format!("nodes.{i}.id"),
+                    None,
+                    format!("the id of node {} (\"{shown}…\") {why}", i + 1),
+                );
+            }
             if blank(id) {
                 self.report(
                     Code::InvalidDefinition,
@@ -1014,6 +1088,18 @@ impl<'t> Compiler<'t> {
             self.report(Code::InvalidDefinition, at.to_string(), Some(id), format!("question \"{id}\" offers no answers; add Answer(value: ..., text: ..., next: ...) entries"));
         }
         let answers_at = at.name("answers");
+        if answers.len() > self.limits.max_answers {
+            self.report(
+                Code::LimitExceeded,
+                answers_at.to_string(),
+                Some(id),
+                format!(
+                    "question \"{id}\" offers {} answers, more than the limit of {}; use a Choice fact and a Decide, or split the question",
+                    answers.len(),
+                    self.limits.max_answers
+                ),
+            );
+        }
         let mut offers = Vec::with_capacity(answers.len());
         let mut seen = Seen::new(answers.len());
         for (j, answer) in answers.iter().enumerate() {

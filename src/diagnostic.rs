@@ -96,6 +96,9 @@ codes! {
     InvalidDefinition = "E014", "invalid-definition", Error;
     /// Two files declare the same tree id.
     DuplicateTree = "E015", "duplicate-tree", Error;
+    /// Input past a [`crate::Limits`] bound: a file too large, an id or text too long,
+    /// too many answers or locales.
+    LimitExceeded = "E016", "limit-exceeded", Error;
     /// No walk from `start` reaches this node.
     Unreachable = "W001", "unreachable", Warning;
     /// A question on a `Bool` or `Choice` fact offers no answer for some value.

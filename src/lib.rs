@@ -60,6 +60,7 @@ mod error;
 pub mod generate;
 #[cfg(feature = "import")]
 pub mod import;
+mod limits;
 mod model;
 mod scenario;
 mod session;
@@ -67,11 +68,12 @@ mod source;
 mod ticket;
 mod tree;
 
-pub use catalogue::{Catalogue, CatalogueReport, check_paths};
-pub use compile::{Report, check_str};
+pub use catalogue::{Catalogue, CatalogueReport, check_paths, check_paths_with};
+pub use compile::{Report, check_str, check_str_with};
 pub use diagnostic::{Code, Finding, Severity};
 pub use directory::{ChannelChoice, Directory, Hours, LocalTime};
 pub use error::LoadError;
+pub use limits::Limits;
 pub use model::{FORMAT_VERSION, Value};
 pub use scenario::{CaseResult, Coverage, Outcome, ScenarioReport, run_scenarios};
 pub use session::{

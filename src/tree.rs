@@ -73,11 +73,14 @@ impl Tree {
     /// [`Tree::from_str`].
     pub fn from_path(path: impl AsRef<Path>) -> Result<Tree, LoadError> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-        crate::compile::check_bytes(&path.display().to_string(), &bytes).into_result()
+        let limits = crate::Limits::default();
+        match crate::limits::read_file(path, &limits)? {
+            Ok(bytes) => crate::compile::check_bytes(&path.display().to_string(), &bytes, &limits)
+                .into_result(),
+            Err(finding) => Err(LoadError::Invalid {
+                findings: vec![finding],
+            }),
+        }
     }
 
     /// The tree's id, as declared in the file.

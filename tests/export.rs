@@ -310,7 +310,11 @@ fn hostile() -> Tree {
         z5 = z(5),
         z6 = z(6),
     );
-    Tree::from_str(&text).expect("the hostile tree is valid RON and a valid tree")
+    // The default limits refuse control characters in ids (E016); the exporter must be
+    // safe all the same for a host that lifts them.
+    troubletree::check_str_with("hostile.ron", &text, &troubletree::Limits::unlimited())
+        .into_result()
+        .expect("the hostile tree is valid RON and a valid tree")
 }
 
 /// No control character anywhere but the line feeds between statements, and no

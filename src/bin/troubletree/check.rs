@@ -12,8 +12,17 @@ use troubletree::{Finding, Severity};
 use crate::text::{clean, json, one_line, print};
 use crate::{CheckFormat, Fail};
 
-pub(crate) fn check(paths: &[PathBuf], format: CheckFormat) -> Result<ExitCode, Fail> {
-    let report = troubletree::check_paths(paths).map_err(|e| Fail::usage(e.to_string()))?;
+pub(crate) fn check(
+    paths: &[PathBuf],
+    format: CheckFormat,
+    max_file_size: u64,
+) -> Result<ExitCode, Fail> {
+    let limits = troubletree::Limits {
+        max_file_bytes: max_file_size,
+        ..troubletree::Limits::default()
+    };
+    let report =
+        troubletree::check_paths_with(paths, &limits).map_err(|e| Fail::usage(e.to_string()))?;
     if report.files.is_empty() {
         // A CI gate pointed at a wrong or emptied directory must not pass.
         return Err(Fail::usage(format!("no *.ron file under {}", shown(paths))));

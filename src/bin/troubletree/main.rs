@@ -36,6 +36,9 @@ enum Command {
         /// otherwise), `json` (one array), `github` (workflow annotations).
         #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
         format: CheckFormat,
+        /// Refuse files larger than this many bytes (E016).
+        #[arg(long, value_name = "BYTES", default_value_t = 16 * 1024 * 1024)]
+        max_file_size: u64,
     },
     /// Walk a tree: interactively on a terminal, or scripted with --answer and --fact.
     ///
@@ -161,7 +164,11 @@ impl Fail {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Check { paths, format } => check::check(&paths, format),
+        Command::Check {
+            paths,
+            format,
+            max_file_size,
+        } => check::check(&paths, format, max_file_size),
         Command::Run {
             tree,
             answers,
