@@ -15,7 +15,7 @@
 use std::error::Error;
 use std::io::{BufRead, IsTerminal, Write};
 
-use troubletree::{Directory, LocalTime, Session, Step, Tree, Value};
+use troubletree::{Directory, LocalTime, Session, Step, Tree, Value, printable as clean};
 
 /// The demonstration: a recharge that failed, a network that was fine, a retry loop that
 /// runs out, and the escalation that follows.
@@ -154,17 +154,4 @@ fn parse(text: &str) -> Value {
             .parse::<f64>()
             .map_or_else(|_| Value::from(text), Value::Number),
     }
-}
-
-/// Tree text is data from a file: keep control characters away from the terminal.
-fn clean(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() && c != '\n' {
-                '\u{fffd}'
-            } else {
-                c
-            }
-        })
-        .collect()
 }

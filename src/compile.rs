@@ -13,7 +13,7 @@ use petgraph::graph::NodeIndex;
 
 use crate::diagnostic::{Code, Finding, Pending};
 use crate::error::LoadError;
-use crate::limits::{Limits, bad_name};
+use crate::limits::{Limits, bad_name, shown};
 use crate::model::{
     AnswerDef, ChannelDef, ConditionDef, FORMAT_VERSION, FactDef, FactTypeDef, NodeDef, Nodes,
     PriorityDef, Str, Text as TextDef, TreeFile, Value, ValueDef, lookup,
@@ -187,7 +187,7 @@ pub(crate) fn check_bytes(name: &str, bytes: &[u8], limits: &Limits) -> Report {
 /// ron's position of a syntax error, with the column counted as for every other
 /// finding: the `\r` of a CRLF line end is not a character of the line (ron counts it,
 /// which put errors at the end of a line one column too far right).
-fn syntax_position(text: &str, line: usize, column: usize) -> Position {
+pub(crate) fn syntax_position(text: &str, line: usize, column: usize) -> Position {
     let (line, column) = (line.max(1), column.max(1));
     let returns = text.split('\n').nth(line - 1).map_or(0, |written| {
         written
@@ -594,12 +594,7 @@ impl<'t> Compiler<'t> {
             );
         }
         if let Some(why) = bad_name(&def.name, &self.limits) {
-            let shown: String = def
-                .name
-                .chars()
-                .take(40)
-                .map(|c| if c.is_control() { '\u{fffd}' } else { c })
-                .collect();
+            let shown = shown(&def.name);
             self.report(
                 Code::LimitExceeded,
                 at.name("name").to_string(),
@@ -754,11 +749,7 @@ impl<'t> Compiler<'t> {
         for (i, node) in nodes.iter().enumerate() {
             let id: &str = node.id();
             if let Some(why) = bad_name(id, &self.limits) {
-                let shown: String = id
-                    .chars()
-                    .take(40)
-                    .map(|c| if c.is_control() { '\u{fffd}' } else { c })
-                    .collect();
+                let shown = shown(id);
                 self.report(
                     Code::LimitExceeded,
                     format!("nodes.{i}.id"),

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::{Code, Finding, Pending};
 use crate::model::TextDef;
-use crate::source::{Position, Source};
+use crate::source::Source;
 use crate::tree::{Channel, Priority};
 
 #[derive(Debug, Deserialize)]
@@ -326,12 +326,11 @@ impl Directory {
         {
             Ok(file) => file,
             Err(err) => {
-                let pos = Position {
-                    line: u32::try_from(err.span.start.line)
-                        .unwrap_or(u32::MAX)
-                        .max(1),
-                    column: u32::try_from(err.span.start.col).unwrap_or(u32::MAX).max(1),
-                };
+                let pos = crate::compile::syntax_position(
+                    source.text,
+                    err.span.start.line,
+                    err.span.start.col,
+                );
                 return (
                     None,
                     vec![Finding::new(

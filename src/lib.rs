@@ -65,6 +65,7 @@ mod model;
 mod scenario;
 mod session;
 mod source;
+mod text;
 mod ticket;
 mod tree;
 
@@ -81,6 +82,7 @@ pub use session::{
     Resumed, SAVED_FORMAT, SavedRecord, SavedSession, Session, SessionBuilder, SessionError, Step,
 };
 pub use source::Position;
+pub use text::printable;
 pub use ticket::{Ticket, TicketLine};
 pub use tree::{Channel, Edge, EdgeLabel, FactType, Priority, Tree};
 

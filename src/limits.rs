@@ -80,6 +80,11 @@ pub(crate) fn bad_name(name: &str, limits: &Limits) -> Option<String> {
         .then(|| format!("is longer than {} characters", limits.max_id_chars))
 }
 
+/// The start of a refused name, printable, for a message.
+pub(crate) fn shown(name: &str) -> String {
+    crate::text::printable(&name.chars().take(40).collect::<String>()).replace('\n', "\u{fffd}")
+}
+
 /// Reads a file of at most `limits.max_file_bytes`; a larger one is a finding, not a
 /// read (a runaway file, or `/dev/zero`, must not be loaded into memory first).
 pub(crate) fn read_file(

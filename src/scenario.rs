@@ -32,7 +32,6 @@ use crate::diagnostic::{Code, Finding};
 use crate::error::LoadError;
 use crate::model::Value;
 use crate::session::{Session, Step};
-use crate::source::Position;
 
 /// How a walk ended, as a scenario expects it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
@@ -238,12 +237,8 @@ pub fn run_scenarios<P: AsRef<Path>>(
                 parsed.push((file.clone(), scenarios));
             }
             Err(err) => {
-                let pos = Position {
-                    line: u32::try_from(err.span.start.line)
-                        .unwrap_or(u32::MAX)
-                        .max(1),
-                    column: u32::try_from(err.span.start.col).unwrap_or(u32::MAX).max(1),
-                };
+                let pos =
+                    crate::compile::syntax_position(text, err.span.start.line, err.span.start.col);
                 findings.push(Finding::new(
                     Code::Syntax,
                     &name,

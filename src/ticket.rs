@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::directory::{ChannelChoice, Directory, LocalTime};
 use crate::model::Value;
 use crate::session::{Origin, Session, Step};
+use crate::text::printable as clean;
 use crate::tree::{Channel, Priority};
 
 /// A hand-over to customer service, built by [`Session::ticket`] when a walk ends at an
@@ -199,19 +200,6 @@ fn channel_name(c: Channel, zh: bool) -> &'static str {
         (Channel::Chat, false) => "online chat",
         (Channel::Email, false) => "e-mail",
     }
-}
-
-/// Keeps control characters (escape sequences from a hostile tree) out of rendered text.
-fn clean(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() && c != '\n' {
-                '\u{fffd}'
-            } else {
-                c
-            }
-        })
-        .collect()
 }
 
 impl Ticket {

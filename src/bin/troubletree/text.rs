@@ -4,17 +4,7 @@ use std::io::Write;
 
 /// Replaces control characters (ESC, BEL, carriage return...) so that a hostile tree
 /// cannot rewrite the screen; keeps newlines.
-pub(crate) fn clean(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() && c != '\n' {
-                '\u{fffd}'
-            } else {
-                c
-            }
-        })
-        .collect()
-}
+pub(crate) use troubletree::printable as clean;
 
 /// Like [`clean`], and newlines too, for one-line output.
 pub(crate) fn one_line(text: &str) -> String {
