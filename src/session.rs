@@ -710,14 +710,14 @@ impl Session {
     /// [`SessionError::NotOffered`], [`SessionError::WrongType`],
     /// [`SessionError::Ended`] or [`SessionError::StepLimit`]; the session is unchanged.
     pub fn answer(&mut self, value: impl Into<Value>) -> Result<Step<'_>, SessionError> {
-        self.give(&value.into())?;
+        self.give(By::Value(&value.into()))?;
         Ok(self.next())
     }
 
     /// Applies a user's answer; on a step-bound failure midway, rebuilds the session as
     /// it was (every other failure is detected before anything changes).
-    fn give(&mut self, value: &Value) -> Result<(), SessionError> {
-        match self.apply(value, Origin::Given) {
+    fn give(&mut self, by: By<'_>) -> Result<(), SessionError> {
+        match self.apply(by, Origin::Given) {
             Err(err @ SessionError::StepLimit { .. }) => {
                 // The bound is only hit after the answer was recorded: keep the ones
                 // before it.
@@ -737,25 +737,7 @@ impl Session {
     /// question offers none), [`SessionError::Ended`] after the end,
     /// [`SessionError::StepLimit`]; the session is unchanged.
     pub fn choose(&mut self, index: usize) -> Result<Step<'_>, SessionError> {
-        let data = self.tree.0.clone();
-        let offers: &[Offer] = match pending(&data, self.at, &self.facts) {
-            Pending::Offers { offers, .. } => offers,
-            Pending::Fact(slot) => &data.facts[usize::from(slot)].offers,
-            Pending::Input { .. } => &[],
-            Pending::Ended => {
-                return Err(SessionError::Ended {
-                    node: data.graph[self.at].id.to_string(),
-                });
-            }
-        };
-        let Some(offer) = offers.get(index) else {
-            return Err(SessionError::NoSuchAnswer {
-                node: data.graph[self.at].id.to_string(),
-                index,
-                count: offers.len(),
-            });
-        };
-        self.give(&offer.value)?;
+        self.give(By::Index(index))?;
         Ok(self.next())
     }
 
@@ -1045,47 +1027,84 @@ impl Session {
 
     /// Checks an answer against the current stop, then records it and walks on. Nothing
     /// is changed before the answer is known to be acceptable.
-    fn apply(&mut self, value: &Value, origin: Origin) -> Result<(), SessionError> {
-        let data = self.tree.0.clone();
-        let at = self.at;
-        let node = &data.graph[at];
-        match pending(&data, at, &self.facts) {
+    fn apply(&mut self, by: By<'_>, origin: Origin) -> Result<(), SessionError> {
+        // The tree and the walk state are borrowed apart, so that a step takes no
+        // reference count on the shared tree.
+        let Session {
+            tree,
+            at,
+            steps,
+            step_limit,
+            facts,
+            visits,
+            transcript,
+            ..
+        } = self;
+        let data: &TreeData = &tree.0;
+        let here = *at;
+        let node = &data.graph[here];
+        let mut walk = Walk {
+            data,
+            at,
+            steps,
+            step_limit: *step_limit,
+            visits,
+        };
+        match pending(data, here, facts) {
             Pending::Offers { offers, fact } => {
-                let Some(index) = offers.iter().position(|o| o.value == *value) else {
-                    return Err(not_offered(&node.id, value, offers));
+                let index = match by {
+                    By::Index(i) if i < offers.len() => i,
+                    By::Index(i) => return Err(no_such_answer(&node.id, i, offers)),
+                    By::Value(value) => offers
+                        .iter()
+                        .position(|o| o.value == *value)
+                        .ok_or_else(|| not_offered(&node.id, value, offers))?,
                 };
                 let offer = &offers[index];
                 if let (Some(slot), Some(stored)) = (fact, &offer.stored) {
-                    self.facts[usize::from(slot)] = Some(stored.clone());
+                    facts[usize::from(slot)] = Some(stored.clone());
                 }
-                let next = offer.next;
-                self.transcript.push(Entry {
-                    node: at,
+                transcript.push(Entry {
+                    node: here,
                     what: Recorded::Offer(u16::try_from(index).unwrap_or(u16::MAX)),
                     origin,
                 });
-                self.step_to(next)?;
+                walk.step_to(offer.next)?;
             }
             Pending::Input { slot, next } => {
-                let stored = self.check_fact(slot, value)?;
-                self.facts[usize::from(slot)] = Some(stored.clone());
-                self.transcript.push(Entry {
-                    node: at,
+                let By::Value(value) = by else {
+                    return Err(no_such_answer(&node.id, by.index(), &[]));
+                };
+                let stored = check_fact(data, here, slot, value)?;
+                facts[usize::from(slot)] = Some(stored.clone());
+                transcript.push(Entry {
+                    node: here,
                     what: Recorded::Input(stored),
                     origin,
                 });
-                self.step_to(next)?;
+                walk.step_to(next)?;
             }
             Pending::Fact(slot) => {
                 // Bool and Choice facts offer their values, and answer like an `Ask`.
                 let offers = &data.facts[usize::from(slot)].offers;
-                if !offers.is_empty() && !offers.iter().any(|o| o.value == *value) {
-                    return Err(not_offered(&node.id, value, offers));
-                }
-                let stored = self.check_fact(slot, value)?;
-                self.facts[usize::from(slot)] = Some(stored.clone());
-                self.transcript.push(Entry {
-                    node: at,
+                let value = match by {
+                    By::Index(i) => {
+                        &offers
+                            .get(i)
+                            .ok_or_else(|| no_such_answer(&node.id, i, offers))?
+                            .value
+                    }
+                    By::Value(value)
+                        if !offers.is_empty() && !offers.iter().any(|o| o.value == *value) =>
+                    {
+                        return Err(not_offered(&node.id, value, offers));
+                    }
+                    By::Value(value) => value,
+                };
+                let stored = check_fact(data, here, slot, value)?;
+                facts[usize::from(slot)] = Some(stored.clone());
+                transcript.push(Entry {
+                    node: here,
                     what: Recorded::Fact(slot, stored),
                     origin,
                 });
@@ -1099,61 +1118,54 @@ impl Session {
         self.settle()
     }
 
-    fn check_fact(&self, slot: FactSlot, value: &Value) -> Result<Stored, SessionError> {
-        let decl = &self.tree.0.facts[usize::from(slot)];
-        decl.ty.store(value).ok_or_else(|| SessionError::WrongType {
-            target: format!(
-                "fact \"{}\" (asked at node \"{}\")",
-                decl.name, self.tree.0.graph[self.at].id
-            ),
-            expected: expected(&decl.ty),
-            got: show(value),
-        })
-    }
-
-    /// One move along an edge, with the step bound and node limits applied.
-    fn step_to(&mut self, target: NodeIndex) -> Result<(), SessionError> {
-        if self.steps >= self.step_limit {
-            return Err(SessionError::StepLimit {
-                limit: self.step_limit,
-            });
+    /// Arrives at a node (see [`Walk::enter`]).
+    fn enter(&mut self, target: NodeIndex) {
+        let Session {
+            tree,
+            at,
+            steps,
+            step_limit,
+            visits,
+            ..
+        } = self;
+        Walk {
+            data: &tree.0,
+            at,
+            steps,
+            step_limit: *step_limit,
+            visits,
         }
-        self.steps += 1;
-        self.enter(target);
-        Ok(())
-    }
-
-    /// Arrives at a node: counts the pass if the node has a limit, and follows `then`
-    /// while limits are used up. The compiler refused circular `then` chains; the loop
-    /// is bounded by the node count all the same.
-    fn enter(&mut self, mut target: NodeIndex) {
-        let graph = &self.tree.0.graph;
-        for _ in 0..=graph.node_count() {
-            match graph[target].limit {
-                Some(limit) if self.visits[limit.slot as usize] >= limit.times => {
-                    target = limit.then
-                }
-                Some(limit) => {
-                    self.visits[limit.slot as usize] += 1;
-                    break;
-                }
-                None => break,
-            }
-        }
-        self.at = target;
+        .enter(target);
     }
 
     /// Walks through `Decide` nodes and questions whose fact is known, up to the next
     /// stop.
     fn settle(&mut self) -> Result<(), SessionError> {
-        let data = self.tree.0.clone();
+        let Session {
+            tree,
+            at,
+            steps,
+            step_limit,
+            facts,
+            visits,
+            transcript,
+            ..
+        } = self;
+        let data: &TreeData = &tree.0;
+        let mut walk = Walk {
+            data,
+            at,
+            steps,
+            step_limit: *step_limit,
+            visits,
+        };
         loop {
-            let at = self.at;
-            match &data.graph[at].kind {
+            let here = *walk.at;
+            match &data.graph[here].kind {
                 NodeKind::Decide { rules, otherwise } => {
                     let mut chosen = None;
                     for (i, (cond, next)) in rules.iter().enumerate() {
-                        match cond.eval(&self.facts) {
+                        match cond.eval(facts) {
                             Ok(true) => {
                                 chosen = Some((i, *next));
                                 break;
@@ -1166,12 +1178,12 @@ impl Session {
                         Some((i, next)) => (u16::try_from(i).ok(), next),
                         None => (None, *otherwise),
                     };
-                    self.transcript.push(Entry {
-                        node: at,
+                    transcript.push(Entry {
+                        node: here,
                         what: Recorded::Rule(rule),
                         origin: Origin::Auto,
                     });
-                    self.step_to(next)?;
+                    walk.step_to(next)?;
                 }
                 NodeKind::Ask {
                     fact: Some(slot),
@@ -1179,25 +1191,25 @@ impl Session {
                     free_next,
                     ..
                 } => {
-                    let Some(known) = &self.facts[usize::from(*slot)] else {
+                    let Some(known) = &facts[usize::from(*slot)] else {
                         return Ok(());
                     };
                     if let Some(next) = free_next {
-                        self.transcript.push(Entry {
-                            node: at,
+                        transcript.push(Entry {
+                            node: here,
                             what: Recorded::Input(known.clone()),
                             origin: Origin::Auto,
                         });
-                        self.step_to(*next)?;
+                        walk.step_to(*next)?;
                     } else if let Some(i) =
                         offers.iter().position(|o| o.stored.as_ref() == Some(known))
                     {
-                        self.transcript.push(Entry {
-                            node: at,
+                        transcript.push(Entry {
+                            node: here,
                             what: Recorded::Offer(u16::try_from(i).unwrap_or(u16::MAX)),
                             origin: Origin::Auto,
                         });
-                        self.step_to(offers[i].next)?;
+                        walk.step_to(offers[i].next)?;
                     } else {
                         // The known value has no answer here (a W002 finding): ask.
                         return Ok(());
@@ -1235,7 +1247,7 @@ impl Session {
         fresh.enter(start);
         fresh.settle()?;
         for (_, value) in given.into_iter().take(keep) {
-            fresh.apply(&value, Origin::Given)?;
+            fresh.apply(By::Value(&value), Origin::Given)?;
         }
         *self = fresh;
         Ok(())
@@ -1336,6 +1348,90 @@ pub enum Resumed {
     Restored,
     /// The tree had changed: the answers were replayed onto it and all still fit.
     Replayed,
+}
+
+/// An answer as given: a value, or the index of an offered one.
+#[derive(Clone, Copy)]
+enum By<'v> {
+    Value(&'v Value),
+    Index(usize),
+}
+
+impl By<'_> {
+    fn index(self) -> usize {
+        match self {
+            By::Index(i) => i,
+            By::Value(_) => 0,
+        }
+    }
+}
+
+/// The mutable part of a move, borrowed apart from the tree it walks.
+struct Walk<'a> {
+    data: &'a TreeData,
+    at: &'a mut NodeIndex,
+    steps: &'a mut u32,
+    step_limit: u32,
+    visits: &'a mut [u16],
+}
+
+impl Walk<'_> {
+    /// One move along an edge, with the step bound and node limits applied.
+    fn step_to(&mut self, target: NodeIndex) -> Result<(), SessionError> {
+        if *self.steps >= self.step_limit {
+            return Err(SessionError::StepLimit {
+                limit: self.step_limit,
+            });
+        }
+        *self.steps += 1;
+        self.enter(target);
+        Ok(())
+    }
+
+    /// Arrives at a node: counts the pass if the node has a limit, and follows `then`
+    /// while limits are used up. The compiler refused circular `then` chains; the loop
+    /// is bounded by the node count all the same.
+    fn enter(&mut self, mut target: NodeIndex) {
+        let graph = &self.data.graph;
+        for _ in 0..=graph.node_count() {
+            match graph[target].limit {
+                Some(limit) if self.visits[limit.slot as usize] >= limit.times => {
+                    target = limit.then;
+                }
+                Some(limit) => {
+                    self.visits[limit.slot as usize] += 1;
+                    break;
+                }
+                None => break,
+            }
+        }
+        *self.at = target;
+    }
+}
+
+fn check_fact(
+    data: &TreeData,
+    at: NodeIndex,
+    slot: FactSlot,
+    value: &Value,
+) -> Result<Stored, SessionError> {
+    let decl = &data.facts[usize::from(slot)];
+    decl.ty.store(value).ok_or_else(|| SessionError::WrongType {
+        target: format!(
+            "fact \"{}\" (asked at node \"{}\")",
+            decl.name, data.graph[at].id
+        ),
+        expected: expected(&decl.ty),
+        got: show(value),
+    })
+}
+
+fn no_such_answer(node: &str, index: usize, offers: &[Offer]) -> SessionError {
+    SessionError::NoSuchAnswer {
+        node: node.to_owned(),
+        index,
+        count: offers.len(),
+    }
 }
 
 fn not_offered(node: &str, value: &Value, offers: &[Offer]) -> SessionError {
