@@ -1028,28 +1028,10 @@ impl Session {
     /// Checks an answer against the current stop, then records it and walks on. Nothing
     /// is changed before the answer is known to be acceptable.
     fn apply(&mut self, by: By<'_>, origin: Origin) -> Result<(), SessionError> {
-        // The tree and the walk state are borrowed apart, so that a step takes no
-        // reference count on the shared tree.
-        let Session {
-            tree,
-            at,
-            steps,
-            step_limit,
-            facts,
-            visits,
-            transcript,
-            ..
-        } = self;
-        let data: &TreeData = &tree.0;
-        let here = *at;
+        let (mut walk, facts, transcript) = self.split();
+        let data = walk.data;
+        let here = *walk.at;
         let node = &data.graph[here];
-        let mut walk = Walk {
-            data,
-            at,
-            steps,
-            step_limit: *step_limit,
-            visits,
-        };
         match pending(data, here, facts) {
             Pending::Offers { offers, fact } => {
                 let index = match by {
@@ -1120,27 +1102,12 @@ impl Session {
 
     /// Arrives at a node (see [`Walk::enter`]).
     fn enter(&mut self, target: NodeIndex) {
-        let Session {
-            tree,
-            at,
-            steps,
-            step_limit,
-            visits,
-            ..
-        } = self;
-        Walk {
-            data: &tree.0,
-            at,
-            steps,
-            step_limit: *step_limit,
-            visits,
-        }
-        .enter(target);
+        self.split().0.enter(target);
     }
 
-    /// Walks through `Decide` nodes and questions whose fact is known, up to the next
-    /// stop.
-    fn settle(&mut self) -> Result<(), SessionError> {
+    /// The tree and the walk state, borrowed apart, so that a step takes no reference
+    /// count on the shared tree: the walk, the facts and the transcript.
+    fn split(&mut self) -> (Walk<'_>, &mut [Option<Stored>], &mut Vec<Entry>) {
         let Session {
             tree,
             at,
@@ -1151,14 +1118,21 @@ impl Session {
             transcript,
             ..
         } = self;
-        let data: &TreeData = &tree.0;
-        let mut walk = Walk {
-            data,
+        let walk = Walk {
+            data: &tree.0,
             at,
             steps,
             step_limit: *step_limit,
             visits,
         };
+        (walk, facts, transcript)
+    }
+
+    /// Walks through `Decide` nodes and questions whose fact is known, up to the next
+    /// stop.
+    fn settle(&mut self) -> Result<(), SessionError> {
+        let (mut walk, facts, transcript) = self.split();
+        let data = walk.data;
         loop {
             let here = *walk.at;
             match &data.graph[here].kind {
