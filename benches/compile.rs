@@ -1,5 +1,5 @@
 //! The cost of loading: parse and validate each shipped tree, and generated trees of a
-//! thousand to a million nodes (`troubletree::generate::tree`), to show that validation
+//! thousand to a million nodes (`troubletree_testkit::generate::tree`), to show that validation
 //! stays linear far beyond any tree a person writes.
 //!
 //! `cargo bench --bench compile` measures (about three minutes: the million-node tree
@@ -13,7 +13,8 @@ use std::time::Duration;
 use criterion::{
     BatchSize, BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
-use troubletree::{Tree, generate};
+use troubletree::Tree;
+use troubletree_testkit::generate;
 
 /// Loads `text` once per measured run, dropping the tree outside the measurement.
 fn load(text: &str) -> impl FnMut(&mut criterion::Bencher) + '_ {

@@ -10,8 +10,9 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, SamplingMode, criterion_group, criterion_main};
+use troubletree::Tree;
 use troubletree::analysis::paths;
-use troubletree::{Tree, generate};
+use troubletree_testkit::generate;
 
 fn benches(c: &mut Criterion) {
     let mut group = c.benchmark_group("paths");

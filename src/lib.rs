@@ -41,9 +41,6 @@
 //!   `resume`). A failed call leaves the session unchanged.
 //! - **Sharing**: `Tree` is an `Arc` inside, immutable, `Send + Sync`; sessions are small
 //!   and independent.
-//! - **Importing** (feature `import`, on by default): [`import::flodial`] turns the
-//!   FloDial dataset's troubleshooting flowcharts into trees and replays its recorded
-//!   dialogues through the walker.
 //!
 //! Conditions in trees are data (`Eq`, `Lt`, `All`...), never code: a tree from an
 //! untrusted editor cannot run anything.
@@ -57,9 +54,6 @@ mod compile;
 mod diagnostic;
 mod directory;
 mod error;
-pub mod generate;
-#[cfg(feature = "import")]
-pub mod import;
 mod limits;
 mod model;
 mod scenario;

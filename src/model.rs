@@ -1474,8 +1474,8 @@ mod tests {
             }
         }
         out.sort();
-        out.push(crate::generate::tree(300, 5));
-        out.push(crate::generate::wide_paths(3));
+        out.push(troubletree_testkit::generate::tree(300, 5));
+        out.push(troubletree_testkit::generate::wide_paths(3));
         out
     }
 
@@ -1491,7 +1491,7 @@ mod tests {
         {
             assert!(read(text).is_some());
         }
-        assert!(read(&crate::generate::tree(300, 5)).is_some());
+        assert!(read(&troubletree_testkit::generate::tree(300, 5)).is_some());
     }
 
     #[test]

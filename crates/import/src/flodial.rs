@@ -34,7 +34,7 @@
 //! [`check_str`] reports it as [`Code::UncoveredAnswer`] (W002) at that question.
 //!
 //! ```
-//! use troubletree::import::flodial::{ImportOptions, import};
+//! use troubletree_import::flodial::{ImportOptions, import};
 //! use troubletree::{Code, Session, Step, check_str};
 //!
 //! let chart = r#"{
@@ -72,9 +72,10 @@
 //! lead to one node, a cycle, a node the root does not lead to, a terminal node with
 //! outgoing edges, a key given twice.
 //!
-//! [`replay`] and [`replay_dir`] import a set of charts and walk every recorded dialogue
-//! through a [`Session`], checking that the walker visits exactly the dialogue's nodes
-//! (`cargo run --release --example flodial_replay -- CHARTS_DIR DIALOGS_JSON`).
+//! The crate's `flodial_replay` example imports a set of charts and walks every recorded
+//! dialogue through a session, checking that the walker visits exactly the dialogue's
+//! nodes (`cargo run --release -p troubletree-import --example flodial_replay --
+//! CHARTS_DIR DIALOGS_JSON`).
 //!
 //! The FloDial data is licensed CDLA-Sharing-1.0: a tree imported from one of its charts
 //! is data derived from it, to be shared under the same terms. The output says so in its
@@ -82,18 +83,16 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::{self, Write as _};
-use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value as Json;
 
-use crate::compile::check_str;
-use crate::diagnostic::Finding;
-use crate::session::{Session, Step};
+#[cfg(doc)]
+use troubletree::check_str;
 
 #[cfg(doc)]
-use crate::diagnostic::Code;
+use troubletree::Code;
 
 /// The id of a chart's root node.
 pub const ROOT: &str = "1";
@@ -111,7 +110,7 @@ const UNNAMED: &str = "(unnamed)";
 /// How [`import`] writes the tree.
 ///
 /// ```
-/// use troubletree::import::flodial::ImportOptions;
+/// use troubletree_import::flodial::ImportOptions;
 /// let repaired = ImportOptions::new();               // gaps escalate
 /// let raw = ImportOptions::raw();                    // gaps stay, for `check` to find
 /// let renamed = ImportOptions::new().tree_id("flodial_power");
@@ -405,7 +404,6 @@ struct Chart {
     category: Option<String>,
     description: Option<String>,
     nodes: Vec<ChartNode>,
-    index: HashMap<String, usize>,
 }
 
 #[derive(Debug)]
@@ -643,7 +641,6 @@ impl Chart {
             category,
             description,
             nodes,
-            index,
         };
         chart.check_tree(root)?;
         Ok(chart)
@@ -701,27 +698,6 @@ impl Chart {
             chart: self.label.clone(),
             node: self.nodes[at].id.clone(),
         })
-    }
-
-    /// The node ids from the root down to `node`, the root first.
-    fn path_from_root(&self, node: usize) -> Vec<usize> {
-        let mut path = vec![node];
-        let mut at = node;
-        while let Some((parent, _)) = self.nodes[at].parent {
-            path.push(parent);
-            at = parent;
-        }
-        path.reverse();
-        path
-    }
-
-    /// The answer that leads from `from` to `to`, if an edge does.
-    fn answer_between(&self, from: usize, to: usize) -> Option<&'static str> {
-        self.nodes[from]
-            .next
-            .iter()
-            .position(|&n| n == Some(to))
-            .map(|a| ANSWERS[a])
     }
 
     fn render(&self, options: &ImportOptions) -> Result<Imported, ImportError> {
@@ -1004,528 +980,4 @@ impl<'de> Visitor<'de> for UniqueKeysVisitor {
         }
         Ok(UniqueKeys)
     }
-}
-
-// ----------------------------------------------------------------------- the replay
-
-/// Why a replay could not run at all. Problems with one chart or one dialogue do not
-/// stop it: they are reported in [`ChartReplay`].
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ReplayError {
-    /// A file or directory could not be read.
-    #[error("cannot read {}: {source}", path.display())]
-    Io {
-        /// The path.
-        path: PathBuf,
-        /// The I/O error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The dialogue file is not in FloDial's shape.
-    #[error("the dialogues are not in FloDial's format: {message}")]
-    Dialogues {
-        /// What is wrong, naming the dialogue where it applies.
-        message: String,
-    },
-    /// Two chart files have the same `name`, so dialogues cannot tell them apart.
-    #[error("charts {first} and {second} are both named \"{name}\"")]
-    DuplicateChart {
-        /// The name.
-        name: String,
-        /// The first file.
-        first: String,
-        /// The second file.
-        second: String,
-    },
-}
-
-/// How many mismatches a chart's line shows.
-const SHOWN_MISMATCHES: usize = 3;
-
-/// The outcome of a replay: one entry per chart, sorted by chart name.
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct ReplayReport {
-    /// One entry per chart file.
-    pub charts: Vec<ChartReplay>,
-    /// Dialogues whose `flowchart` is none of the charts: dialogue id and chart name.
-    pub unknown_chart: Vec<(String, String)>,
-}
-
-impl ReplayReport {
-    /// How many dialogues the file held.
-    pub fn dialogues(&self) -> usize {
-        self.charts.iter().map(|c| c.dialogues).sum::<usize>() + self.unknown_chart.len()
-    }
-
-    /// How many were reproduced exactly.
-    pub fn reproduced(&self) -> usize {
-        self.charts.iter().map(|c| c.reproduced).sum()
-    }
-
-    /// Whether every dialogue was reproduced, and every chart imported clean.
-    pub fn is_exact(&self) -> bool {
-        self.unknown_chart.is_empty()
-            && self.charts.iter().all(|c| {
-                c.import_error.is_none() && c.findings.is_empty() && c.mismatches.is_empty()
-            })
-    }
-}
-
-/// One line per chart, then the line `replayed: N/M dialogues reproduced exactly`.
-impl fmt::Display for ReplayReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for chart in &self.charts {
-            writeln!(f, "{chart}")?;
-        }
-        for (dialogue, chart) in &self.unknown_chart {
-            writeln!(f, "dialogue {dialogue}: no chart named \"{chart}\"")?;
-        }
-        write!(
-            f,
-            "replayed: {}/{} dialogues reproduced exactly",
-            self.reproduced(),
-            self.dialogues()
-        )
-    }
-}
-
-/// The replay of one chart's dialogues, and what the validator says about the chart.
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct ChartReplay {
-    /// The chart file, as it was named.
-    pub file: String,
-    /// The chart's `name` (what dialogues call it); the file if it could not be read.
-    pub chart: String,
-    /// Why the chart was not imported; its dialogues then all count as not reproduced.
-    pub import_error: Option<ImportError>,
-    /// The gaps the import repaired.
-    pub gaps: Vec<Gap>,
-    /// What [`check_str`] reports on the raw import (W002 at each gap).
-    pub raw_findings: Vec<Finding>,
-    /// What [`check_str`] reports on the repaired import (nothing, for a good chart).
-    pub findings: Vec<Finding>,
-    /// Dialogues on this chart.
-    pub dialogues: usize,
-    /// Dialogues the walker reproduced exactly.
-    pub reproduced: usize,
-    /// The others, with where they first differ.
-    pub mismatches: Vec<Mismatch>,
-}
-
-impl fmt::Display for ChartReplay {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}: {} dialogues, {} reproduced, {} mismatches",
-            self.chart,
-            self.dialogues,
-            self.reproduced,
-            self.mismatches.len()
-        )?;
-        if let Some(err) = &self.import_error {
-            write!(f, "; not imported ({}): {err}", self.file)?;
-        }
-        // The first few show where the walk parts from the dialogues; the struct has all.
-        for m in self.mismatches.iter().take(SHOWN_MISMATCHES) {
-            write!(f, "; {m}")?;
-        }
-        if self.mismatches.len() > SHOWN_MISMATCHES {
-            let more = self.mismatches.len() - SHOWN_MISMATCHES;
-            write!(f, "; and {more} more")?;
-        }
-        if !self.gaps.is_empty() {
-            let gaps: Vec<String> = self
-                .gaps
-                .iter()
-                .map(|g| format!("{} \"{}\"", g.node, g.answer))
-                .collect();
-            let found: Vec<String> = self
-                .raw_findings
-                .iter()
-                .map(|x| format!("{} at {}", x.code, x.node.as_deref().unwrap_or("?")))
-                .collect();
-            write!(
-                f,
-                "; gaps repaired: {} (raw check: {})",
-                gaps.join(", "),
-                found.join(", ")
-            )?;
-        }
-        if !self.findings.is_empty() {
-            let found: Vec<String> = self.findings.iter().map(ToString::to_string).collect();
-            write!(f, "; after repair: {}", found.join(", "))?;
-        }
-        Ok(())
-    }
-}
-
-/// Where a dialogue and the walk first part.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Mismatch {
-    /// The dialogue's id.
-    pub dialogue: String,
-    /// The position in the dialogue's path (0 is the root) where they differ.
-    pub step: usize,
-    /// The tree node the dialogue has there (`None`: the dialogue has ended).
-    pub expected: Option<String>,
-    /// The tree node the walk is at (`None`: the walk has ended, or could not go on).
-    pub walked: Option<String>,
-    /// Why, in words.
-    pub detail: String,
-}
-
-impl fmt::Display for Mismatch {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "dialogue {} first differs at step {}: expected {}, walked {} ({})",
-            self.dialogue,
-            self.step,
-            self.expected.as_deref().unwrap_or("the end"),
-            self.walked.as_deref().unwrap_or("nothing"),
-            self.detail
-        )
-    }
-}
-
-/// Replays the dialogues of a FloDial dialogue file through the charts in a directory.
-///
-/// Every `*.json` file in `charts_dir` is read as a chart (FloDial's
-/// `knowledge-sources/` also hold the FAQs inside each chart file; they are ignored).
-/// See [`replay`].
-///
-/// # Errors
-///
-/// [`ReplayError::Io`] when the directory or a file cannot be read, and the errors of
-/// [`replay`].
-pub fn replay_dir(
-    charts_dir: impl AsRef<Path>,
-    dialogues: impl AsRef<Path>,
-) -> Result<ReplayReport, ReplayError> {
-    let io = |path: &Path| {
-        let path = path.to_owned();
-        move |source| ReplayError::Io { path, source }
-    };
-    let charts_dir = charts_dir.as_ref();
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(charts_dir).map_err(io(charts_dir))? {
-        let path = entry.map_err(io(charts_dir))?.path();
-        if path.extension().is_some_and(|e| e == "json") && path.is_file() {
-            files.push(path);
-        }
-    }
-    files.sort();
-    let mut charts = Vec::with_capacity(files.len());
-    for path in files {
-        let text = std::fs::read_to_string(&path).map_err(io(&path))?;
-        charts.push((path.display().to_string(), text));
-    }
-    let dialogues = dialogues.as_ref();
-    let text = std::fs::read_to_string(dialogues).map_err(io(dialogues))?;
-    replay(
-        charts
-            .iter()
-            .map(|(file, json)| (file.as_str(), json.as_str())),
-        &text,
-    )
-}
-
-/// Imports every chart and walks every dialogue through a [`Session`] on its chart.
-///
-/// `charts` are pairs of a file name (for messages) and the chart's JSON. `dialogues` is
-/// a FloDial dialogue file: an object from dialogue id to
-/// `{"flowchart": NAME, "utterences": [{"grounded_doc_id": "chart-N", ...}, ...]}`.
-///
-/// A dialogue's path is its `chart-N` grounded turns in order, repeats dropped
-/// (`chart-0`, the user's problem statement, is not a node). When the opening message
-/// already answered the first questions the path starts lower down; its skipped prefix
-/// is the unique path from the root. The session is started at the root and given, at
-/// each question, the answer whose edge in the chart leads to the dialogue's next node.
-/// The dialogue is reproduced when the session visits exactly the path's nodes and ends
-/// with the resolution at its last node.
-///
-/// Each chart is also checked as imported raw and as repaired ([`ChartReplay`]).
-///
-/// ```
-/// let chart = r#"{"name": "c", "nodes": {
-///     "1": {"label": "On?", "terminal": false, "utterance": "Is it on?"},
-///     "2": {"label": "Fine", "terminal": true, "utterance": "Good."},
-///     "3": {"label": "Plug", "terminal": true, "utterance": "Plug it in."}},
-///     "edges": {"1": {"yes": "2", "no": "3"}}}"#;
-/// let dialogues = r#"{"7": {"flowchart": "c", "utterences": [
-///     {"speaker": "user", "utterance": "It won't work", "grounded_doc_id": "chart-0"},
-///     {"speaker": "agent", "utterance": "Is it on?", "grounded_doc_id": "chart-1"},
-///     {"speaker": "user", "utterance": "No", "grounded_doc_id": "chart-1"},
-///     {"speaker": "agent", "utterance": "Plug it in.", "grounded_doc_id": "chart-3"}]}}"#;
-/// let report = troubletree::import::flodial::replay([("c.json", chart)], dialogues)?;
-/// assert_eq!(report.reproduced(), 1);
-/// assert!(report.to_string().ends_with("replayed: 1/1 dialogues reproduced exactly"));
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-///
-/// # Errors
-///
-/// [`ReplayError::Dialogues`] when the dialogue file is not in FloDial's shape,
-/// [`ReplayError::DuplicateChart`] when two charts share a name. A chart that does not
-/// import, or a dialogue that cannot be walked, is reported in the result instead.
-pub fn replay<'a>(
-    charts: impl IntoIterator<Item = (&'a str, &'a str)>,
-    dialogues: &str,
-) -> Result<ReplayReport, ReplayError> {
-    let mut loaded: Vec<Loaded> = Vec::new();
-    let mut by_name: HashMap<String, usize> = HashMap::new();
-    for (file, json) in charts {
-        let entry = Loaded::new(file, json);
-        if let Some(&other) = by_name.get(&entry.replay.chart) {
-            return Err(ReplayError::DuplicateChart {
-                name: entry.replay.chart,
-                first: loaded[other].replay.file.clone(),
-                second: file.to_owned(),
-            });
-        }
-        by_name.insert(entry.replay.chart.clone(), loaded.len());
-        loaded.push(entry);
-    }
-
-    let mut unknown_chart = Vec::new();
-    for dialogue in parse_dialogues(dialogues)? {
-        let Some(&i) = by_name.get(&dialogue.flowchart) else {
-            unknown_chart.push((dialogue.id, dialogue.flowchart));
-            continue;
-        };
-        loaded[i].walk(&dialogue);
-    }
-
-    let mut charts: Vec<ChartReplay> = loaded.into_iter().map(|l| l.replay).collect();
-    charts.sort_by(|a, b| a.chart.cmp(&b.chart));
-    Ok(ReplayReport {
-        charts,
-        unknown_chart,
-    })
-}
-
-/// A chart ready for replay: parsed, imported, compiled.
-struct Loaded {
-    replay: ChartReplay,
-    chart: Option<Chart>,
-    tree: Option<crate::tree::Tree>,
-}
-
-impl Loaded {
-    fn new(file: &str, json: &str) -> Loaded {
-        let mut replay = ChartReplay {
-            file: file.to_owned(),
-            chart: file.to_owned(),
-            import_error: None,
-            gaps: Vec::new(),
-            raw_findings: Vec::new(),
-            findings: Vec::new(),
-            dialogues: 0,
-            reproduced: 0,
-            mismatches: Vec::new(),
-        };
-        let imported = Chart::parse(json).and_then(|chart| {
-            let raw = chart.render(&ImportOptions::raw())?;
-            let repaired = chart.render(&ImportOptions::new())?;
-            Ok((chart, raw, repaired))
-        });
-        let (chart, raw, repaired) = match imported {
-            Ok(parts) => parts,
-            Err(err) => {
-                replay.import_error = Some(err);
-                return Loaded {
-                    replay,
-                    chart: None,
-                    tree: None,
-                };
-            }
-        };
-        if let Some(name) = &chart.name {
-            replay.chart.clone_from(name);
-        }
-        let ron_name = format!("{}.ron", repaired.tree_id);
-        replay.raw_findings = check_str(&ron_name, &raw.ron).findings;
-        let report = check_str(&ron_name, &repaired.ron);
-        replay.findings = report.findings;
-        replay.gaps = repaired.gaps;
-        Loaded {
-            replay,
-            chart: Some(chart),
-            tree: report.tree,
-        }
-    }
-
-    /// Walks one dialogue and records the outcome.
-    fn walk(&mut self, dialogue: &Dialogue) {
-        self.replay.dialogues += 1;
-        match self.try_walk(dialogue) {
-            Ok(()) => self.replay.reproduced += 1,
-            Err(mismatch) => self.replay.mismatches.push(mismatch),
-        }
-    }
-
-    fn try_walk(&self, dialogue: &Dialogue) -> Result<(), Mismatch> {
-        let mismatch =
-            |step: usize, expected: Option<String>, walked: Option<&str>, detail| Mismatch {
-                dialogue: dialogue.id.clone(),
-                step,
-                expected,
-                walked: walked.map(str::to_owned),
-                detail,
-            };
-        let (Some(chart), Some(tree)) = (&self.chart, &self.tree) else {
-            return Err(mismatch(
-                0,
-                None,
-                None,
-                "the chart did not import clean".to_owned(),
-            ));
-        };
-
-        // The dialogue's nodes, then the path from the root to the first of them.
-        let mut explicit = Vec::new();
-        for id in &dialogue.nodes {
-            let Some(&n) = chart.index.get(id) else {
-                return Err(mismatch(
-                    explicit.len(),
-                    Some(format!("n{id}")),
-                    None,
-                    format!(
-                        "the dialogue grounds a turn on chart-{id}, which the chart does not have"
-                    ),
-                ));
-            };
-            explicit.push(n);
-        }
-        let Some(&first) = explicit.first() else {
-            return Err(mismatch(
-                0,
-                None,
-                None,
-                "no turn of the dialogue is grounded on a chart node".to_owned(),
-            ));
-        };
-        let mut path = chart.path_from_root(first);
-        path.extend_from_slice(&explicit[1..]);
-        let expected: Vec<String> = path.iter().map(|&n| chart.nodes[n].tree_id()).collect();
-
-        let mut session = Session::builder(tree)
-            .start()
-            .map_err(|e| mismatch(0, expected.first().cloned(), None, e.to_string()))?;
-        for (i, (&node, want)) in path.iter().zip(&expected).enumerate() {
-            let step = session.next();
-            if step.node() != want {
-                return Err(mismatch(
-                    i,
-                    Some(want.clone()),
-                    Some(step.node()),
-                    "the walk is elsewhere".to_owned(),
-                ));
-            }
-            let Some(&next) = path.get(i + 1) else {
-                if matches!(step, Step::Resolved(_)) {
-                    break;
-                }
-                return Err(mismatch(
-                    i + 1,
-                    None,
-                    Some(step.node()),
-                    "the dialogue ends, the walk does not end with a resolution here".to_owned(),
-                ));
-            };
-            if !matches!(step, Step::Ask(_)) {
-                return Err(mismatch(
-                    i + 1,
-                    expected.get(i + 1).cloned(),
-                    None,
-                    format!("the walk ended at {want}"),
-                ));
-            }
-            let Some(answer) = chart.answer_between(node, next) else {
-                return Err(mismatch(
-                    i + 1,
-                    expected.get(i + 1).cloned(),
-                    None,
-                    format!("the chart has no edge from {want} to the dialogue's next node"),
-                ));
-            };
-            if let Err(err) = session.answer(answer) {
-                return Err(mismatch(
-                    i + 1,
-                    expected.get(i + 1).cloned(),
-                    None,
-                    format!("answering \"{answer}\" at {want} failed: {err}"),
-                ));
-            }
-        }
-        let walked = session.path();
-        if walked != expected {
-            let at = walked
-                .iter()
-                .zip(&expected)
-                .position(|(w, e)| w != e)
-                .unwrap_or(walked.len().min(expected.len()));
-            return Err(mismatch(
-                at,
-                expected.get(at).cloned(),
-                walked.get(at).copied(),
-                "the session's path differs".to_owned(),
-            ));
-        }
-        Ok(())
-    }
-}
-
-/// One recorded dialogue, reduced to what the replay needs.
-struct Dialogue {
-    id: String,
-    flowchart: String,
-    /// The chart node ids of its grounded turns, in order, each once.
-    nodes: Vec<String>,
-}
-
-fn parse_dialogues(text: &str) -> Result<Vec<Dialogue>, ReplayError> {
-    let fail = |message: String| ReplayError::Dialogues { message };
-    let value: Json = serde_json::from_str(text).map_err(|e| fail(e.to_string()))?;
-    let Json::Object(all) = value else {
-        return Err(fail(format!(
-            "the file must be an object from dialogue id to dialogue, found {}",
-            kind(&value)
-        )));
-    };
-    let mut out = Vec::with_capacity(all.len());
-    for (id, dialogue) in &all {
-        let Some(flowchart) = dialogue.get("flowchart").and_then(Json::as_str) else {
-            return Err(fail(format!("dialogue {id} has no \"flowchart\" string")));
-        };
-        // The source spells it "utterences"; accept the correct spelling too.
-        let Some(turns) = dialogue
-            .get("utterences")
-            .or_else(|| dialogue.get("utterances"))
-            .and_then(Json::as_array)
-        else {
-            return Err(fail(format!("dialogue {id} has no \"utterences\" list")));
-        };
-        let mut nodes: Vec<String> = Vec::new();
-        for turn in turns {
-            let grounded = turn.get("grounded_doc_id").and_then(Json::as_str);
-            let Some(node) = grounded.and_then(|g| g.strip_prefix("chart-")) else {
-                continue;
-            };
-            if node != "0" && !nodes.iter().any(|n| n == node) {
-                nodes.push(node.to_owned());
-            }
-        }
-        out.push(Dialogue {
-            id: id.clone(),
-            flowchart: flowchart.to_owned(),
-            nodes,
-        });
-    }
-    out.sort_by(|a, b| chart_order(&a.id).cmp(&chart_order(&b.id)));
-    Ok(out)
 }

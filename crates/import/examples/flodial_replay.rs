@@ -8,17 +8,20 @@
 //! read.
 //!
 //! ```console
-//! cargo run --release --example flodial_replay -- \
+//! cargo run --release -p troubletree-import --example flodial_replay -- \
 //!     ../shared/corpora/flodial/knowledge-sources \
 //!     ../shared/corpora/flodial/dialogs/test_dialogs.json
 //! ```
 //!
-//! The work is done by `troubletree::import::flodial::replay_dir`, which the test
-//! `tests/flodial.rs` runs too.
+//! The work is done by `support/replay.rs`, which the crate's tests run too.
 
 use std::process::ExitCode;
 
-use troubletree::import::flodial::replay_dir;
+#[allow(dead_code)] // the tests use more of it than the example does
+#[path = "support/replay.rs"]
+mod replay;
+
+use replay::replay_dir;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -11,111 +11,14 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use troubletree::{Code, Severity, check_paths, check_str};
-
-/// One finding, reduced to what a fixture pins down.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct Expected {
-    code: String,
-    file: String,
-    line: u32,
-    column: u32,
-}
-
-impl std::fmt::Display for Expected {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} {}:{}:{}",
-            self.code, self.file, self.line, self.column
-        )
-    }
-}
+use troubletree_testkit::fixtures::{Expected, expectations, file_name, fixture_code};
 
 fn manifest_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn invalid_dir() -> PathBuf {
-    manifest_dir().join("tests/data/invalid")
-}
-
-/// Every fixture (a `.ron` file or a directory), sorted by name.
 fn fixtures() -> Vec<PathBuf> {
-    let entries = std::fs::read_dir(invalid_dir()).expect("tests/data/invalid is readable");
-    let mut out: Vec<PathBuf> = entries
-        .map(|e| e.expect("directory entry is readable").path())
-        .filter(|p| p.is_dir() || p.extension().is_some_and(|e| e == "ron"))
-        .collect();
-    out.sort();
-    out
-}
-
-/// The `.ron` files of a fixture: itself, or every one under its directory.
-fn fixture_files(fixture: &Path) -> Vec<PathBuf> {
-    if !fixture.is_dir() {
-        return vec![fixture.to_owned()];
-    }
-    let mut out = Vec::new();
-    let mut todo = vec![fixture.to_owned()];
-    while let Some(dir) = todo.pop() {
-        for entry in std::fs::read_dir(&dir).expect("fixture directory is readable") {
-            let path = entry.expect("directory entry is readable").path();
-            if path.is_dir() {
-                todo.push(path);
-            } else if path.extension().is_some_and(|e| e == "ron") {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
-}
-
-/// The fixture's name up to the first `_`: the code it demonstrates.
-fn fixture_code(fixture: &Path) -> String {
-    let name = file_name(fixture);
-    name.split('_').next().unwrap_or_default().to_owned()
-}
-
-/// Parses `// expect: E006 12:27` lines.
-fn expectations(fixture: &Path) -> Result<Vec<Expected>, String> {
-    let mut out = Vec::new();
-    for file in fixture_files(fixture) {
-        let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-        let text = String::from_utf8_lossy(&bytes);
-        for (n, line) in text.lines().enumerate() {
-            let Some(rest) = line.trim_start().strip_prefix("// expect:") else {
-                continue;
-            };
-            let bad = || {
-                format!(
-                    "{}:{}: malformed expectation {line:?}; write `// expect: E006 12:27`",
-                    file.display(),
-                    n + 1
-                )
-            };
-            let mut words = rest.split_whitespace();
-            let (Some(code), Some(position), None) = (words.next(), words.next(), words.next())
-            else {
-                return Err(bad());
-            };
-            let (line_no, column) = position.split_once(':').ok_or_else(bad)?;
-            out.push(Expected {
-                code: code.to_owned(),
-                file: file_name(&file),
-                line: line_no.parse().map_err(|_| bad())?,
-                column: column.parse().map_err(|_| bad())?,
-            });
-        }
-    }
-    out.sort();
-    Ok(out)
+    troubletree_testkit::fixtures::fixtures(&manifest_dir().join("tests/data/invalid"))
 }
 
 fn list(items: &[Expected]) -> String {
@@ -134,7 +37,7 @@ fn every_fixture_reports_exactly_its_expected_findings() {
     assert!(
         !fixtures.is_empty(),
         "no fixtures found under {}",
-        invalid_dir().display()
+        manifest_dir().join("tests/data/invalid").display()
     );
     let mut failures = String::new();
     for fixture in &fixtures {
@@ -408,117 +311,6 @@ fn deep_nesting_is_refused_without_overflowing_the_stack() {
             *limit,
             "{finding}"
         );
-    }
-}
-
-#[cfg(feature = "cli")]
-mod cli {
-    use std::process::Command;
-
-    use super::*;
-
-    fn check(args: &[&str]) -> (Option<i32>, String, String) {
-        let output = Command::new(env!("CARGO_BIN_EXE_troubletree"))
-            .arg("check")
-            .args(args)
-            .current_dir(manifest_dir())
-            .output()
-            .expect("the binary runs");
-        (
-            output.status.code(),
-            String::from_utf8_lossy(&output.stdout).into_owned(),
-            String::from_utf8_lossy(&output.stderr).into_owned(),
-        )
-    }
-
-    #[test]
-    fn check_exits_1_on_errors_and_prints_rustc_like_lines() {
-        let path = "tests/data/invalid/E006_dangling-reference.ron";
-        let (code, stdout, stderr) = check(&[path]);
-        assert_eq!(code, Some(1), "stdout:\n{stdout}\nstderr:\n{stderr}");
-        let lines: Vec<&str> = stdout.lines().collect();
-        assert_eq!(lines.len(), 1, "{stdout}");
-        assert!(
-            lines[0].starts_with(&format!("{path}:30:21: error[E006]: ")),
-            "{stdout}"
-        );
-    }
-
-    #[test]
-    fn check_prints_every_finding_of_a_fixture() {
-        for fixture in fixtures() {
-            let relative = fixture
-                .strip_prefix(manifest_dir())
-                .expect("fixtures are in the crate");
-            let relative = relative.to_string_lossy().into_owned();
-            let expected = expectations(&fixture).expect("well-formed expectations");
-            let (code, stdout, stderr) = check(&[&relative]);
-            let errors = expected.iter().any(|e| e.code.starts_with('E'));
-            assert_eq!(
-                code,
-                Some(i32::from(errors)),
-                "{relative}\nstdout:\n{stdout}\nstderr:\n{stderr}"
-            );
-            let mut seen = Vec::new();
-            for line in stdout.lines() {
-                let (location, rest) = line
-                    .split_once(": ")
-                    .unwrap_or_else(|| panic!("{relative}: odd line {line:?}"));
-                let mut parts = location.rsplitn(3, ':');
-                let (Some(column), Some(line_no), Some(file)) =
-                    (parts.next(), parts.next(), parts.next())
-                else {
-                    panic!("{relative}: no path:line:col in {line:?}");
-                };
-                assert!(
-                    file.starts_with(relative.as_str()),
-                    "{relative}: path {file:?} in {line:?}"
-                );
-                let (severity, rest) = rest
-                    .split_once('[')
-                    .unwrap_or_else(|| panic!("{relative}: no [CODE] in {line:?}"));
-                let (code_str, message) = rest
-                    .split_once("]: ")
-                    .unwrap_or_else(|| panic!("{relative}: no ]: in {line:?}"));
-                let code = Code::ALL
-                    .iter()
-                    .find(|c| c.as_str() == code_str)
-                    .unwrap_or_else(|| panic!("{relative}: unknown code in {line:?}"));
-                assert_eq!(
-                    severity,
-                    code.severity().to_string(),
-                    "{relative}: {line:?}"
-                );
-                assert!(!message.is_empty(), "{relative}: empty message in {line:?}");
-                seen.push(Expected {
-                    code: code_str.to_owned(),
-                    file: file_name(Path::new(file)),
-                    line: line_no.parse().expect("a line number"),
-                    column: column.parse().expect("a column number"),
-                });
-            }
-            seen.sort();
-            assert_eq!(
-                seen, expected,
-                "{relative}: printed (left) vs expected (right)\nstdout:\n{stdout}"
-            );
-        }
-    }
-
-    #[test]
-    fn check_exits_0_on_the_shipped_trees() {
-        let (code, stdout, stderr) = check(&["trees"]);
-        assert_eq!(code, Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
-        assert!(!stdout.contains("error["), "{stdout}");
-    }
-
-    #[test]
-    fn check_exits_2_on_a_missing_path() {
-        let missing = "tests/data/invalid/no-such-tree.ron";
-        let (code, stdout, stderr) = check(&[missing]);
-        assert_eq!(code, Some(2), "stdout:\n{stdout}\nstderr:\n{stderr}");
-        assert!(stderr.contains("no-such-tree.ron"), "{stderr}");
-        assert!(stdout.is_empty(), "{stdout}");
     }
 }
 

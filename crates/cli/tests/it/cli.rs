@@ -3,8 +3,7 @@
 //!
 //! Snapshots of `check` for every fixture under `tests/data/invalid` live in
 //! `tests/data/snapshots/<fixture>.{human,json,github}`; regenerate them with
-//! `UPDATE_SNAPSHOTS=1 cargo test --test cli` and review the diff.
-#![cfg(feature = "cli")]
+//! `UPDATE_SNAPSHOTS=1 cargo test -p troubletree-cli` and review the diff.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsStr;
@@ -22,7 +21,8 @@ use serde_json::Value;
 // ---------------------------------------------------------------------------------
 
 const BIN: &str = env!("CARGO_BIN_EXE_troubletree");
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+/// The workspace root: the commands run there, on `trees/` and `tests/data/`.
+const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
 /// A fixed "now" so that tickets (channel choice, creation time) are reproducible.
 const AT: &str = "2026-11-22 10:00";
 const RECHARGE: &str = "trees/recharge_failure.ron";

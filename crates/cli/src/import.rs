@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use troubletree::import::flodial::{self, ImportOptions};
+use troubletree_import::flodial::{self, ImportOptions};
 
 use crate::Fail;
 use crate::text::{one_line, print};

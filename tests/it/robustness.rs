@@ -33,7 +33,7 @@
 //! cargo test --release --test robustness -- --ignored
 //! ```
 
-#[path = "../fuzz/src/lib.rs"]
+#[path = "../../fuzz/src/lib.rs"]
 mod harness;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -470,37 +470,37 @@ fn trees_and_sessions_are_send_and_sync() {
 const BASES: [(&str, &str); 10] = [
     (
         "account_cancellation",
-        include_str!("../trees/account_cancellation.ron"),
+        include_str!("../../trees/account_cancellation.ron"),
     ),
     (
         "account_stolen",
-        include_str!("../trees/account_stolen.ron"),
+        include_str!("../../trees/account_stolen.ron"),
     ),
     (
         "card_unbinding",
-        include_str!("../trees/card_unbinding.ron"),
+        include_str!("../../trees/card_unbinding.ron"),
     ),
     (
         "cross_bank_transfer",
-        include_str!("../trees/cross_bank_transfer.ron"),
+        include_str!("../../trees/cross_bank_transfer.ron"),
     ),
     (
         "forgot_password",
-        include_str!("../trees/forgot_password.ron"),
+        include_str!("../../trees/forgot_password.ron"),
     ),
-    ("overseas_use", include_str!("../trees/overseas_use.ron")),
+    ("overseas_use", include_str!("../../trees/overseas_use.ron")),
     (
         "payment_failure",
-        include_str!("../trees/payment_failure.ron"),
+        include_str!("../../trees/payment_failure.ron"),
     ),
     (
         "recharge_failure",
-        include_str!("../trees/recharge_failure.ron"),
+        include_str!("../../trees/recharge_failure.ron"),
     ),
-    ("refund", include_str!("../trees/refund.ron")),
+    ("refund", include_str!("../../trees/refund.ron")),
     (
         "transaction_dispute",
-        include_str!("../trees/transaction_dispute.ron"),
+        include_str!("../../trees/transaction_dispute.ron"),
     ),
 ];
 

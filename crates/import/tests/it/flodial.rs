@@ -8,9 +8,9 @@
 
 use std::path::{Path, PathBuf};
 
-use troubletree::import::flodial::{
-    ImportError, ImportOptions, Imported, import, replay, replay_dir,
-};
+use troubletree_import::flodial::{ImportError, ImportOptions, Imported, import};
+
+use crate::replay::{replay, replay_dir};
 use troubletree::{Code, Session, SessionError, Severity, Step, Tree, check_str};
 
 // ------------------------------------------------------------------------- helpers
@@ -727,7 +727,7 @@ fn replay_refuses_malformed_dialogue_files_and_ambiguous_charts() {
 // --------------------------------------------------------------------------- corpus
 
 fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora/flodial");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpora/flodial");
     if dir.join("knowledge-sources").is_dir() && dir.join("dialogs/test_dialogs.json").is_file() {
         Some(dir)
     } else {
@@ -831,118 +831,5 @@ fn corpus_charts_import_alone_and_check_clean() {
         );
         let title = tree.title("en").expect("a title");
         assert!(json.contains(title), "{}", file.display());
-    }
-}
-
-// ---------------------------------------------------------------------- command line
-
-#[cfg(feature = "cli")]
-mod cli {
-    use std::path::PathBuf;
-    use std::process::{Command, Output};
-
-    fn dir() -> PathBuf {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("flodial_cli");
-        std::fs::create_dir_all(&dir).expect("a scratch directory");
-        dir
-    }
-
-    fn run(args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_troubletree"))
-            .args(args)
-            .output()
-            .expect("the binary runs")
-    }
-
-    fn write(name: &str, text: &str) -> String {
-        let path = dir().join(name);
-        std::fs::write(&path, text).expect("writable");
-        path.display().to_string()
-    }
-
-    #[test]
-    fn import_writes_the_tree_and_reports_gaps() {
-        let chart = write("gappy.json", &super::gappy());
-        let out = run(&["import", "flodial", &chart]);
-        assert_eq!(out.status.code(), Some(0));
-        let ron = String::from_utf8(out.stdout).expect("UTF-8");
-        assert!(troubletree::check_str("x.ron", &ron).findings.is_empty());
-        let err = String::from_utf8(out.stderr).expect("UTF-8");
-        assert!(
-            err.contains(r#"gap: question n2 ("Does the light come on?") has no step for "yes": escalates at escalate_n2_yes"#),
-            "{err}"
-        );
-        assert!(
-            err.contains(
-                r#"imported tree "demo": 2 question(s), 2 resolution(s), 1 gap(s) repaired"#
-            ),
-            "{err}"
-        );
-
-        let target = dir().join("gappy.ron");
-        let target_text = target.display().to_string();
-        let out = run(&["import", "flodial", &chart, "-o", &target_text]);
-        assert_eq!(out.status.code(), Some(0));
-        assert!(out.stdout.is_empty());
-        assert_eq!(std::fs::read_to_string(&target).expect("written"), ron);
-
-        let out = run(&["import", "flodial", "--raw", &chart]);
-        assert_eq!(out.status.code(), Some(0));
-        let raw = String::from_utf8(out.stdout).expect("UTF-8");
-        let findings = troubletree::check_str("x.ron", &raw).findings;
-        assert_eq!(findings.len(), 1);
-        assert_eq!(findings[0].code, troubletree::Code::UncoveredAnswer);
-    }
-
-    #[test]
-    fn import_exit_codes() {
-        let cyclic = write(
-            "cyclic.json",
-            &super::chart(
-                &[
-                    super::q("1", "One?"),
-                    super::q("2", "Two?"),
-                    super::t("3", "Three."),
-                ],
-                r#""1": {"yes": "2", "no": "3"}, "2": {"yes": "1"}"#,
-            ),
-        );
-        let out = run(&["import", "flodial", &cyclic]);
-        assert_eq!(out.status.code(), Some(1));
-        assert!(out.stdout.is_empty());
-        let err = String::from_utf8(out.stderr).expect("UTF-8");
-        assert!(
-            err.contains("cyclic.json: chart \"demo\": the edges form a cycle"),
-            "{err}"
-        );
-
-        let not_json = write("not.json", "{ nope");
-        let out = run(&["import", "flodial", &not_json]);
-        assert_eq!(out.status.code(), Some(1));
-        assert!(String::from_utf8_lossy(&out.stderr).contains("not valid JSON"));
-
-        let not_utf8 = dir().join("latin1.json");
-        std::fs::write(&not_utf8, b"{\"name\": \"caf\xe9\"}").expect("writable");
-        let out = run(&["import", "flodial", &not_utf8.display().to_string()]);
-        assert_eq!(out.status.code(), Some(1));
-
-        let missing = dir().join("missing.json").display().to_string();
-        let out = run(&["import", "flodial", &missing]);
-        assert_eq!(out.status.code(), Some(2));
-        assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
-
-        let chart = write("good.json", &super::good());
-        let out = run(&[
-            "import",
-            "flodial",
-            &chart,
-            "-o",
-            &dir().join("no/such/dir/x.ron").display().to_string(),
-        ]);
-        assert_eq!(out.status.code(), Some(2));
-        assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write"));
-
-        assert_eq!(run(&["import", "flodial"]).status.code(), Some(2));
-        assert_eq!(run(&["import", "visio", &chart]).status.code(), Some(2));
     }
 }

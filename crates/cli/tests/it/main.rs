@@ -1,0 +1,5 @@
+//! The command line, driven as a process, in one test binary.
+
+mod check_fixtures;
+mod cli;
+mod import;

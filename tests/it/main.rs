@@ -1,0 +1,12 @@
+//! The engine's integration tests, in one binary (one link step, shared helpers), as
+//! regex and ripgrep do. Each module reads like the behaviour it checks.
+
+mod alloc;
+mod export;
+mod invalid;
+mod paths;
+mod properties;
+mod robustness;
+mod scenarios;
+mod session;
+mod tickets;
