@@ -172,14 +172,14 @@ fn step(c: &mut Criterion) {
         .fact("network_ok", true)
         .start()
         .expect("starts");
-    assert_eq!(fresh.next().node(), "check_debited");
+    assert_eq!(fresh.current().node(), "check_debited");
     let mut group = c.benchmark_group("step");
     group.bench_function("troubletree", |b| {
         b.iter_batched_ref(
             || fresh.clone(),
             |session| {
-                let step = session.choose(black_box(1)).expect("offered");
-                debug_assert_eq!(step.node(), "check_bank");
+                session.choose(black_box(1)).expect("offered");
+                debug_assert_eq!(session.current().node(), "check_bank");
             },
             BatchSize::SmallInput,
         );
@@ -206,7 +206,7 @@ fn step(c: &mut Criterion) {
 /// number, "x" for text): a whole diagnosis, session creation included.
 fn diagnose(tree: &Tree) -> usize {
     let mut session = Session::new(tree).expect("starts");
-    while let Step::Ask(q) | Step::Act(q) = session.next() {
+    while let Step::Ask(q) | Step::Act(q) = session.current() {
         let result = match q.kind {
             AnswerKind::Number => session.answer(1.0),
             AnswerKind::Text => session.answer("x"),

@@ -62,7 +62,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         builder = builder.locale(lang.clone());
     }
     for (name, value) in facts {
-        builder = builder.fact(name, parse(&value));
+        builder = builder.fact(&name, parse(&value));
     }
     let mut session = builder.start()?;
     let interactive = std::io::stdin().is_terminal();
@@ -79,7 +79,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let stdin = std::io::stdin();
     let mut lines = stdin.lock().lines();
     loop {
-        let (question, is_act) = match session.next() {
+        let (question, is_act) = match session.current() {
             Step::Ask(q) => (q, false),
             Step::Act(q) => (q, true),
             Step::Resolved(r) => {
@@ -142,7 +142,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         }
         println!();
     }
-    println!("path: {}", session.path().join(" → "));
+    println!("path: {}", session.path_ids().join(" → "));
     Ok(())
 }
 

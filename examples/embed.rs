@@ -1,4 +1,4 @@
-//! The smallest embedding: load the trees once, share them, walk one session per user.
+//! The smallest embedding: load the catalogue once, share it, walk one journey per user.
 //!
 //! `cargo run --example embed`
 
@@ -8,13 +8,13 @@ use troubletree::{Catalogue, Session, Step};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Once, at start-up. Loading fails with every finding if any tree has an error.
+    // (A `Catalogue` is an `Arc` inside already; the outer one shows it can be shared.)
     let catalogue = Arc::new(Catalogue::from_dir("trees")?);
-    let tree = catalogue
-        .get("recharge_failure")
-        .ok_or("no recharge_failure tree")?;
 
-    // Per user: facts the host already knows skip their questions.
-    let mut session = Session::builder(tree)
+    // Per user: facts the host already knows skip their questions. The journey follows
+    // `Goto` links into the other trees of the catalogue.
+    let mut session = Session::builder(&*catalogue)
+        .tree("recharge_failure")
         .locale("en")
         .fact("money_debited", true)
         .fact("hours_since_debit", 60.0)
@@ -22,7 +22,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Per request: show the step, take the user's answer.
     loop {
-        match session.next() {
+        match session.current() {
             Step::Ask(q) | Step::Act(q) => {
                 let first = q
                     .answers()
@@ -41,6 +41,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
     }
-    println!("path: {}", session.path().join(" → "));
+    let path: Vec<String> = session.path().iter().map(ToString::to_string).collect();
+    println!("path: {}", path.join(" → "));
     Ok(())
 }

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -16,17 +17,32 @@ use crate::limits::{Limits, read_file};
 use crate::source::Source;
 use crate::tree::{NodeKind, Tree};
 
-/// Trees by id, every `Goto` between them checked.
+/// Trees by id, every `Goto` between them checked, and the service directory found
+/// beside them. A [`Session`](crate::Session) walks a catalogue: it starts in one tree
+/// and follows `Goto` links into the others, by tree id, never by file.
+///
+/// Cheap to clone and safe to share across threads: like [`Tree`], it is an `Arc`
+/// inside, immutable once loaded.
 ///
 /// ```
 /// let catalogue = troubletree::Catalogue::from_dir("trees")?;
 /// assert!(catalogue.get("recharge_failure").is_some());
 /// # Ok::<(), troubletree::LoadError>(())
 /// ```
-#[derive(Debug, Clone, Default)]
-pub struct Catalogue {
-    trees: BTreeMap<String, Tree>,
-    directory: Option<Directory>,
+#[derive(Debug, Clone)]
+pub struct Catalogue(pub(crate) Arc<CatalogueData>);
+
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Catalogue>();
+};
+
+#[derive(Debug)]
+pub(crate) struct CatalogueData {
+    /// Sorted by id.
+    pub trees: Box<[Tree]>,
+    pub index: HashMap<Box<str>, u16>,
+    pub directory: Option<Directory>,
 }
 
 impl Catalogue {
@@ -46,29 +62,109 @@ impl Catalogue {
         }
     }
 
+    /// Loads trees (and at most one service directory) given as text, `(name, text)`,
+    /// checked together as [`Catalogue::from_dir`] checks files. Names are used in
+    /// findings.
+    ///
+    /// ```
+    /// let catalogue = troubletree::Catalogue::from_texts(&[
+    ///     ("a.ron", r#"Tree(id: "a", start: "go", nodes: [Goto(id: "go", tree: "b")])"#),
+    ///     ("b.ron", r#"Tree(id: "b", start: "end", nodes: [Resolve(id: "end", text: "Done.")])"#),
+    /// ])?;
+    /// assert_eq!(catalogue.len(), 2);
+    /// # Ok::<(), troubletree::LoadError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`LoadError::Invalid`] with every finding of every text if any has an error.
+    pub fn from_texts(texts: &[(&str, &str)]) -> Result<Catalogue, LoadError> {
+        let names: Vec<String> = texts.iter().map(|(n, _)| (*n).to_owned()).collect();
+        let bytes: Vec<Option<Vec<u8>>> = texts
+            .iter()
+            .map(|(_, t)| Some(t.as_bytes().to_vec()))
+            .collect();
+        match check_texts(&names, &bytes, &Limits::default()) {
+            (Some(catalogue), _) => Ok(catalogue),
+            (None, findings) => Err(LoadError::Invalid { findings }),
+        }
+    }
+
+    /// Builds a catalogue from trees that were checked together (ids unique, links
+    /// checked) and a directory.
+    pub(crate) fn new(trees: impl IntoIterator<Item = Tree>, directory: Option<Directory>) -> Self {
+        let mut trees: Vec<Tree> = trees.into_iter().collect();
+        trees.sort_by(|a, b| a.id().cmp(b.id()));
+        trees.dedup_by(|a, b| a.id() == b.id());
+        // A catalogue holds at most u16::MAX trees: far beyond any help centre, and the
+        // loader refuses more files than that long before.
+        trees.truncate(usize::from(u16::MAX));
+        let index = trees
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (Box::from(t.id()), u16::try_from(i).unwrap_or(u16::MAX)))
+            .collect();
+        Catalogue(Arc::new(CatalogueData {
+            trees: trees.into_boxed_slice(),
+            index,
+            directory,
+        }))
+    }
+
     /// The tree with this id.
     pub fn get(&self, id: &str) -> Option<&Tree> {
-        self.trees.get(id)
+        self.0.index.get(id).map(|&i| &self.0.trees[usize::from(i)])
     }
 
     /// All trees, ordered by id.
     pub fn trees(&self) -> impl ExactSizeIterator<Item = &Tree> {
-        self.trees.values()
+        self.0.trees.iter()
     }
 
     /// The service directory found among the files, if any.
     pub fn directory(&self) -> Option<&Directory> {
-        self.directory.as_ref()
+        self.0.directory.as_ref()
     }
 
     /// Number of trees.
     pub fn len(&self) -> usize {
-        self.trees.len()
+        self.0.trees.len()
     }
 
     /// Whether the catalogue holds no tree.
     pub fn is_empty(&self) -> bool {
-        self.trees.is_empty()
+        self.0.trees.is_empty()
+    }
+
+    /// The index of a tree, for the walker.
+    pub(crate) fn position(&self, id: &str) -> Option<u16> {
+        self.0.index.get(id).copied()
+    }
+
+    /// The tree at an index the walker holds.
+    pub(crate) fn tree(&self, index: u16) -> &Tree {
+        &self.0.trees[usize::from(index)]
+    }
+}
+
+/// A catalogue of one tree, to walk it alone: its `Goto` links lead out of the
+/// catalogue, and a walk that reaches one ends there ([`crate::Step::Goto`]).
+impl From<Tree> for Catalogue {
+    fn from(tree: Tree) -> Self {
+        Catalogue::new([tree], None)
+    }
+}
+
+/// See [`From<Tree>`](#impl-From<Tree>-for-Catalogue).
+impl From<&Tree> for Catalogue {
+    fn from(tree: &Tree) -> Self {
+        Catalogue::new([tree.clone()], None)
+    }
+}
+
+impl From<&Catalogue> for Catalogue {
+    fn from(catalogue: &Catalogue) -> Self {
+        catalogue.clone()
     }
 }
 
@@ -129,6 +225,24 @@ pub fn check_paths_with<P: AsRef<Path>>(
         }
     }
     let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    let (catalogue, found) = check_texts(&names, &texts, limits);
+    findings.extend(found);
+    Ok(CatalogueReport {
+        catalogue,
+        findings,
+        files,
+    })
+}
+
+/// Checks named texts as one catalogue (`None`: a file that could not be read, already
+/// reported): each tree on its own, then the links between them.
+fn check_texts(
+    names: &[String],
+    texts: &[Option<Vec<u8>>],
+    limits: &Limits,
+) -> (Option<Catalogue>, Vec<Finding>) {
+    let mut findings = Vec::new();
+
     let mut trees: Vec<(usize, Tree)> = Vec::new();
     // Trees refused for their own errors, by id, and files that did not even parse.
     let mut refused = Refused::default();
@@ -215,19 +329,12 @@ pub fn check_paths_with<P: AsRef<Path>>(
     let catalogue = if findings.iter().any(Finding::is_error) {
         None
     } else {
-        Some(Catalogue {
-            trees: by_id
-                .into_iter()
-                .map(|(id, (_, tree))| (id, tree))
-                .collect(),
-            directory: directory.map(|(_, d)| d),
-        })
+        Some(Catalogue::new(
+            by_id.into_values().map(|(_, tree)| tree),
+            directory.map(|(_, d)| d),
+        ))
     };
-    Ok(CatalogueReport {
-        catalogue,
-        findings,
-        files,
-    })
+    (catalogue, findings)
 }
 
 pub(crate) fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {

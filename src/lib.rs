@@ -14,7 +14,7 @@
 //!     .locale("en")
 //!     .fact("money_debited", false) // known up front: that question is skipped
 //!     .start()?;
-//! while let Step::Ask(question) | Step::Act(question) = session.next() {
+//! while let Step::Ask(question) | Step::Act(question) = session.current() {
 //!     // A real host shows the question; here we take the last offered answer.
 //!     let answer = question.answers().last().map(|a| a.value.clone());
 //!     match answer {
@@ -22,7 +22,7 @@
 //!         None => session.answer(0.0)?, // a number question
 //!     };
 //! }
-//! assert!(session.next().is_end());
+//! assert!(session.current().is_end());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -72,12 +72,13 @@ pub use limits::Limits;
 pub use model::{FORMAT_VERSION, Value};
 pub use scenario::{CaseResult, Coverage, Outcome, ScenarioReport, run_scenarios};
 pub use session::{
-    Answer, AnswerKind, DEFAULT_STEP_LIMIT, Escalation, Jump, Origin, Question, Record, Resolution,
-    Resumed, SAVED_FORMAT, SavedRecord, SavedSession, Session, SessionBuilder, SessionError, Step,
+    Answer, AnswerError, AnswerKind, DEFAULT_STEP_LIMIT, Escalation, Jump, Origin, Place, Question,
+    Record, Resolution, Resume, ResumeError, Resumed, SAVED_FORMAT, SavedSession, Session,
+    SessionBuilder, StartError, Step,
 };
 pub use source::Position;
 pub use text::printable;
-pub use ticket::{Ticket, TicketLine};
+pub use ticket::{FactSource, Ticket, TicketFact, TicketLine, TicketPlace};
 pub use tree::{Channel, Edge, EdgeLabel, FactType, Priority, Tree};
 
 /// The README's Rust examples, compiled as doc tests so they stay true.

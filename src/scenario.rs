@@ -21,17 +21,22 @@
 //! that node is given (a node asked twice, in a retry loop, takes its answers in
 //! order). A stop with no answer left ends the walk as `NeedsAnswer`. An answer that is
 //! never asked for fails the case, so a scenario cannot silently drift from its tree.
+//!
+//! A walk follows `Goto` links into the other trees of the catalogue. A node of another
+//! tree is written `tree/node` (in `answers`, `node` and `path`); a plain id is a node of
+//! the scenario's own tree (in `answers`, of any tree). Coverage counts each tree's
+//! edges wherever the walk started.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::Value;
 use crate::catalogue::Catalogue;
 use crate::diagnostic::{Code, Finding};
 use crate::error::LoadError;
-use crate::model::Value;
-use crate::session::{Session, Step};
+use crate::session::{Place, Session, Step};
 
 /// How a walk ended, as a scenario expects it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
@@ -43,7 +48,7 @@ pub enum Outcome {
     Escalated,
     /// At a question or instruction with no answer given for it.
     NeedsAnswer,
-    /// At a `Goto` (the scenario does not follow it; the target tree has its own).
+    /// At a `Goto` into a tree the catalogue does not hold.
     Goto,
 }
 
@@ -267,17 +272,22 @@ pub fn run_scenarios<P: AsRef<Path>>(
             continue;
         };
         for case in &scenarios.cases {
-            let (result, session) = run_case(tree, file, scenarios.locale.as_deref(), case);
-            if let (Some(session), Some((nodes, edges))) = (session, hits.get_mut(tree.id())) {
-                let index: HashMap<&str, usize> =
-                    tree.node_ids().enumerate().map(|(i, id)| (id, i)).collect();
-                for id in session.path() {
-                    if let Some(&i) = index.get(id) {
+            let (result, session) =
+                run_case(catalogue, tree, file, scenarios.locale.as_deref(), case);
+            if let Some(session) = session {
+                for place in session.path() {
+                    let Some((nodes, _)) = hits.get_mut(place.tree) else {
+                        continue;
+                    };
+                    let Some(tree) = catalogue.get(place.tree) else {
+                        continue;
+                    };
+                    if let Some(i) = tree.node_ids().position(|id| id == place.node) {
                         nodes[i] = true;
                     }
                 }
-                for e in session.edges_taken() {
-                    if let Some(hit) = edges.get_mut(e) {
+                for (tree, e) in session.edges_taken() {
+                    if let Some(hit) = hits.get_mut(tree).and_then(|(_, edges)| edges.get_mut(e)) {
                         *hit = true;
                     }
                 }
@@ -319,6 +329,7 @@ pub fn run_scenarios<P: AsRef<Path>>(
 }
 
 fn run_case(
+    catalogue: &Catalogue,
     tree: &crate::Tree,
     file: &Path,
     locale: Option<&str>,
@@ -333,12 +344,12 @@ fn run_case(
         node: None,
         path: Vec::new(),
     };
-    let mut builder = Session::builder(tree);
+    let mut builder = Session::builder(catalogue).tree(tree.id());
     if let Some(locale) = locale {
         builder = builder.locale(locale);
     }
     for (name, value) in &case.facts {
-        builder = builder.fact(name.clone(), value.clone());
+        builder = builder.fact(name, value.clone());
     }
     let mut session = match builder.start() {
         Ok(session) => session,
@@ -351,36 +362,55 @@ fn run_case(
     for (node, value) in &case.answers {
         queues.entry(node.as_str()).or_default().push_back(value);
     }
+    // A place as the scenario writes it: plain in the scenario's tree, `tree/node`
+    // elsewhere.
+    let written = |place: Place<'_>| {
+        if place.tree == tree.id() {
+            place.node.to_owned()
+        } else {
+            place.to_string()
+        }
+    };
     loop {
-        let step = session.next();
+        let step = session.current();
         if step.is_end() {
             break;
         }
-        let node = step.node().to_owned();
-        let Some(value) = queues.get_mut(node.as_str()).and_then(VecDeque::pop_front) else {
+        let place = step.place();
+        let shown = written(place);
+        let qualified = place.to_string();
+        let key = if queues
+            .get(qualified.as_str())
+            .is_some_and(|q| !q.is_empty())
+        {
+            qualified
+        } else {
+            place.node.to_owned()
+        };
+        let Some(value) = queues.get_mut(key.as_str()).and_then(VecDeque::pop_front) else {
             break;
         };
         if let Err(err) = session.answer(value.clone()) {
             result.failure = Some(format!(
-                "answering {value} at node \"{node}\" failed: {err}"
+                "answering {value} at node \"{shown}\" failed: {err}"
             ));
             break;
         }
     }
-    let step = session.next();
+    let step = session.current();
     let outcome = Outcome::of(&step);
+    let end = written(step.place());
     result.outcome = Some(outcome);
-    result.node = Some(step.node().to_owned());
-    result.path = session.path().iter().map(|s| (*s).to_owned()).collect();
+    result.node = Some(end.clone());
+    result.path = session.path().into_iter().map(written).collect();
     if result.failure.is_none() {
         let mut problems = Vec::new();
-        if outcome != case.expect || step.node() != case.node {
+        if outcome != case.expect || end != case.node {
             problems.push(format!(
-                "expected {} at \"{}\", got {} at \"{}\"",
+                "expected {} at \"{}\", got {} at \"{end}\"",
                 case.expect.as_str(),
                 case.node,
                 outcome.as_str(),
-                step.node()
             ));
         }
         if let Some(path) = &case.path

@@ -1,33 +1,46 @@
 //! The escalation ticket: everything a customer-service agent needs, so the user is never
 //! asked the same thing twice.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
+use crate::Value;
 use crate::directory::{ChannelChoice, Directory, LocalTime};
-use crate::model::Value;
 use crate::session::{Origin, Session, Step};
 use crate::text::printable as clean;
 use crate::tree::{Channel, Priority};
 
-/// A hand-over to customer service, built by [`Session::ticket`] when a walk ends at an
-/// `Escalate`. It renders as text ([`Ticket::render`]) and serialises with serde (JSON
-/// for an agent console, for instance).
+/// A hand-over to customer service: built by [`Session::ticket`] when a journey ends at
+/// an `Escalate`, or by [`Session::handoff`] when the user asks for a person at any step.
+/// It tells the whole story — where the user started, every tree and step, every fact
+/// with the tree that set it and who supplied it — renders as text
+/// ([`Ticket::render`]) and serialises with serde (JSON for an agent console, for
+/// instance).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Ticket {
-    /// The tree.
+    /// The case number: derived from the journey and the time, so the same walk at the
+    /// same minute gives the same one. A host with its own case numbering (a database
+    /// id) sets its own.
+    pub case: String,
+    /// The tree the journey ended in.
     pub tree: String,
-    /// The tree's title in the ticket's locale.
+    /// That tree's title in the ticket's locale.
     pub title: String,
-    /// The tree's `version`.
+    /// That tree's `version`.
     pub tree_version: u32,
-    /// The tree's fingerprint, 16 hex digits.
+    /// That tree's fingerprint, 16 hex digits.
     pub fingerprint: String,
-    /// The `Escalate` node.
+    /// The node the journey stopped at: the `Escalate`, or the question where the user
+    /// asked for a person.
     pub node: String,
+    /// Whether the user asked for a person (rather than the flow escalating).
+    pub requested_by_user: bool,
+    /// Where the journey started: tree, node and the tree's title.
+    pub started: TicketPlace,
+    /// Every tree the journey went through, in order.
+    pub trees: Vec<String>,
     /// The locale of the texts.
     pub locale: String,
     /// Why the user needs an agent.
@@ -38,18 +51,59 @@ pub struct Ticket {
     pub channel: ChannelChoice,
     /// What the user should have ready.
     pub prepare: Vec<String>,
-    /// Every fact known, by name.
-    pub facts: BTreeMap<String, Value>,
-    /// Every step of the walk.
+    /// Every fact known, with the tree that holds it and who supplied it.
+    pub facts: Vec<TicketFact>,
+    /// Every step of the journey.
     pub transcript: Vec<TicketLine>,
     /// When the ticket was made (the injected clock).
     pub created_at: LocalTime,
 }
 
-/// One step of the walk in a ticket.
+/// Where a journey started.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct TicketPlace {
+    /// The tree.
+    pub tree: String,
+    /// The node.
+    pub node: String,
+    /// The tree's title in the ticket's locale.
+    pub title: String,
+}
+
+/// A fact in a ticket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct TicketFact {
+    /// The tree that set or received it.
+    pub tree: String,
+    /// The fact's name.
+    pub name: String,
+    /// Its value.
+    pub value: Value,
+    /// Who supplied it.
+    pub source: FactSource,
+}
+
+/// Who supplied a fact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum FactSource {
+    /// The host (the wallet's back end) when the session started.
+    Host,
+    /// The user, by answering.
+    User,
+    /// The walk, from another fact (an answer filled in automatically).
+    Walk,
+}
+
+/// One step of the journey in a ticket.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TicketLine {
+    /// The tree.
+    pub tree: String,
     /// The node.
     pub node: String,
     /// The question or instruction shown, or what was decided.
@@ -63,14 +117,14 @@ pub struct TicketLine {
 }
 
 impl Session {
-    /// The escalation ticket, when the walk has ended at an `Escalate`; the channel is
-    /// chosen from `directory` for the time `now`.
+    /// The escalation ticket, when the journey has ended at an `Escalate`; the channel
+    /// is chosen from `directory` for the time `now`.
     ///
     /// ```
     /// use troubletree::{Directory, LocalTime, Session, Tree};
     /// let tree = Tree::from_path("trees/recharge_failure.ron")?;
     /// let directory = Directory::from_path("trees/directory.ron")?;
-    /// let mut session = Session::builder(&tree)
+    /// let session = Session::builder(&tree)
     ///     .locale("en")
     ///     .fact("money_debited", true)
     ///     .fact("hours_since_debit", 60.0)
@@ -82,15 +136,111 @@ impl Session {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn ticket(&self, directory: &Directory, now: LocalTime) -> Option<Ticket> {
-        let Step::Escalated(escalation) = self.next() else {
+        let Step::Escalated(escalation) = self.current() else {
             return None;
         };
         let locale = self.locale().to_owned();
         let channel = directory.choose(escalation.priority, escalation.channel, now, &locale)?;
+        Some(self.build_ticket(
+            escalation.reason.to_owned(),
+            escalation.priority,
+            channel,
+            escalation.prepare().map(str::to_owned).collect(),
+            false,
+            now,
+        ))
+    }
+
+    /// A ticket for a user who asks for a person (转人工) at the current step, whatever
+    /// it is: the journey so far, with normal priority and the channel open now. At an
+    /// `Escalate` it is that escalation's ticket. `None` only for a directory without
+    /// channels, which the loader refuses.
+    ///
+    /// ```
+    /// use troubletree::{Directory, LocalTime, Session, Tree};
+    /// let tree = Tree::from_path("trees/recharge_failure.ron")?;
+    /// let directory = Directory::from_path("trees/directory.ron")?;
+    /// let mut session = Session::builder(&tree).locale("en").start()?;
+    /// session.answer(true)?; // money was taken
+    /// let now = LocalTime::new(2026, 5, 6, 10, 0).expect("valid");
+    /// let ticket = session.handoff(&directory, now).expect("the directory has channels");
+    /// assert!(ticket.requested_by_user);
+    /// assert_eq!(ticket.transcript.len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn handoff(&self, directory: &Directory, now: LocalTime) -> Option<Ticket> {
+        if let Some(ticket) = self.ticket(directory, now) {
+            return Some(ticket);
+        }
+        let locale = self.locale().to_owned();
+        let step = self.current();
+        let zh = locale.starts_with("zh");
+        let reason = match &step {
+            Step::Ask(q) | Step::Act(q) if zh => format!("用户在此步骤要求转人工:{}", q.text),
+            Step::Ask(q) | Step::Act(q) => format!("The user asked for a person at: {}", q.text),
+            _ if zh => "用户要求转人工。".to_owned(),
+            _ => "The user asked for a person.".to_owned(),
+        };
+        let priority = Priority::Normal;
+        let channel = directory.choose(priority, None, now, &locale)?;
+        Some(self.build_ticket(reason, priority, channel, Vec::new(), true, now))
+    }
+
+    fn build_ticket(
+        &self,
+        reason: String,
+        priority: Priority,
+        channel: ChannelChoice,
+        prepare: Vec<String>,
+        requested_by_user: bool,
+        now: LocalTime,
+    ) -> Ticket {
+        let locale = self.locale().to_owned();
         let tree = self.tree();
+        let title = |t: &crate::Tree| t.title(&locale).unwrap_or(t.id()).to_owned();
+        let start = self.start();
+        let started = TicketPlace {
+            tree: start.tree.to_owned(),
+            node: start.node.to_owned(),
+            title: self
+                .catalogue()
+                .get(start.tree)
+                .map_or_else(|| start.tree.to_owned(), title),
+        };
+        let mut trees: Vec<String> = vec![start.tree.to_owned()];
+        let mut facts: Vec<TicketFact> = Vec::new();
+        fn set(
+            facts: &mut Vec<TicketFact>,
+            tree: &str,
+            name: &str,
+            value: Value,
+            source: FactSource,
+        ) {
+            facts.retain(|f| !(f.tree == tree && f.name == name));
+            facts.push(TicketFact {
+                tree: tree.to_owned(),
+                name: name.to_owned(),
+                value,
+                source,
+            });
+        }
         let transcript = self.transcript().map(|r| {
+            if trees.last().map(String::as_str) != Some(r.tree) {
+                trees.push(r.tree.to_owned());
+            }
+            if let (Some(name), Some(value)) = (r.fact, &r.value) {
+                let source = if r.origin == Origin::Given {
+                    FactSource::User
+                } else if self.host_facts().any(|(n, v)| n == name && v == value) {
+                    FactSource::Host
+                } else {
+                    FactSource::Walk
+                };
+                set(&mut facts, r.tree, name, value.clone(), source);
+            }
             let (text, answer) = self.describe(&r);
             TicketLine {
+                tree: r.tree.to_owned(),
                 node: r.node.to_owned(),
                 text,
                 value: r.value.clone(),
@@ -98,27 +248,66 @@ impl Session {
                 origin: r.origin,
             }
         });
-        Some(Ticket {
+        let transcript: Vec<TicketLine> = transcript.collect();
+        if trees.last().map(String::as_str) != Some(tree.id()) {
+            trees.push(tree.id().to_owned());
+        }
+        // Facts the current tree holds without a transcript line: given by the host,
+        // or carried over a `Goto`.
+        for (name, value) in self.facts() {
+            if !facts.iter().any(|f| f.tree == tree.id() && f.name == name) {
+                let source = if self.host_facts().any(|(n, v)| n == name && *v == value) {
+                    FactSource::Host
+                } else {
+                    FactSource::Walk
+                };
+                set(&mut facts, tree.id(), name, value, source);
+            }
+        }
+        let save = self.save();
+        let case = format!(
+            "TT-{:04}{:02}{:02}-{}",
+            now.year,
+            now.month,
+            now.day,
+            &case_hash(save.checksum_text(), &now.to_string())
+        );
+        Ticket {
+            case,
             tree: tree.id().to_owned(),
-            title: tree.title(&locale).unwrap_or(tree.id()).to_owned(),
+            title: title(tree),
             tree_version: tree.version(),
             fingerprint: format!("{:016x}", tree.fingerprint()),
-            node: escalation.node.to_owned(),
+            node: self.current().node().to_owned(),
+            requested_by_user,
+            started,
+            trees,
             locale,
-            reason: escalation.reason.to_owned(),
-            priority: escalation.priority,
+            reason,
+            priority,
             channel,
-            prepare: escalation.prepare().map(str::to_owned).collect(),
-            facts: self.facts().map(|(k, v)| (k.to_owned(), v)).collect(),
-            transcript: transcript.collect(),
+            prepare,
+            facts,
+            transcript,
             created_at: now,
-        })
+        }
     }
+}
+
+/// Eight hex digits of a hash of the journey and the time.
+fn case_hash(journey: &str, time: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in journey.bytes().chain(time.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{:08X}", h >> 32)
 }
 
 struct Labels {
     ticket: &'static str,
     flow: &'static str,
+    started: &'static str,
     priority: &'static str,
     reason: &'static str,
     contact: &'static str,
@@ -139,6 +328,7 @@ struct Labels {
 const ZH: Labels = Labels {
     ticket: "客服工单",
     flow: "问题类型",
+    started: "用户最初的问题",
     priority: "优先级",
     reason: "转人工原因",
     contact: "联系方式",
@@ -159,6 +349,7 @@ const ZH: Labels = Labels {
 const EN: Labels = Labels {
     ticket: "Support ticket",
     flow: "Issue",
+    started: "Started with",
     priority: "Priority",
     reason: "Why an agent is needed",
     contact: "Contact",
@@ -210,7 +401,21 @@ impl Ticket {
         let l = if zh { &ZH } else { &EN };
         let mut out = String::new();
         let c = &self.channel;
-        let _ = writeln!(out, "== {} · {} ==", l.ticket, clean(&self.title));
+        let _ = writeln!(
+            out,
+            "== {} {} · {} ==",
+            l.ticket,
+            clean(&self.case),
+            clean(&self.title)
+        );
+        let _ = writeln!(
+            out,
+            "{}: {} ({} / {})",
+            l.started,
+            clean(&self.started.title),
+            clean(&self.started.tree),
+            clean(&self.started.node)
+        );
         let _ = writeln!(
             out,
             "{}: {} ({} / {})",
@@ -251,12 +456,31 @@ impl Ticket {
         }
         if !self.facts.is_empty() {
             let _ = writeln!(out, "{}:", l.facts);
-            for (name, value) in &self.facts {
-                let _ = writeln!(out, "  {} = {}", clean(name), clean(&value.to_string()));
+            for f in &self.facts {
+                let source = match (f.source, zh) {
+                    (FactSource::Host, true) => "系统",
+                    (FactSource::User, true) => "用户",
+                    (FactSource::Walk, true) => "推断",
+                    (FactSource::Host, false) => "host",
+                    (FactSource::User, false) => "user",
+                    (FactSource::Walk, false) => "walk",
+                };
+                let _ = writeln!(
+                    out,
+                    "  {} = {} ({source}; {})",
+                    clean(&f.name),
+                    clean(&f.value.to_string()),
+                    clean(&f.tree)
+                );
             }
         }
         let _ = writeln!(out, "{}:", l.steps);
+        let mut tree = "";
         for (i, line) in self.transcript.iter().enumerate() {
+            if line.tree != tree {
+                tree = &line.tree;
+                let _ = writeln!(out, "  [{}]", clean(tree));
+            }
             let answer = match (&line.answer, &line.value) {
                 (Some(a), _) => clean(a),
                 (None, Some(v)) => clean(&v.to_string()),

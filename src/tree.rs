@@ -553,3 +553,12 @@ pub enum Channel {
     /// E-mail.
     Email,
 }
+
+/// Parses and checks a tree, as [`Tree::from_str`].
+impl std::str::FromStr for Tree {
+    type Err = LoadError;
+
+    fn from_str(text: &str) -> Result<Tree, LoadError> {
+        Tree::from_str(text)
+    }
+}

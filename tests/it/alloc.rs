@@ -43,13 +43,13 @@ fn answering_from_offered_values_does_not_allocate() {
         ("check_retry_debit", 1), // third arrival: the limit sends it to the escalation
     ];
     for (node, choice) in script {
-        assert_eq!(session.next().node(), *node);
+        assert_eq!(session.current().node(), *node);
         let count = allocations(|| {
             session.choose(*choice).expect("offered");
         });
         assert_eq!(count, 0, "answering at {node} allocated {count} time(s)");
     }
-    assert!(matches!(session.next(), Step::Escalated(e) if e.node == "escalate_retry_failed"));
+    assert!(matches!(session.current(), Step::Escalated(e) if e.node == "escalate_retry_failed"));
 }
 
 #[test]
@@ -60,13 +60,13 @@ fn typed_answers_without_heap_values_do_not_allocate() {
         session.answer(true).expect("offered");
     });
     assert_eq!(yes, 0);
-    assert_eq!(session.next().node(), "debited_hours");
+    assert_eq!(session.current().node(), "debited_hours");
     // A number for a free-input fact the Decide needs, then the Decide itself.
     let hours = allocations(|| {
         session.answer(60.0).expect("a number");
     });
     assert_eq!(hours, 0);
-    assert_eq!(session.next().node(), "escalate_unreconciled");
+    assert_eq!(session.current().node(), "escalate_unreconciled");
 }
 
 #[test]

@@ -4,6 +4,7 @@
 mod alloc;
 mod export;
 mod invalid;
+mod journeys;
 mod paths;
 mod properties;
 mod robustness;

@@ -18,19 +18,20 @@
 //! | name                  | replayed through                                         |
 //! |-----------------------|----------------------------------------------------------|
 //! | `*.ron`, `*.bin`      | the `load` harness, `check_str` and `Tree::from_path`    |
-//! | `*.session.json`      | the `resume` harness and `Session::resume` on its tree   |
+//! | `*.session.json`      | the `resume` harness and a resume on the harness trees   |
 //! | `*.resume`            | the `resume` harness (raw fuzzer bytes)                  |
 //! | `*.drive`             | the `drive` harness (raw fuzzer bytes)                   |
 //!
 //! and `.err.` in a name means the input must be refused (an error finding, or a resume
 //! error), `.ok.` that it must be accepted. Saved sessions are kept in serde_json's pretty
-//! form (re-serialising one must give back its bytes), and `"fingerprint": "current"`
-//! stands for the fingerprint of the shipped tree as it is now.
+//! form (re-serialising one must give back its bytes); `"fingerprint": "current"`
+//! stands for the fingerprint of the shipped tree as it is now, and `"checksum":
+//! "current"` for the checksum of the save as it reads then.
 //!
-//! The long runs are ignored by default:
+//! Property tests run a few dozen cases by default; a long run sets their number:
 //!
 //! ```text
-//! cargo test --release --test robustness -- --ignored
+//! PROPTEST_CASES=100000 cargo test --release -p troubletree robustness::
 //! ```
 
 #[path = "../../fuzz/src/lib.rs"]
@@ -45,8 +46,8 @@ use std::time::Instant;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use troubletree::{
-    AnswerKind, Code, FactType, Report, Resumed, SavedSession, Session, SessionError, Step, Tree,
-    Value, check_str,
+    AnswerError, AnswerKind, Code, FactType, Report, Resume, Resumed, SavedSession, Session, Step,
+    Tree, Value, check_str,
 };
 
 const REGRESSIONS: &str = "tests/data/regressions";
@@ -66,11 +67,15 @@ fn config(cases: u32) -> ProptestConfig {
 }
 
 fn recharge() -> &'static Tree {
-    &harness::trees()[0]
+    harness::catalogue()
+        .get("recharge_failure")
+        .expect("in the harness catalogue")
 }
 
 fn payment() -> &'static Tree {
-    &harness::trees()[1]
+    harness::catalogue()
+        .get("payment_failure")
+        .expect("in the harness catalogue")
 }
 
 // ------------------------------------------------------------------ 1. regressions
@@ -104,11 +109,11 @@ fn replay(path: &Path) -> Result<(), String> {
         harness::resume(&bytes);
     } else if name.ends_with(".session.json") {
         harness::resume(&bytes);
-        let mut saved: SavedSession =
+        // The files are kept in serde_json's pretty form: read and written again, a save
+        // must give back the same bytes (a number that moved by one ulp would not).
+        let parsed: SavedSession =
             serde_json::from_slice(&bytes).map_err(|e| format!("not a saved session: {e}"))?;
-        // The files are kept in serde_json's pretty form: written again, a save must give
-        // back the same bytes (a number that moved by one ulp would not).
-        let again = serde_json::to_string_pretty(&saved).map_err(|e| e.to_string())? + "\n";
+        let again = serde_json::to_string_pretty(&parsed).map_err(|e| e.to_string())? + "\n";
         let text = String::from_utf8_lossy(&bytes);
         if let Some((n, (was, is))) = text
             .lines()
@@ -126,17 +131,31 @@ fn replay(path: &Path) -> Result<(), String> {
         if again != text {
             return Err("the save does not come back byte for byte".into());
         }
-        let tree = harness::trees()
-            .iter()
-            .find(|t| t.id() == saved.tree)
-            .unwrap_or(recharge());
-        // `"fingerprint": "current"` stands for the tree as it is now, so that editing a
+        // `"fingerprint": "current"` stands for the tree as it is now and `"checksum":
+        // "current"` for the checksum of the file as it reads then, so that editing a
         // shipped tree does not turn a tampered save into a replayed one.
-        if saved.fingerprint == "current" {
-            saved.fingerprint = format!("{:016x}", tree.fingerprint());
+        let mut json: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+        if let Some(trees) = json["trees"].as_array_mut() {
+            for t in trees {
+                if t["fingerprint"] == "current"
+                    && let Some(tree) = t["id"].as_str().and_then(|id| harness::catalogue().get(id))
+                {
+                    t["fingerprint"] = format!("{:016x}", tree.fingerprint()).into();
+                }
+            }
+        }
+        let reseal = json["checksum"] == "current";
+        let mut saved: SavedSession = serde_json::from_value(json).map_err(|e| e.to_string())?;
+        if reseal {
+            saved.reseal();
         }
         harness::resume_saved(&saved);
-        match (expect, Session::resume(tree, &saved)) {
+        // The host keeps these saves itself, so it trusts their host facts.
+        let resumed = Resume::new(harness::catalogue())
+            .trust_saved_facts()
+            .resume(&saved);
+        match (expect, resumed) {
             (Expect::Refused, Ok((_, how))) => {
                 return Err(format!("resumed ({how:?}) but must be refused"));
             }
@@ -216,7 +235,7 @@ fn choose_with_the_largest_index_is_a_clear_error() {
     let before = session.save();
     for index in [usize::MAX, usize::MAX - 1, 1 << 40, 2] {
         let err = session.choose(index).expect_err("no such answer");
-        assert!(matches!(err, SessionError::NoSuchAnswer { .. }), "{err:?}");
+        assert!(matches!(err, AnswerError::NoSuchAnswer { .. }), "{err:?}");
         let message = err.to_string();
         assert!(message.contains("offers 2 answer(s)"), "{message}");
     }
@@ -268,10 +287,12 @@ fn a_json_save_keeps_numbers_exactly() {
         .fact("amount", amount)
         .start()
         .expect("starts");
-    assert_eq!(session.next().node(), "self");
+    assert_eq!(session.current().node(), "self");
     let json = serde_json::to_string(&session.save()).expect("serialises");
     let saved: SavedSession = serde_json::from_str(&json).expect("parses");
-    let (resumed, how) = Session::resume(&tree, &saved)
+    let (resumed, how) = Resume::new(&tree)
+        .fact("amount", amount)
+        .resume(&saved)
         .unwrap_or_else(|e| panic!("a fresh JSON save is refused: {e}\n{json}"));
     assert_eq!(how, Resumed::Restored);
     assert_eq!(resumed.fact("amount"), Some(Value::Number(amount)));
@@ -348,7 +369,7 @@ fn run_session(tree: &Tree, index: u64) -> Outcome {
         if rng.below(12) == 0 && session.back().is_ok() {
             continue;
         }
-        let value = match session.next() {
+        let value = match session.current() {
             Step::Ask(q) | Step::Act(q) => match q.kind {
                 AnswerKind::Number => Value::Number(rng.below(96) as f64),
                 AnswerKind::Text => Value::Text(format!("note {}", rng.below(10))),
@@ -363,11 +384,11 @@ fn run_session(tree: &Tree, index: u64) -> Outcome {
             .answer(value)
             .expect("an offered answer is accepted");
     }
-    let path = session.path();
+    let path = session.path_ids();
     let mut hasher = DefaultHasher::new();
     path.hash(&mut hasher);
     Outcome {
-        node: session.next().node().to_owned(),
+        node: session.current().node().to_owned(),
         path: hasher.finish(),
         path_len: path.len(),
         transcript: session.transcript().len(),
@@ -459,7 +480,9 @@ fn trees_and_sessions_are_send_and_sync() {
     assert_send_sync::<Session>();
     assert_send_sync::<Arc<Tree>>();
     assert_send_sync::<SavedSession>();
-    assert_send_sync::<SessionError>();
+    assert_send_sync::<troubletree::AnswerError>();
+    assert_send_sync::<troubletree::ResumeError>();
+    assert_send_sync::<troubletree::StartError>();
     assert_send_sync::<Report>();
     assert_send_sync::<troubletree::Catalogue>();
 }
@@ -933,110 +956,6 @@ proptest! {
     }
 }
 
-proptest! {
-    #![proptest_config(config(100_000))]
-
-    /// The long run of [`near_valid_trees_are_checked_without_panic`]:
-    /// `cargo test --release --test robustness -- --ignored near_valid`.
-    #[test]
-    #[ignore = "long: 100 000 cases; run with --release -- --ignored"]
-    fn near_valid_trees_long(case in near_valid()) {
-        check_near_valid(&case)?;
-    }
-
-    /// The long run of [`bom_and_crlf_move_no_finding`].
-    #[test]
-    #[ignore = "long: 100 000 cases; run with --release -- --ignored"]
-    fn bom_and_crlf_long(case in near_valid()) {
-        check_layout_neutral(&case)?;
-    }
-}
-
-/// The lexer covers every byte of every shipped tree, and every corruption applies to
-/// them: the generator really produces what it claims.
-#[test]
-fn near_valid_generator_applies_every_corruption() {
-    for (name, text) in BASES {
-        let tokens = lex(text);
-        let rebuilt: String = tokens.iter().map(|t| &text[t.start..t.end]).collect();
-        assert_eq!(rebuilt, text, "{name}: the lexer loses bytes");
-        assert!(tokens.iter().all(|t| t.start < t.end));
-        assert!(id_tokens(text, &tokens).len() >= 5, "{name}: ids");
-    }
-    let text = BASES[7].1;
-    let all = [
-        Corruption::DeleteComma(3),
-        Corruption::SwapIds(1, 2),
-        Corruption::CopyId(1, 2),
-        Corruption::DuplicateNode(1),
-        Corruption::Unterminated(5),
-        Corruption::WrongVariant(4, 0),
-        Corruption::BadNumber(0, 0),
-        Corruption::HugeInteger(0),
-        Corruption::NulInString(3, 1),
-        Corruption::ControlInString(3, 1),
-        Corruption::DeleteToken(9),
-        Corruption::DuplicateToken(9),
-        Corruption::SwapTokens(9),
-        Corruption::Truncate(100),
-        Corruption::LongString(2, 100),
-    ];
-    let mut codes = BTreeMap::new();
-    for c in &all {
-        let corrupted = corrupt(text, c).unwrap_or_else(|| panic!("{c:?} does not apply"));
-        assert_ne!(corrupted, text, "{c:?} changes nothing");
-        let report = check_str("near.ron", &corrupted);
-        harness::check_report(&corrupted, &report).unwrap_or_else(|e| panic!("{c:?}: {e}"));
-        codes.insert(
-            format!("{c:?}"),
-            report
-                .findings
-                .iter()
-                .map(|f| f.code.to_string())
-                .collect::<Vec<_>>(),
-        );
-    }
-    // Corruptions that cannot leave the tree valid.
-    for key in [
-        "SwapIds",
-        "DuplicateNode",
-        "Unterminated",
-        "HugeInteger",
-        "Truncate",
-    ] {
-        let (c, found) = codes.iter().find(|(c, _)| c.starts_with(key)).expect("ran");
-        assert!(!found.is_empty(), "{c} is not reported");
-    }
-}
-
-// ------------------------------------------------------- harness targets, stable route
-
-proptest! {
-    #![proptest_config(config(64))]
-
-    /// The three fuzz harnesses on random bytes, in `cargo test` (the stable route; the
-    /// coverage-guided runs are `cargo fuzz run`, see fuzz/Cargo.toml).
-    #[test]
-    fn fuzz_harnesses_on_random_bytes(bytes in vec(any::<u8>(), 0..512)) {
-        harness::load(&bytes);
-        harness::resume(&bytes);
-        harness::drive(&bytes);
-    }
-}
-
-proptest! {
-    #![proptest_config(config(100_000))]
-
-    /// The long run of [`fuzz_harnesses_on_random_bytes`].
-    #[test]
-    #[ignore = "long: 100 000 cases; run with --release -- --ignored"]
-    fn fuzz_harnesses_on_random_bytes_long(bytes in vec(any::<u8>(), 0..512)) {
-        harness::load(&bytes);
-        harness::resume(&bytes);
-        harness::drive(&bytes);
-    }
-}
-
 // ------------------------------------------------------------------ 5. nothing lost
 
 /// The kinds of failure the battery below must provoke at least once.
@@ -1049,19 +968,19 @@ const KINDS: [&str; 6] = [
     "Ended",
 ];
 
-fn kind(e: &SessionError) -> &'static str {
+fn kind(e: &AnswerError) -> &'static str {
     match e {
-        SessionError::NotOffered { .. } => "NotOffered",
-        SessionError::WrongType { .. } => "WrongType",
-        SessionError::NothingToUndo => "NothingToUndo",
-        SessionError::StepLimit { .. } => "StepLimit",
-        SessionError::NoSuchAnswer { .. } => "NoSuchAnswer",
-        SessionError::Ended { .. } => "Ended",
+        AnswerError::NotOffered { .. } => "NotOffered",
+        AnswerError::WrongType { .. } => "WrongType",
+        AnswerError::NothingToUndo => "NothingToUndo",
+        AnswerError::StepLimit { .. } => "StepLimit",
+        AnswerError::NoSuchAnswer { .. } => "NoSuchAnswer",
+        AnswerError::Ended { .. } => "Ended",
         _ => "other",
     }
 }
 
-type Op = fn(&mut Session) -> Result<(), SessionError>;
+type Op = fn(&mut Session) -> Result<(), AnswerError>;
 
 /// Operations that may fail at any stop: answers that are not offered, values of the
 /// wrong type, non-finite numbers, indices out of range, `back`.
@@ -1098,7 +1017,7 @@ fn fails_unchanged(session: &mut Session, what: &str, op: Op) -> Option<&'static
         save_bytes(session),
         before,
         "{what} failed ({err:?}) and changed the save at {}",
-        session.next().node()
+        session.current().node()
     );
     assert!(
         session == &copy,
@@ -1119,7 +1038,8 @@ fn every_failing_operation_leaves_the_save_byte_identical() {
     for tree in [recharge(), payment()] {
         for seed in 0..150u64 {
             let mut rng = Rng::new(seed);
-            let mut builder = Session::builder(tree);
+            // Journeys: payment failure hands over to the stolen-account flow.
+            let mut builder = Session::builder(harness::catalogue()).tree(tree.id());
             if seed % 5 == 1
                 && let Some((name, _)) = tree.facts().find(|(_, ty)| *ty == FactType::Bool)
             {
@@ -1139,7 +1059,7 @@ fn every_failing_operation_leaves_the_save_byte_identical() {
                     }
                 }
                 // The same stop under every tighter bound: the next answer moves too far.
-                let value = match session.next() {
+                let value = match session.current() {
                     Step::Ask(q) | Step::Act(q) => match q.kind {
                         AnswerKind::Number => Value::Number(rng.below(96) as f64),
                         AnswerKind::Text => Value::from("note"),
@@ -1151,12 +1071,15 @@ fn every_failing_operation_leaves_the_save_byte_identical() {
                     _ => break,
                 };
                 for extra in 0..4 {
-                    let mut saved = session.save();
-                    saved.step_limit = saved.steps + extra;
-                    let (mut tight, _) = Session::resume(tree, &saved).expect("a tighter bound");
+                    let saved = session.save();
+                    let (mut tight, _) = Resume::new(harness::catalogue())
+                        .trust_saved_facts()
+                        .step_limit(saved.steps() + extra)
+                        .resume(&saved)
+                        .expect("a tighter bound");
                     let before = save_bytes(&tight);
                     if let Err(e) = tight.answer(value.clone()) {
-                        assert!(matches!(e, SessionError::StepLimit { .. }), "{e:?}");
+                        assert!(matches!(e, AnswerError::StepLimit { .. }), "{e:?}");
                         assert_eq!(
                             save_bytes(&tight),
                             before,

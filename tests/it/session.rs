@@ -1,16 +1,15 @@
-//! The session walker (`src/session.rs`): walks, known facts, bad input, `back`, the step
-//! bound, save/resume, locales, `Goto` hand-overs and sharing across threads.
+//! The session walker (`src/session/`): walks, known facts, bad input, `back`, the step
+//! bound, save/resume, locales, journeys across `Goto` links and sharing across threads.
 //!
 //! Most walks run on `trees/recharge_failure.ron`; the `Goto` fixtures live in
 //! `tests/data/session/`.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::thread;
 
 use troubletree::{
-    AnswerKind, Channel, Origin, Priority, Question, Resumed, SavedSession, Session,
-    SessionBuilder, SessionError, Step, Tree, Value,
+    AnswerError, AnswerKind, Catalogue, Channel, FactType, Origin, Priority, Question, Resume,
+    ResumeError, Resumed, SavedSession, Session, SessionBuilder, StartError, Step, Tree, Value,
 };
 
 const RECHARGE: &str = "trees/recharge_failure.ron";
@@ -88,7 +87,7 @@ fn answer_all(session: &mut Session, answers: &[&str]) {
         if let Err(e) = result {
             panic!(
                 "answer {answer:?} at node {:?} failed: {e}",
-                session.next().node()
+                session.current().node()
             );
         }
     }
@@ -104,8 +103,8 @@ fn walk(tree: &Tree, answers: &[&str]) -> Session {
 /// Runs a call that must fail, and checks that it left the session exactly as it was.
 fn fails_unchanged(
     session: &mut Session,
-    call: impl FnOnce(&mut Session) -> Result<(), SessionError>,
-) -> SessionError {
+    call: impl FnOnce(&mut Session) -> Result<(), AnswerError>,
+) -> AnswerError {
     let (before, saved) = (session.clone(), session.save());
     let err = call(session).expect_err("the call should fail");
     assert_eq!(
@@ -121,14 +120,14 @@ fn fails_unchanged(
 }
 
 fn ask(session: &Session) -> Question<'_> {
-    match session.next() {
+    match session.current() {
         Step::Ask(q) => q,
         other => panic!("expected an Ask, got {other:?}"),
     }
 }
 
 fn act(session: &Session) -> Question<'_> {
-    match session.next() {
+    match session.current() {
         Step::Act(q) => q,
         other => panic!("expected an Act, got {other:?}"),
     }
@@ -143,7 +142,7 @@ fn labels<'a>(q: &Question<'a>) -> Vec<&'a str> {
 }
 
 fn resolved(session: &Session) -> &str {
-    match session.next() {
+    match session.current() {
         Step::Resolved(r) => r.node,
         other => panic!("expected a resolution, got {other:?}"),
     }
@@ -156,26 +155,59 @@ fn transcript(session: &Session) -> Vec<Line<'_>> {
         .collect()
 }
 
+/// A save as JSON, the form a host stores.
+fn json(saved: &SavedSession) -> serde_json::Value {
+    serde_json::to_value(saved).expect("a save serialises")
+}
+
 fn visits(session: &Session) -> Vec<(String, u16)> {
-    session.save().visits.into_iter().collect()
+    let saved = json(&session.save());
+    saved["visits"]
+        .as_object()
+        .expect("visits is a map")
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                v.as_u64()
+                    .and_then(|v| u16::try_from(v).ok())
+                    .expect("a count"),
+            )
+        })
+        .collect()
 }
 
 fn text(s: &str) -> Value {
     Value::Text(s.to_owned())
 }
 
-/// Resumes a save of `answers` on the recharge tree after `tamper`; returns the error.
-fn tampered(answers: &[&str], tamper: impl FnOnce(&mut SavedSession)) -> SessionError {
-    let tree = recharge();
-    let mut saved = walk(&tree, answers).save();
-    assert!(
-        Session::resume(&tree, &saved).is_ok(),
-        "the untouched save resumes"
-    );
-    tamper(&mut saved);
-    Session::resume(&tree, &saved)
+/// Resumes a save of `answers` on the recharge tree after `tamper` edited its JSON (and
+/// the checksum was recomputed, so that the checks behind it are what refuse it);
+/// returns the error.
+fn tampered(answers: &[&str], tamper: impl FnOnce(&mut serde_json::Value)) -> ResumeError {
+    tampered_with(Resume::new(recharge()), answers, tamper)
+}
+
+fn tampered_with(
+    resume: Resume,
+    answers: &[&str],
+    tamper: impl FnOnce(&mut serde_json::Value),
+) -> ResumeError {
+    let saved = walk(&recharge(), answers).save();
+    assert!(resume.resume(&saved).is_ok(), "the untouched save resumes");
+    let mut edited = json(&saved);
+    tamper(&mut edited);
+    let mut edited: SavedSession = serde_json::from_value(edited).expect("still a save");
+    edited.reseal();
+    resume
+        .resume(&edited)
         .map(|_| ())
         .expect_err("a tampered save is refused")
+}
+
+/// A number as a save writes it.
+fn number(n: f64) -> serde_json::Value {
+    serde_json::json!({ "number": format!("{n:?}") })
 }
 
 // ------------------------------------------------------ 1. walks on the tree
@@ -186,7 +218,7 @@ fn walk_to_resolutions() {
     let mut session = walk(&tree, &["false", "true", "no", "normal", "false", "true"]);
     assert_eq!(resolved(&session), "resolved_maintenance");
     assert_eq!(
-        session.path(),
+        session.path_ids(),
         [
             "check_debited",
             "check_network",
@@ -198,8 +230,8 @@ fn walk_to_resolutions() {
         ]
     );
     assert_eq!(session.steps(), 6);
-    assert!(session.next().is_end());
-    let Step::Resolved(r) = session.next() else {
+    assert!(session.current().is_end());
+    let Step::Resolved(r) = session.current() else {
         unreachable!()
     };
     assert!(
@@ -212,7 +244,7 @@ fn walk_to_resolutions() {
     session = walk(&tree, &["false", "false", "solved"]);
     assert_eq!(resolved(&session), "resolved_network");
     assert_eq!(
-        session.path(),
+        session.path_ids(),
         [
             "check_debited",
             "check_network",
@@ -226,8 +258,8 @@ fn walk_to_resolutions() {
 fn walk_to_escalation_after_debit() {
     let tree = recharge();
     let session = walk(&tree, &["true", "60"]);
-    let Step::Escalated(e) = session.next() else {
-        panic!("expected an escalation, got {:?}", session.next())
+    let Step::Escalated(e) = session.current() else {
+        panic!("expected an escalation, got {:?}", session.current())
     };
     assert_eq!(e.node, "escalate_unreconciled");
     assert_eq!(e.priority, Priority::High);
@@ -235,19 +267,19 @@ fn walk_to_escalation_after_debit() {
     assert_eq!(e.prepare().len(), 5);
     assert_eq!(e.prepare().next(), Some("注册手机号"));
     assert_eq!(
-        session.path(),
+        session.path_ids(),
         ["check_debited", "debited_hours", "escalate_unreconciled"]
     );
 
     // `Ge("hours_since_debit", 48)`: 48 escalates, 47.5 waits for reconciliation.
     assert_eq!(
-        walk(&tree, &["true", "48"]).next().node(),
+        walk(&tree, &["true", "48"]).current().node(),
         "escalate_unreconciled"
     );
     let session = walk(&tree, &["true", "47.5", "not_solved"]);
     assert_eq!(resolved(&session), "wait_reconciliation");
     assert_eq!(
-        session.path(),
+        session.path_ids(),
         [
             "check_debited",
             "debited_hours",
@@ -261,15 +293,15 @@ fn walk_to_escalation_after_debit() {
 fn retry_limit_redirects_the_third_arrival() {
     let tree = recharge();
     let session = walk(&tree, RETRIES);
-    let Step::Escalated(e) = session.next() else {
-        panic!("expected an escalation, got {:?}", session.next())
+    let Step::Escalated(e) = session.current() else {
+        panic!("expected an escalation, got {:?}", session.current())
     };
     assert_eq!(e.node, "escalate_retry_failed");
     assert_eq!(
         (e.priority, e.channel),
         (Priority::Normal, Some(Channel::InApp))
     );
-    assert_eq!(session.path(), RETRIES_PATH);
+    assert_eq!(session.path_ids(), RETRIES_PATH);
     assert_eq!(visits(&session), [("retry_recharge".to_owned(), 2)]);
 
     // First and second arrivals stop at the retry itself, and are counted.
@@ -316,7 +348,7 @@ fn known_facts_answer_questions_and_decisions_silently() {
         ]
     );
     assert_eq!(
-        session.path(),
+        session.path_ids(),
         ["check_debited", "check_network", "check_bank"]
     );
     assert_eq!(session.steps(), 2);
@@ -396,7 +428,7 @@ fn decide_asks_for_an_unknown_fact_and_the_answer_fills_it() {
         ]
     );
     assert_eq!(
-        session.path(),
+        session.path_ids(),
         ["check_debited", "check_network", "check_bank"]
     );
 
@@ -455,7 +487,7 @@ fn number_fact_from_a_value_or_from_text() {
     assert_eq!(session, by_str);
     assert_eq!(session.save(), by_str.save());
     assert_eq!(session.fact("hours_since_debit"), Some(Value::Number(60.0)));
-    assert_eq!(session.next().node(), "escalate_unreconciled");
+    assert_eq!(session.current().node(), "escalate_unreconciled");
 
     // Supplied up front, the number decides silently.
     let session = Session::builder(&tree)
@@ -485,10 +517,10 @@ fn number_fact_from_a_value_or_from_text() {
 fn an_answer_that_is_not_offered_is_refused() {
     let tree = recharge();
     let mut session = walk(&tree, &["false", "true"]);
-    let expected = SessionError::NotOffered {
+    let expected = AnswerError::NotOffered {
         node: "check_bank".into(),
-        value: "maybe".into(),
-        accepted: "yes, no".into(),
+        value: text("maybe"),
+        accepted: vec![text("yes"), text("no")],
     };
     assert_eq!(
         fails_unchanged(&mut session, |s| s.answer("maybe").map(|_| ())),
@@ -502,20 +534,20 @@ fn an_answer_that_is_not_offered_is_refused() {
     let mut session = walk(&tree, &[]);
     assert_eq!(
         fails_unchanged(&mut session, |s| s.answer_str("yes").map(|_| ())),
-        SessionError::NotOffered {
+        AnswerError::NotOffered {
             node: "check_debited".into(),
-            value: "yes".into(),
-            accepted: "true, false".into()
+            value: text("yes"),
+            accepted: vec![Value::Bool(true), Value::Bool(false)]
         }
     );
 
     let mut session = walk(&tree, &["false", "false"]);
     assert_eq!(
         fails_unchanged(&mut session, |s| s.answer("done").map(|_| ())),
-        SessionError::NotOffered {
+        AnswerError::NotOffered {
             node: "fix_network".into(),
-            value: "done".into(),
-            accepted: "solved, not_solved".into()
+            value: text("done"),
+            accepted: vec![text("solved"), text("not_solved")]
         }
     );
 }
@@ -524,30 +556,31 @@ fn an_answer_that_is_not_offered_is_refused() {
 fn a_value_of_the_wrong_type_is_refused() {
     let tree = recharge();
     let mut session = walk(&tree, &["true"]);
-    let wrong = |got: &str| SessionError::WrongType {
-        target: "fact \"hours_since_debit\" (asked at node \"debited_hours\")".into(),
-        expected: "a number".into(),
-        got: got.into(),
+    let wrong = |value: Value| AnswerError::WrongType {
+        node: "debited_hours".into(),
+        fact: "hours_since_debit".into(),
+        expected: FactType::Number,
+        value,
     };
     assert_eq!(
         fails_unchanged(&mut session, |s| s.answer("sixty").map(|_| ())),
-        wrong("\"sixty\"")
+        wrong(text("sixty"))
     );
     assert_eq!(
         fails_unchanged(&mut session, |s| s.answer_str("sixty").map(|_| ())),
-        wrong("\"sixty\"")
+        wrong(text("sixty"))
     );
     assert_eq!(
         fails_unchanged(&mut session, |s| s.answer(true).map(|_| ())),
-        wrong("true")
+        wrong(Value::Bool(true))
     );
     assert!(matches!(
         fails_unchanged(&mut session, |s| s.answer(f64::NAN).map(|_| ())),
-        SessionError::WrongType { .. }
+        AnswerError::WrongType { .. }
     ));
     assert!(matches!(
         fails_unchanged(&mut session, |s| s.answer_str("inf").map(|_| ())),
-        SessionError::WrongType { .. }
+        AnswerError::WrongType { .. }
     ));
 
     // Bool and Choice facts asked by a Decide offer their values, so a value outside
@@ -555,26 +588,27 @@ fn a_value_of_the_wrong_type_is_refused() {
     let mut session = walk(&tree, &["false"]);
     assert_eq!(
         fails_unchanged(&mut session, |s| s.answer("yes").map(|_| ())),
-        SessionError::NotOffered {
+        AnswerError::NotOffered {
             node: "check_network".into(),
-            value: "yes".into(),
-            accepted: "true, false".into(),
+            value: text("yes"),
+            accepted: vec![Value::Bool(true), Value::Bool(false)],
         }
     );
 
     let mut session = walk(&tree, &["false", "true", "no"]);
     assert_eq!(
         fails_unchanged(&mut session, |s| s.answer(true).map(|_| ())),
-        SessionError::NotOffered {
+        AnswerError::NotOffered {
             node: "check_account".into(),
-            value: "true".into(),
-            accepted: "normal, restricted, unverified".into(),
+            value: Value::Bool(true),
+            accepted: vec![text("normal"), text("restricted"), text("unverified")],
         }
     );
     // A choice that is not offered is refused too, naming what is accepted.
     let err = fails_unchanged(&mut session, |s| s.answer_str("frozen").map(|_| ()));
     assert!(
-        err.to_string().contains("normal, restricted, unverified"),
+        err.to_string()
+            .contains(r#""normal", "restricted", "unverified""#),
         "{err}"
     );
 }
@@ -583,7 +617,7 @@ fn a_value_of_the_wrong_type_is_refused() {
 fn answering_after_the_end_is_refused() {
     let tree = recharge();
     let mut session = walk(&tree, &["false", "true", "no", "normal", "false", "true"]);
-    let ended = SessionError::Ended {
+    let ended = AnswerError::Ended {
         node: "resolved_maintenance".into(),
     };
     assert_eq!(
@@ -598,7 +632,7 @@ fn answering_after_the_end_is_refused() {
     let mut session = walk(&tree, RETRIES);
     assert_eq!(
         fails_unchanged(&mut session, |s| s.answer("no").map(|_| ())),
-        SessionError::Ended {
+        AnswerError::Ended {
             node: "escalate_retry_failed".into()
         }
     );
@@ -607,46 +641,63 @@ fn answering_after_the_end_is_refused() {
 #[test]
 fn builder_refuses_unknown_facts_wrong_types_and_unknown_locales() {
     let tree = recharge();
-    let err = |b: SessionBuilder<'_>| b.start().map(|_| ()).expect_err("start should fail");
+    let err = |b: SessionBuilder| b.start().map(|_| ()).expect_err("start should fail");
     assert_eq!(
         err(Session::builder(&tree).fact("wifi", true)),
-        SessionError::UnknownFact {
-            tree: "recharge_failure".into(),
-            name: "wifi".into(),
-            declared: "money_debited, network_ok, account_status, over_limit, maintenance_notice, hours_since_debit".into(),
+        StartError::UnknownFact {
+            fact: "wifi".into(),
+            declared: [
+                "account_status",
+                "hours_since_debit",
+                "maintenance_notice",
+                "money_debited",
+                "network_ok",
+                "over_limit",
+            ]
+            .map(String::from)
+            .to_vec(),
         }
     );
     assert_eq!(
         err(Session::builder(&tree).fact("network_ok", "yes")),
-        SessionError::WrongType {
-            target: "fact \"network_ok\"".into(),
-            expected: "true or false".into(),
-            got: "\"yes\"".into()
+        StartError::WrongType {
+            fact: "network_ok".into(),
+            tree: "recharge_failure".into(),
+            expected: FactType::Bool,
+            accepted: vec![],
+            value: text("yes"),
+        }
+    );
+    let frozen = err(Session::builder(&tree).fact("account_status", "frozen"));
+    assert_eq!(
+        frozen,
+        StartError::WrongType {
+            fact: "account_status".into(),
+            tree: "recharge_failure".into(),
+            expected: FactType::Choice,
+            accepted: vec![text("normal"), text("restricted"), text("unverified")],
+            value: text("frozen"),
         }
     );
     assert_eq!(
-        err(Session::builder(&tree).fact("account_status", "frozen")),
-        SessionError::WrongType {
-            target: "fact \"account_status\"".into(),
-            expected: "one of normal, restricted, unverified".into(),
-            got: "\"frozen\"".into(),
-        }
+        frozen.to_string(),
+        r#"fact "account_status" of tree "recharge_failure" takes one of "normal", "restricted", "unverified", not "frozen""#
     );
     assert!(matches!(
         err(Session::builder(&tree).fact("hours_since_debit", f64::INFINITY)),
-        SessionError::WrongType { .. }
+        StartError::WrongType { .. }
     ));
     assert_eq!(
         err(Session::builder(&tree).locale("fr")),
-        SessionError::UnknownLocale {
+        StartError::UnknownLocale {
             tree: "recharge_failure".into(),
             locale: "fr".into(),
-            declared: "zh, en".into()
+            declared: vec!["zh".into(), "en".into()],
         }
     );
     assert_eq!(
         err(Session::builder(&tree).at("nowhere")),
-        SessionError::UnknownNode {
+        StartError::UnknownNode {
             tree: "recharge_failure".into(),
             node: "nowhere".into()
         }
@@ -676,7 +727,7 @@ fn back_at_the_start_has_nothing_to_undo() {
     let mut session = Session::new(&tree).unwrap();
     assert_eq!(
         fails_unchanged(&mut session, Session::back),
-        SessionError::NothingToUndo
+        AnswerError::NothingToUndo
     );
 
     // Answers the walker filled in are not the user's to take back.
@@ -687,7 +738,7 @@ fn back_at_the_start_has_nothing_to_undo() {
         .unwrap();
     assert_eq!(
         fails_unchanged(&mut session, Session::back),
-        SessionError::NothingToUndo
+        AnswerError::NothingToUndo
     );
     assert_eq!(session.transcript().len(), 2);
 }
@@ -740,7 +791,7 @@ fn back_across_automatic_steps_and_limit_counts() {
         answer_all(&mut session, &[answer]);
         saves.push(session.save());
     }
-    assert_eq!(session.next().node(), "escalate_retry_failed");
+    assert_eq!(session.current().node(), "escalate_retry_failed");
     assert_eq!(visits(&session), [("retry_recharge".to_owned(), 2)]);
     // Walk all the way back, one answer at a time: limit counts and automatic steps
     // come back exactly as they were.
@@ -752,7 +803,7 @@ fn back_across_automatic_steps_and_limit_counts() {
     assert!(visits(&session).is_empty());
     assert_eq!(
         fails_unchanged(&mut session, Session::back),
-        SessionError::NothingToUndo
+        AnswerError::NothingToUndo
     );
 
     // Back over a fact given to a Decide forgets the fact and asks again.
@@ -760,7 +811,7 @@ fn back_across_automatic_steps_and_limit_counts() {
     session.back().unwrap();
     assert_eq!(ask(&session).fact, Some("network_ok"));
     assert_eq!(session.fact("network_ok"), None);
-    assert_eq!(session.path(), ["check_debited", "check_network"]);
+    assert_eq!(session.path_ids(), ["check_debited", "check_network"]);
 }
 
 // --------------------------------------------------------------- 5. step bound
@@ -771,11 +822,11 @@ fn step_limit_refuses_the_move_and_keeps_the_session() {
     let mut session = Session::builder(&tree).step_limit(3).start().unwrap();
     answer_all(&mut session, &["false", "true", "no"]);
     assert_eq!(
-        (session.next().node(), session.steps()),
+        (session.current().node(), session.steps()),
         ("check_account", 3)
     );
     // The fact is acceptable, but the Decide would then move a fourth time.
-    let limit = SessionError::StepLimit { limit: 3 };
+    let limit = AnswerError::StepLimit { limit: 3 };
     assert_eq!(
         fails_unchanged(&mut session, |s| s.answer("normal").map(|_| ())),
         limit
@@ -786,14 +837,14 @@ fn step_limit_refuses_the_move_and_keeps_the_session() {
     );
     assert_eq!(session.fact("account_status"), None);
     session.back().unwrap();
-    assert_eq!(session.next().node(), "check_bank");
+    assert_eq!(session.current().node(), "check_bank");
 
     // The bound also applies to a plain answer's own move.
     let mut session = Session::builder(&tree).step_limit(2).start().unwrap();
     answer_all(&mut session, &["false", "true"]);
     assert_eq!(
         fails_unchanged(&mut session, |s| s.answer("no").map(|_| ())),
-        SessionError::StepLimit { limit: 2 }
+        AnswerError::StepLimit { limit: 2 }
     );
 
     // And to the automatic moves before the first stop.
@@ -806,9 +857,9 @@ fn step_limit_refuses_the_move_and_keeps_the_session() {
     };
     assert_eq!(
         known(1).map(|_| ()),
-        Err(SessionError::StepLimit { limit: 1 })
+        Err(StartError::StepLimit { limit: 1 })
     );
-    assert_eq!(known(2).unwrap().next().node(), "check_bank");
+    assert_eq!(known(2).unwrap().current().node(), "check_bank");
 }
 
 // ------------------------------------------------------------ 6. save / resume
@@ -830,12 +881,12 @@ fn save_and_resume_through_ron_at_every_step() {
         answer_all(&mut resumed, &RETRIES[i..]);
         answer_all(&mut session, &RETRIES[i..]);
         assert_eq!(resumed, session);
-        assert_eq!(resumed.path(), RETRIES_PATH);
+        assert_eq!(resumed.path_ids(), RETRIES_PATH);
     }
 }
 
 #[test]
-fn a_save_keeps_facts_locale_and_bound() {
+fn a_save_keeps_facts_and_locale_but_not_the_bound() {
     let tree = recharge();
     let mut session = Session::builder(&tree)
         .locale("en")
@@ -847,33 +898,90 @@ fn a_save_keeps_facts_locale_and_bound() {
     let saved = session.save();
     assert_eq!(
         (
-            saved.tree.as_str(),
-            saved.locale.as_str(),
-            saved.start.as_str()
+            saved.start_tree(),
+            saved.tree(),
+            saved.node(),
+            saved.locale()
         ),
-        ("recharge_failure", "en", "check_debited")
+        (
+            "recharge_failure",
+            "recharge_failure",
+            "check_records",
+            "en"
+        )
+    );
+    assert_eq!(saved.steps(), 2);
+    let fingerprint = format!("{:016x}", tree.fingerprint());
+    assert_eq!(
+        saved.trees().collect::<Vec<_>>(),
+        [("recharge_failure", fingerprint.as_str())]
+    );
+    let written = json(&saved);
+    assert_eq!(
+        written["host_facts"],
+        serde_json::json!({ "money_debited": true })
     );
     assert_eq!(
-        (saved.node.as_str(), saved.steps, saved.step_limit),
-        ("check_records", 2, 50)
+        written["facts"],
+        serde_json::json!({ "money_debited": true, "hours_since_debit": number(47.0) })
     );
-    assert_eq!(
-        saved.initial,
-        BTreeMap::from([("money_debited".to_owned(), Value::Bool(true))])
-    );
-    assert_eq!(
-        saved.facts,
-        BTreeMap::from([
-            ("money_debited".to_owned(), Value::Bool(true)),
-            ("hours_since_debit".to_owned(), Value::Number(47.0))
-        ])
-    );
-    assert_eq!(saved.fingerprint, format!("{:016x}", tree.fingerprint()));
+    // The bound is the host's, not the save's.
+    assert!(written.get("step_limit").is_none());
+
     let saved: SavedSession = ron::from_str(&ron::to_string(&saved).unwrap()).unwrap();
-    let (resumed, _) = Session::resume(&tree, &saved).unwrap();
+    let (resumed, _) = Resume::new(&tree)
+        .fact("money_debited", true)
+        .step_limit(50)
+        .resume(&saved)
+        .unwrap();
     assert_eq!(resumed, session);
     assert_eq!(resumed.locale(), "en");
     assert_eq!(act(&resumed).text, act(&session).text);
+}
+
+/// A host keeping saves in plain JSON (any library, numbers written as it likes) gets
+/// them back bit for bit: numbers are written as text in a save.
+#[test]
+fn numbers_in_a_save_survive_any_json_library() {
+    let tree = recharge();
+    for hours in [0.1, 47.000_000_000_000_01, 1e300, -0.0, f64::MIN_POSITIVE] {
+        let mut session = Session::new(&tree).unwrap();
+        answer_all(&mut session, &["true"]);
+        session.answer(hours).unwrap();
+        let text = serde_json::to_string(&session.save()).unwrap();
+        let back: SavedSession = serde_json::from_str(&text).unwrap();
+        let (resumed, how) = Session::resume(&tree, &back).unwrap();
+        assert_eq!(how, Resumed::Restored);
+        let fact = resumed.fact("hours_since_debit");
+        assert!(
+            matches!(fact, Some(Value::Number(n)) if n.to_bits() == hours.to_bits()),
+            "{hours:?} came back as {fact:?} from {text}"
+        );
+    }
+}
+
+/// A save whose content changed on the way — one ulp in a number, a letter in a text —
+/// is refused by its checksum, even where the change would make a valid walk.
+#[test]
+fn a_save_changed_on_the_way_is_refused() {
+    let tree = recharge();
+    let mut session = Session::new(&tree).unwrap();
+    answer_all(&mut session, &["true"]);
+    session.answer(47.5).unwrap();
+    let text = serde_json::to_string(&session.save()).unwrap();
+    let one_ulp = format!("{:?}", f64::from_bits(47.5f64.to_bits() + 1));
+    let edited = text.replace("\"47.5\"", &format!("\"{one_ulp}\""));
+    assert_ne!(edited, text);
+    let saved: SavedSession = serde_json::from_str(&edited).unwrap();
+    assert!(matches!(
+        Session::resume(&tree, &saved),
+        Err(ResumeError::Corrupt { .. })
+    ));
+    // A bare JSON number (a library that rewrote the save) is not read at all.
+    let bare = text.replace("{\"number\":\"47.5\"}", "47.5");
+    assert_ne!(bare, text);
+    let err = serde_json::from_str::<SavedSession>(&bare).expect_err("bare numbers are refused");
+    assert!(err.to_string().contains("written bare"), "{err}");
 }
 
 #[test]
@@ -894,12 +1002,16 @@ fn resume_on_an_edited_tree_replays_to_the_same_place() {
             let (mut resumed, how) = Session::resume(edited, &session.save())
                 .unwrap_or_else(|e| panic!("after {i} answers: {e}"));
             assert_eq!(how, Resumed::Replayed);
-            let mut expected = session.save();
-            expected.fingerprint = format!("{:016x}", edited.fingerprint());
-            assert_eq!(resumed.save(), expected, "after {i} answers");
+            // The same walk; only the tree's fingerprint (and so the checksum) differ.
+            let (mut got, mut want) = (json(&resumed.save()), json(&session.save()));
+            for j in [&mut got, &mut want] {
+                j["trees"] = serde_json::Value::Null;
+                j["checksum"] = serde_json::Value::Null;
+            }
+            assert_eq!(got, want, "after {i} answers");
             answer_all(&mut resumed, &RETRIES[i..]);
             answer_all(&mut session, &RETRIES[i..]);
-            assert_eq!(resumed.path(), RETRIES_PATH);
+            assert_eq!(resumed.path_ids(), RETRIES_PATH);
         }
     }
 
@@ -923,10 +1035,6 @@ fn resume_refuses_a_tree_whose_answered_path_changed() {
             original.replace("\"check_bank\"", "\"check_card\""),
         ),
         (
-            "renamed start node",
-            original.replace("\"check_debited\"", "\"check_charged\""),
-        ),
-        (
             "renamed answer value",
             replace_after(
                 &original,
@@ -941,23 +1049,29 @@ fn resume_refuses_a_tree_whose_answered_path_changed() {
         ),
     ];
     for (what, text) in edits {
-        let result =
-            Session::resume(&load(&text), &saved).map(|(s, how)| (s.next().node().to_owned(), how));
+        let result = Session::resume(load(&text), &saved)
+            .map(|(s, how)| (s.current().node().to_owned(), how));
         assert!(
-            matches!(result, Err(SessionError::Stale { .. })),
+            matches!(result, Err(ResumeError::Stale { .. })),
             "{what}: {result:?}"
         );
     }
+    // A renamed start node: the save no longer starts at the tree's start.
+    let renamed = load(&original.replace("\"check_debited\"", "\"check_charged\""));
+    assert!(matches!(
+        Session::resume(&renamed, &saved),
+        Err(ResumeError::Start { .. })
+    ));
 }
 
-/// BUG (src/session.rs, `replay`): a replay checks that each answer is given at the node
-/// where it was recorded, but not that the walk ends at the saved node. Here the last
-/// answer ("no" at `check_bank`) now leads to `check_limit` instead of `check_account`,
-/// so the user, who was shown the `account_status` question, is resumed at another one.
+/// A replay checks that each answer is given at the node where it was recorded and
+/// that the walk ends at the saved node. Here the last answer ("no" at `check_bank`)
+/// now leads to `check_limit` instead of `check_account`, so the user, who was shown
+/// the `account_status` question, would be resumed at another one.
 #[test]
 fn resume_refuses_a_replay_that_ends_elsewhere() {
     let saved = walk(&recharge(), &["false", "true", "no"]).save();
-    assert_eq!(saved.node, "check_account");
+    assert_eq!(saved.node(), "check_account");
     let text = replace_after(
         &recharge_text(),
         "id: \"check_bank\"",
@@ -965,9 +1079,9 @@ fn resume_refuses_a_replay_that_ends_elsewhere() {
         "next: \"check_limit\"",
     );
     let result =
-        Session::resume(&load(&text), &saved).map(|(s, how)| (s.next().node().to_owned(), how));
+        Session::resume(load(&text), &saved).map(|(s, how)| (s.current().node().to_owned(), how));
     assert!(
-        matches!(result, Err(SessionError::Stale { .. })),
+        matches!(result, Err(ResumeError::Stale { .. })),
         "{result:?}"
     );
 }
@@ -976,10 +1090,9 @@ fn resume_refuses_a_replay_that_ends_elsewhere() {
 fn resume_refuses_another_tree() {
     let saved = walk(&recharge(), &["false"]).save();
     assert_eq!(
-        Session::resume(&fixture("goto_a"), &saved).map(|_| ()),
-        Err(SessionError::OtherTree {
-            saved: "recharge_failure".into(),
-            tree: "a".into()
+        Session::resume(fixture("goto_a"), &saved).map(|_| ()),
+        Err(ResumeError::UnknownTree {
+            tree: "recharge_failure".into(),
         })
     );
 }
@@ -987,101 +1100,177 @@ fn resume_refuses_another_tree() {
 #[test]
 fn resume_refuses_tampered_saves() {
     let in_loop = &RETRIES[..7]; // at check_retry_debit, retry_recharge passed once
-    let cases: Vec<(&str, SessionError)> = vec![
+    let corrupt: Vec<(&str, ResumeError)> = vec![
         (
             "unknown node",
-            tampered(in_loop, |s| s.node = "nowhere".into()),
+            tampered(in_loop, |s| s["at"]["node"] = "nowhere".into()),
         ),
         (
             "unknown transcript node",
-            tampered(in_loop, |s| s.transcript[2].node = "nowhere".into()),
+            tampered(in_loop, |s| s["transcript"][2]["node"] = "nowhere".into()),
         ),
         (
             "visits over the limit",
-            tampered(in_loop, |s| _ = s.visits.insert("retry_recharge".into(), 3)),
+            tampered(in_loop, |s| s["visits"]["retry_recharge"] = 3.into()),
         ),
         (
             "visits on an unlimited node",
-            tampered(in_loop, |s| _ = s.visits.insert("check_bank".into(), 1)),
+            tampered(in_loop, |s| s["visits"]["check_bank"] = 1.into()),
         ),
         (
             "value not offered",
-            tampered(in_loop, |s| s.transcript[0].value = Some(text("maybe"))),
+            tampered(in_loop, |s| s["transcript"][0]["value"] = "maybe".into()),
         ),
         (
             "value of the wrong type",
-            tampered(in_loop, |s| {
-                s.transcript[0].value = Some(Value::Number(1.0))
-            }),
+            tampered(in_loop, |s| s["transcript"][0]["value"] = number(1.0)),
         ),
         (
             "rule out of range",
-            tampered(in_loop, |s| s.transcript[2].rule = Some(7)),
+            tampered(in_loop, |s| s["transcript"][2]["rule"] = 7.into()),
         ),
         (
             "record at an end node",
-            tampered(in_loop, |s| s.transcript[2].node = "resolved_retry".into()),
+            tampered(in_loop, |s| {
+                s["transcript"][2]["node"] = "resolved_retry".into()
+            }),
         ),
         (
             "fact of the wrong type",
-            tampered(in_loop, |s| {
-                _ = s.facts.insert("network_ok".into(), text("yes"))
-            }),
-        ),
-        (
-            "undeclared fact",
-            tampered(in_loop, |s| {
-                _ = s.initial.insert("wifi".into(), Value::Bool(true))
-            }),
-        ),
-        (
-            "steps over the bound",
-            tampered(in_loop, |s| s.step_limit = 3),
+            tampered(in_loop, |s| s["facts"]["network_ok"] = "yes".into()),
         ),
         (
             "unknown locale",
-            tampered(in_loop, |s| s.locale = "fr".into()),
+            tampered(in_loop, |s| s["locale"] = "fr".into()),
         ),
-        ("format", tampered(in_loop, |s| s.format = 2)),
+        (
+            "moved to another tree",
+            tampered(in_loop, |s| s["at"]["tree"] = "goto_a".into()),
+        ),
         // A Decide whose facts are all known is not where a walk stops...
         (
             "decided Decide",
-            tampered(&["false"], |s| {
-                _ = s.facts.insert("network_ok".into(), Value::Bool(true))
-            }),
+            tampered(&["false"], |s| s["facts"]["network_ok"] = true.into()),
         ),
         // ...nor a question whose fact is known.
         (
             "answered Ask",
-            tampered(&["false"], |s| s.node = "check_debited".into()),
+            tampered(&["false"], |s| s["at"]["node"] = "check_debited".into()),
         ),
     ];
-    for (what, err) in cases {
+    for (what, err) in corrupt {
         assert!(
-            matches!(err, SessionError::Corrupt { .. }),
+            matches!(err, ResumeError::Corrupt { .. }),
             "{what}: {err:?}"
         );
     }
+    // The walk is recomputed within the host's bound, not the one it ran under.
+    let saved = walk(&recharge(), in_loop).save();
+    assert!(matches!(
+        Resume::new(recharge()).step_limit(3).resume(&saved),
+        Err(ResumeError::Corrupt { .. })
+    ));
+    assert_eq!(
+        tampered(in_loop, |s| s["format"] = 1.into()),
+        ResumeError::Format {
+            found: 1,
+            expected: troubletree::SAVED_FORMAT
+        }
+    );
 }
 
-/// BUG (src/session.rs, `restore`): only counts *over* a limit are refused, so a save
-/// whose pass counts or step count were lowered is restored as is, and the walk gets
-/// more retries (or more steps) than the tree allows. Both counts follow from the
-/// transcript: a limited node's count is its number of occurrences in `path()`, and
-/// `steps` is `path().len() - 1`.
+/// The host, not the save, decides the host facts and where a walk may start: a save
+/// claiming facts the host did not confirm, or a start elsewhere than the tree's start
+/// (straight to an escalation, say), is refused unless the host says so.
+#[test]
+fn resume_trusts_only_what_the_host_confirms() {
+    let tree = recharge();
+    // Forged host facts: the walk would skip questions on the strength of them.
+    assert_eq!(
+        tampered(&["false"], |s| s["host_facts"]["network_ok"] = true.into()),
+        ResumeError::HostFact {
+            fact: "network_ok".into()
+        }
+    );
+    let confirmed = Session::builder(&tree)
+        .fact("money_debited", false)
+        .start()
+        .unwrap();
+    let saved = confirmed.save();
+    assert_eq!(
+        Session::resume(&tree, &saved).map(|_| ()),
+        Err(ResumeError::HostFact {
+            fact: "money_debited".into()
+        })
+    );
+    assert_eq!(
+        Resume::new(&tree)
+            .fact("money_debited", true)
+            .resume(&saved)
+            .map(|_| ()),
+        Err(ResumeError::HostFact {
+            fact: "money_debited".into()
+        })
+    );
+    let (again, _) = Resume::new(&tree)
+        .fact("money_debited", false)
+        .resume(&saved)
+        .unwrap();
+    assert_eq!(again, confirmed);
+    let (again, _) = Resume::new(&tree)
+        .trust_saved_facts()
+        .resume(&saved)
+        .unwrap();
+    assert_eq!(again, confirmed);
+
+    // A forged start: straight to a High-priority escalation, no question answered.
+    let err = tampered(&[], |s| {
+        s["start"]["node"] = "escalate_unreconciled".into();
+        s["at"]["node"] = "escalate_unreconciled".into();
+    });
+    assert_eq!(
+        err,
+        ResumeError::Start {
+            tree: "recharge_failure".into(),
+            node: "escalate_unreconciled".into()
+        }
+    );
+    // A host that started the walk elsewhere says so.
+    let elsewhere = Session::builder(&tree).at("check_bank").start().unwrap();
+    let saved = elsewhere.save();
+    assert!(matches!(
+        Session::resume(&tree, &saved),
+        Err(ResumeError::Start { .. })
+    ));
+    assert_eq!(
+        Resume::new(&tree)
+            .start_at("check_bank")
+            .resume(&saved)
+            .unwrap()
+            .0,
+        elsewhere
+    );
+}
+
+/// Counts follow from the transcript: a limited node's count is its number of
+/// occurrences in `path()`, and `steps` is `path().len() - 1`; lowered ones are refused
+/// (they would give the walk more retries, or more steps, than the tree allows).
 #[test]
 fn resume_refuses_counts_that_disagree_with_the_transcript() {
     let at_first_retry = &RETRIES[..6]; // retry_recharge passed once, 6 steps
     let cases = [
         (
             "visits lowered",
-            tampered(at_first_retry, |s| s.visits.clear()),
+            tampered(at_first_retry, |s| s["visits"] = serde_json::json!({})),
         ),
-        ("steps lowered", tampered(at_first_retry, |s| s.steps = 0)),
+        (
+            "steps lowered",
+            tampered(at_first_retry, |s| s["steps"] = 0.into()),
+        ),
     ];
     for (what, err) in cases {
         assert!(
-            matches!(err, SessionError::Corrupt { .. }),
+            matches!(err, ResumeError::Corrupt { .. }),
             "{what}: {err:?}"
         );
     }
@@ -1152,8 +1341,8 @@ fn locales_give_the_texts_of_the_tree() {
             "no",
         ],
     );
-    let Step::Escalated(e) = en.next() else {
-        panic!("expected an escalation, got {:?}", en.next())
+    let Step::Escalated(e) = en.current() else {
+        panic!("expected an escalation, got {:?}", en.current())
     };
     assert!(
         e.reason
@@ -1178,10 +1367,10 @@ fn an_instruction_without_solved_offers_done() {
         assert_eq!(labels(&q), [label]);
         assert_eq!(
             fails_unchanged(&mut session, |s| s.answer("solved").map(|_| ())),
-            SessionError::NotOffered {
+            AnswerError::NotOffered {
                 node: "s".into(),
-                value: "solved".into(),
-                accepted: "done".into()
+                value: text("solved"),
+                accepted: vec![text("done")]
             }
         );
         answer_all(&mut session, &["done"]);
@@ -1189,111 +1378,212 @@ fn an_instruction_without_solved_offers_done() {
     }
 }
 
-// --------------------------------------------------------------------- 8. Goto
+// ------------------------------------------------------------------ 8. journeys
+
+/// Trees "a" and "b" of `tests/data/session/`, which link to each other.
+fn goto_catalogue() -> Catalogue {
+    Catalogue::from_dir("tests/data/session").expect("the goto fixtures load")
+}
+
+fn places(session: &Session) -> Vec<String> {
+    session.path().iter().map(ToString::to_string).collect()
+}
 
 #[test]
-fn goto_continues_in_the_target_tree_with_matching_facts() {
-    let (a, b) = (fixture("goto_a"), fixture("goto_b"));
-    let mut session = Session::builder(&a)
+fn a_journey_follows_goto_into_the_target_tree_with_matching_facts() {
+    let catalogue = goto_catalogue();
+    let mut session = Session::builder(&catalogue)
+        .tree("a")
         .locale("en")
         .step_limit(40)
         .start()
         .unwrap();
     answer_all(&mut session, &["true", "25"]);
-    let Step::Goto(jump) = session.next() else {
-        panic!("expected a Goto, got {:?}", session.next())
-    };
-    assert_eq!((jump.node, jump.tree, jump.target), ("g", "b", Some("x")));
-    assert!(session.next().is_end());
-    assert_eq!(session.path(), ["online", "how_much", "g"]);
+    // The Goto was followed silently: the journey stands in tree "b".
+    let q = ask(&session);
     assert_eq!(
-        fails_unchanged(&mut session, |s| s.answer("x").map(|_| ())),
-        SessionError::Ended { node: "g".into() }
-    );
-
-    let mut next = session.continue_in(&b).unwrap();
-    let q = ask(&next);
-    assert_eq!(
-        (q.node, q.fact, q.kind),
-        ("x", Some("amount"), AnswerKind::Text)
+        (q.tree, q.node, q.fact, q.kind),
+        ("b", "x", Some("amount"), AnswerKind::Text)
     );
     assert_eq!(q.text, "Describe the amount.");
-    assert_eq!(next.locale(), "en");
-    assert_eq!(next.save().step_limit, 40);
+    assert_eq!(session.tree().id(), "b");
+    assert_eq!(session.locale(), "en");
     // `network_ok` is Bool in both trees; `amount` is a Number in "a" but Text in "b".
-    assert_eq!(next.fact("network_ok"), Some(Value::Bool(true)));
-    assert_eq!(next.fact("amount"), None);
-    assert_eq!(next.path(), ["x"]);
+    assert_eq!(session.fact("network_ok"), Some(Value::Bool(true)));
+    assert_eq!(session.fact("amount"), None);
+    assert_eq!(places(&session), ["a/online", "a/how_much", "a/g", "b/x"]);
+    assert_eq!(session.steps(), 3);
 
-    answer_all(&mut next, &["twenty-five"]);
-    assert_eq!(resolved(&next), "ok");
-    assert_eq!(next.path(), ["x", "y", "ok"]);
+    answer_all(&mut session, &["twenty-five"]);
+    assert_eq!(resolved(&session), "ok");
     assert_eq!(
-        transcript(&next),
+        places(&session),
+        ["a/online", "a/how_much", "a/g", "b/x", "b/y", "b/ok"]
+    );
+    let lines: Vec<(String, Option<Value>, Option<String>, Origin)> = session
+        .transcript()
+        .map(|r| {
+            (
+                r.place().to_string(),
+                r.value,
+                r.jump.map(|p| p.to_string()),
+                r.origin,
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
         [
             (
-                "x",
-                Some("amount"),
-                Some(text("twenty-five")),
+                "a/online".into(),
+                Some(Value::Bool(true)),
                 None,
                 Origin::Given
             ),
-            ("y", None, None, Some(0), Origin::Auto),
+            (
+                "a/how_much".into(),
+                Some(Value::Number(25.0)),
+                None,
+                Origin::Given
+            ),
+            ("a/g".into(), None, Some("b/x".into()), Origin::Auto),
+            ("b/x".into(), Some(text("twenty-five")), None, Origin::Given),
+            ("b/y".into(), None, None, Origin::Auto),
         ]
     );
-    next.back().unwrap();
-    assert_eq!(ask(&next).node, "x");
-    assert_eq!(next.back(), Err(SessionError::NothingToUndo));
+    assert_eq!(session.start().to_string(), "a/online");
+
+    // Back across the jump: the answer in "b", then the one in "a" before the Goto.
+    session.back().unwrap();
+    assert_eq!(ask(&session).place().to_string(), "b/x");
+    session.back().unwrap();
+    assert_eq!(ask(&session).place().to_string(), "a/how_much");
+    assert_eq!(session.tree().id(), "a");
+    assert_eq!(session.fact("amount"), None);
 }
 
 #[test]
-fn goto_without_a_node_starts_at_the_target_start() {
-    let (a, b) = (fixture("goto_a"), fixture("goto_b"));
-    let session = walk(&a, &["false"]);
-    let Step::Goto(jump) = session.next() else {
-        panic!("expected a Goto, got {:?}", session.next())
+fn a_goto_without_a_node_enters_the_target_at_its_start() {
+    let catalogue = goto_catalogue();
+    let mut session = Session::builder(&catalogue).tree("a").start().unwrap();
+    answer_all(&mut session, &["false"]);
+    assert_eq!(act(&session).place().to_string(), "b/s");
+    assert_eq!(session.fact("network_ok"), Some(Value::Bool(false)));
+    answer_all(&mut session, &["done", "anything"]);
+    let Step::Escalated(e) = session.current() else {
+        panic!("expected an escalation, got {:?}", session.current())
     };
     assert_eq!(
-        (jump.node, jump.tree, jump.target),
-        ("to_b_start", "b", None)
+        (e.tree, e.node, e.priority),
+        ("b", "offline", Priority::Low)
     );
-    let mut next = session.continue_in(&b).unwrap();
-    assert_eq!(act(&next).node, "s");
-    assert_eq!(next.fact("network_ok"), Some(Value::Bool(false)));
-    answer_all(&mut next, &["done", "anything"]);
-    let Step::Escalated(e) = next.next() else {
-        panic!("expected an escalation, got {:?}", next.next())
-    };
-    assert_eq!((e.node, e.priority), ("offline", Priority::Low));
-    assert_eq!(next.path(), ["s", "x", "y", "offline"]);
+    assert_eq!(
+        places(&session),
+        ["a/online", "a/to_b_start", "b/s", "b/x", "b/y", "b/offline"]
+    );
 }
 
 #[test]
-fn continue_in_refuses_the_wrong_tree_and_a_walk_not_at_a_goto() {
-    let (a, b) = (fixture("goto_a"), fixture("goto_b"));
-    let session = walk(&a, &["true", "25"]);
+fn a_tree_walked_alone_stops_at_its_goto() {
+    let a = fixture("goto_a");
+    let mut session = walk(&a, &["true", "25"]);
+    let Step::Goto(jump) = session.current() else {
+        panic!("expected a Goto, got {:?}", session.current())
+    };
+    assert_eq!(
+        (jump.from, jump.node, jump.tree, jump.target),
+        ("a", "g", "b", Some("x"))
+    );
+    assert!(session.current().is_end());
+    assert_eq!(
+        fails_unchanged(&mut session, |s| s.answer("x")),
+        AnswerError::Ended { node: "g".into() }
+    );
+}
+
+#[test]
+fn the_step_bound_counts_the_whole_journey() {
+    let catalogue = goto_catalogue();
+    // online → how_much → g → (jump) x: three moves reach "b".
+    let mut session = Session::builder(&catalogue)
+        .tree("a")
+        .step_limit(2)
+        .start()
+        .unwrap();
+    answer_all(&mut session, &["true"]);
+    let err = fails_unchanged(&mut session, |s| s.answer(25.0));
+    assert_eq!(err, AnswerError::StepLimit { limit: 2 });
+}
+
+/// A tree that jumps to itself is refused by the catalogue check (E013); walked alone,
+/// its journey still ends, at the step bound, instead of looping.
+#[test]
+fn a_goto_loop_cannot_make_the_walker_spin() {
+    let text = r#"Tree(id: "spin", start: "again", nodes: [Goto(id: "again", tree: "spin")])"#;
+    let tree = load(text);
+    assert_eq!(
+        Session::builder(&tree).step_limit(1000).start().map(|_| ()),
+        Err(StartError::StepLimit { limit: 1000 })
+    );
+    let err = Catalogue::from_texts(&[("spin.ron", text)]).expect_err("a loop of Goto links");
+    assert!(err.to_string().contains("E013"), "{err}");
+}
+
+#[test]
+fn a_journey_saves_and_resumes_across_trees_at_every_step() {
+    let catalogue = goto_catalogue();
+    let answers = ["true", "25", "twenty-five"];
+    for i in 0..=answers.len() {
+        let mut session = Session::builder(&catalogue).tree("a").start().unwrap();
+        answer_all(&mut session, &answers[..i]);
+        let saved = session.save();
+        let text = serde_json::to_string(&saved).unwrap();
+        let back: SavedSession = serde_json::from_str(&text).unwrap();
+        let (mut resumed, how) = Session::resume(&catalogue, &back).unwrap();
+        assert_eq!(how, Resumed::Restored);
+        assert_eq!(resumed, session, "after {i} answers");
+        answer_all(&mut resumed, &answers[i..]);
+        answer_all(&mut session, &answers[i..]);
+        assert_eq!(resumed, session);
+    }
+    // The save names every tree the journey visited, with its fingerprint.
+    let mut session = Session::builder(&catalogue)
+        .tree("a")
+        .locale("en")
+        .start()
+        .unwrap();
+    answer_all(&mut session, &["true", "25"]);
     let saved = session.save();
-    assert_eq!(
-        session.continue_in(&a).map(|_| ()),
-        Err(SessionError::OtherTree {
-            saved: "b".into(),
-            tree: "a".into()
-        })
-    );
-    assert_eq!(
-        session.continue_in(&recharge()).map(|_| ()),
-        Err(SessionError::OtherTree {
-            saved: "b".into(),
-            tree: "recharge_failure".into()
-        })
-    );
-    assert_eq!(session.save(), saved);
-    assert_eq!(
-        Session::new(&a).unwrap().continue_in(&b).map(|_| ()),
-        Err(SessionError::Ended {
-            node: "online".into()
-        })
-    );
+    let trees: Vec<&str> = saved.trees().map(|(id, _)| id).collect();
+    assert_eq!(trees, ["a", "b"]);
+
+    // On a catalogue where "b" was reworded, the journey replays to the same place.
+    let a = std::fs::read_to_string("tests/data/session/goto_a.ron").unwrap();
+    let b = std::fs::read_to_string("tests/data/session/goto_b.ron").unwrap();
+    let reworded = b.replace("Describe the amount.", "Tell us the amount.");
+    let changed = Catalogue::from_texts(&[("a.ron", &a), ("b.ron", &reworded)]).unwrap();
+    let (resumed, how) = Session::resume(&changed, &saved).unwrap();
+    assert_eq!(how, Resumed::Replayed);
+    assert_eq!(ask(&resumed).text, "Tell us the amount.");
+    // Where "b" no longer has the node the journey stopped at, it is refused as stale.
+    let moved = b
+        .replace("id: \"x\"", "id: \"x2\"")
+        .replace("next: \"x\"", "next: \"x2\"");
+    let a_moved = a.replace("node: \"x\"", "node: \"x2\"");
+    let changed = Catalogue::from_texts(&[("a.ron", &a_moved), ("b.ron", &moved)]).unwrap();
+    assert!(matches!(
+        Session::resume(&changed, &saved),
+        Err(ResumeError::Stale { .. })
+    ));
+    // A save tampered to claim it stopped elsewhere in "b" is refused.
+    let mut edited = json(&saved);
+    edited["at"]["node"] = "y".into();
+    let mut edited: SavedSession = serde_json::from_value(edited).unwrap();
+    edited.reseal();
+    assert!(matches!(
+        Session::resume(&catalogue, &edited),
+        Err(ResumeError::Corrupt { .. })
+    ));
 }
 
 // ------------------------------------------------------------------ 9. threads
@@ -1321,7 +1611,7 @@ fn trees_and_sessions_cross_threads() {
         let session = handle.join().expect("the walk thread");
         assert_eq!(session, expected);
         assert_eq!(session.save(), expected.save());
-        assert_eq!(session.path(), RETRIES_PATH);
+        assert_eq!(session.path_ids(), RETRIES_PATH);
     }
 
     // A session started on one thread can be finished on another.

@@ -1,7 +1,9 @@
 //! The service directory and escalation tickets: channel choice by time of day and
 //! priority, busy periods, what the ticket carries, text rendering and JSON.
 
-use troubletree::{Channel, Directory, LocalTime, Origin, Priority, Session, Tree, Value};
+use troubletree::{
+    Channel, Directory, FactSource, LocalTime, Origin, Priority, Session, Tree, Value,
+};
 
 fn directory() -> Directory {
     Directory::from_path("trees/directory.ron").expect("the shipped directory is valid")
@@ -188,12 +190,31 @@ fn a_ticket_carries_the_whole_case() {
     assert_eq!(ticket.priority, Priority::High);
     // The tree suggests the hotline, but at 22:00 it is closed.
     assert_eq!(ticket.channel.kind, Channel::InApp);
-    assert_eq!(ticket.facts.get("money_debited"), Some(&Value::Bool(true)));
+    let fact = |name: &str| {
+        ticket
+            .facts
+            .iter()
+            .find(|f| f.name == name)
+            .map(|f| (f.tree.as_str(), f.value.clone(), f.source))
+    };
+    let here = "recharge_failure";
     assert_eq!(
-        ticket.facts.get("hours_since_debit"),
-        Some(&Value::Number(60.0))
+        fact("money_debited"),
+        Some((here, Value::Bool(true), FactSource::User))
     );
-    assert_eq!(ticket.facts.get("network_ok"), Some(&Value::Bool(true)));
+    assert_eq!(
+        fact("hours_since_debit"),
+        Some((here, Value::Number(60.0), FactSource::User))
+    );
+    // Given by the host (the wallet's back end), not by the user.
+    assert_eq!(
+        fact("network_ok"),
+        Some((here, Value::Bool(true), FactSource::Host))
+    );
+    assert_eq!(ticket.started.tree, here);
+    assert_eq!(ticket.started.node, "check_debited");
+    assert!(!ticket.requested_by_user);
+    assert!(ticket.case.starts_with("TT-20260506-"), "{}", ticket.case);
     assert!(
         ticket.prepare.iter().any(|p| p.contains("phone")),
         "{:?}",
@@ -277,8 +298,14 @@ fn tickets_serialise_to_json_and_back() {
     assert_eq!(value["priority"], "High");
     assert_eq!(value["channel"]["kind"], "InApp");
     assert_eq!(value["channel"]["response_hours"], 48);
-    assert_eq!(value["facts"]["hours_since_debit"], 60.0);
-    assert_eq!(value["transcript"][0]["origin"], "Given");
+    let hours = value["facts"]
+        .as_array()
+        .and_then(|facts| facts.iter().find(|f| f["name"] == "hours_since_debit"))
+        .expect("the fact is listed");
+    assert_eq!(hours["value"], 60.0);
+    assert_eq!(hours["source"], "user");
+    assert_eq!(hours["tree"], "recharge_failure");
+    assert_eq!(value["transcript"][0]["origin"], "given");
     let back: troubletree::Ticket = serde_json::from_str(&json).expect("deserialises");
     assert_eq!(back, ticket);
 }

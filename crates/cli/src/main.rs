@@ -47,9 +47,14 @@ enum Command {
     /// without an answer (`needs_answer`). Exits 0 whatever the outcome, 1 when an answer
     /// is not offered or has the wrong type, 2 on usage or I/O errors.
     Run {
-        /// The tree file. Trees beside it are loaded too, so `Goto` links are followed,
-        /// and `directory.ron` beside it is the service directory for tickets.
+        /// The tree file. The trees of its folder (or of --trees) are loaded with it as
+        /// one catalogue, so `Goto` links are followed by tree id, and `directory.ron`
+        /// among them is the service directory for tickets.
         tree: PathBuf,
+        /// Where the trees of the journey are (files or directories; repeatable; default:
+        /// the tree's folder). They must check clean.
+        #[arg(long = "trees", value_name = "PATH")]
+        trees: Vec<PathBuf>,
         /// An answer for a node, as NODE=VALUE (repeatable; a node asked twice takes its
         /// answers in order).
         #[arg(long = "answer", value_name = "NODE=VALUE")]
@@ -73,7 +78,8 @@ enum Command {
         /// now, China Standard Time).
         #[arg(long, value_name = "TIME")]
         at: Option<String>,
-        /// The service directory (default: directory.ron beside the tree).
+        /// The service directory (default: the one among the trees, else a built-in
+        /// example).
         #[arg(long, value_name = "FILE")]
         directory: Option<PathBuf>,
     },
@@ -171,6 +177,7 @@ fn main() -> ExitCode {
         } => check::check(&paths, format, max_file_size),
         Command::Run {
             tree,
+            trees,
             answers,
             facts,
             lang,
@@ -181,6 +188,7 @@ fn main() -> ExitCode {
             directory,
         } => run::run(run::Options {
             tree,
+            trees,
             answers,
             facts,
             lang,

@@ -6,7 +6,10 @@ use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use troubletree::{Directory, FactType, LocalTime, SavedSession, Session, Step, Tree, Value};
+use troubletree::{
+    Catalogue, Directory, FactType, LocalTime, Place, Resume, SavedSession, Session, StartError,
+    Step, Tree, Value,
+};
 
 use crate::Fail;
 use crate::text::{clean, json, print};
@@ -24,75 +27,46 @@ pub(crate) struct Options {
     pub resume: Option<PathBuf>,
     pub at: Option<String>,
     pub directory: Option<PathBuf>,
+    pub trees: Vec<PathBuf>,
 }
 
-/// A walk that may continue from tree to tree through `Goto`.
+/// A journey and what the command line remembers about it.
 struct Walk {
-    dir: PathBuf,
     session: Session,
-    /// Nodes of the trees already left, `tree:node` after the first tree.
-    done: Vec<String>,
     /// Facts given on the command line, by name, as typed.
     facts: Vec<(String, String)>,
-    first_tree: String,
 }
 
 impl Walk {
+    /// The places passed, as the command line writes them: a node of the start tree by
+    /// its id, a node of another tree as `tree/node`.
     fn path(&self) -> Vec<String> {
-        let prefix = self.prefix();
-        let mut path = self.done.clone();
-        path.extend(
-            self.session
-                .path()
-                .into_iter()
-                .map(|n| format!("{prefix}{n}")),
-        );
-        path
+        let start = self.session.start().tree;
+        self.session
+            .path()
+            .into_iter()
+            .map(|p| written(start, p))
+            .collect()
     }
+}
 
-    fn prefix(&self) -> String {
-        let id = self.session.tree().id();
-        if id == self.first_tree {
-            String::new()
-        } else {
-            format!("{id}:")
-        }
-    }
-
-    /// At a `Goto`: continues in the target tree (found beside the first), carrying
-    /// facts. Returns false when the walk is not at a `Goto`.
-    fn follow(&mut self) -> Result<bool, Fail> {
-        let Step::Goto(jump) = self.session.next() else {
-            return Ok(false);
-        };
-        let target_path = self.dir.join(format!("{}.ron", jump.tree));
-        let target = Tree::from_path(&target_path).map_err(|e| {
-            Fail::input(format!(
-                "Goto \"{}\" leads to tree \"{}\", which could not be loaded from {}: {e}",
-                jump.node,
-                jump.tree,
-                target_path.display()
-            ))
-        })?;
-        let mut builder = self
-            .session
-            .follow(&target)
-            .map_err(|e| Fail::input(e.to_string()))?;
-        for (name, value) in &self.facts {
-            if let Some(ty) = target.facts().find(|(n, _)| n == name).map(|(_, t)| t) {
-                builder = builder.fact(name.clone(), typed(ty, value));
-            }
-        }
-        let next = builder.start().map_err(|e| Fail::input(e.to_string()))?;
-        self.done = self.path();
-        self.session = next;
-        Ok(true)
+fn written(start: &str, place: Place<'_>) -> String {
+    if place.tree == start {
+        place.node.to_owned()
+    } else {
+        place.to_string()
     }
 }
 
 /// A value typed as the fact declares it; wrong text stays text, and the session then
 /// refuses it with a message naming what it takes.
-fn typed(ty: FactType, text: &str) -> Value {
+fn typed(catalogue: &Catalogue, name: &str, text: &str) -> Value {
+    let ty = catalogue
+        .trees()
+        .find_map(|t| t.facts().find(|(n, _)| *n == name).map(|(_, ty)| ty));
+    let Some(ty) = ty else {
+        return Value::from(text);
+    };
     match ty {
         FactType::Bool if text == "true" => Value::Bool(true),
         FactType::Bool if text == "false" => Value::Bool(false),
@@ -112,14 +86,25 @@ fn pair(text: &str, what: &str, form: &str) -> Result<(String, String), Fail> {
 }
 
 pub(crate) fn run(options: Options) -> Result<ExitCode, Fail> {
-    let tree = Tree::from_path(&options.tree).map_err(|e| match e {
+    let load_error = |e: troubletree::LoadError| match e {
         troubletree::LoadError::Io { .. } => Fail::usage(e.to_string()),
         other => Fail::input(other.to_string()),
-    })?;
-    let dir = options
-        .tree
-        .parent()
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    };
+    // The tree itself, for its id; then the catalogue it is walked in. A `Goto` is
+    // followed by tree id inside that catalogue, never to a file it names.
+    let tree = Tree::from_path(&options.tree).map_err(load_error)?;
+    let trees = if options.trees.is_empty() {
+        vec![
+            options
+                .tree
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+        ]
+    } else {
+        options.trees.clone()
+    };
+    let catalogue = catalogue(&trees, &options.tree, &tree)?;
     let facts = options
         .facts
         .iter()
@@ -148,7 +133,19 @@ pub(crate) fn run(options: Options) -> Result<ExitCode, Fail> {
             let saved: SavedSession = serde_json::from_str(&text).map_err(|e| {
                 Fail::input(format!("{} is not a saved session: {e}", file.display()))
             })?;
-            let mut session = Session::resume(&tree, &saved)
+            if saved.start_tree() != tree.id() {
+                return Err(Fail::input(format!(
+                    "{} was saved on a journey that started in tree \"{}\", not \"{}\"",
+                    file.display(),
+                    saved.start_tree(),
+                    tree.id()
+                )));
+            }
+            // A save file on this machine is the user's own, like --fact: its host
+            // facts are taken as they are.
+            let mut session = Resume::new(&catalogue)
+                .trust_saved_facts()
+                .resume(&saved)
                 .map_err(|e| Fail::input(e.to_string()))?
                 .0;
             if let Some(lang) = &options.lang {
@@ -159,30 +156,20 @@ pub(crate) fn run(options: Options) -> Result<ExitCode, Fail> {
             session
         }
         None => {
-            let mut builder = Session::builder(&tree);
+            let mut builder = Session::builder(&catalogue).tree(tree.id());
             if let Some(lang) = &options.lang {
                 builder = builder.locale(lang.clone());
             }
             for (name, value) in &facts {
-                // A fact only a linked tree declares waits for the `Goto` (see `follow`).
-                if let Some(ty) = tree.facts().find(|(n, _)| n == name).map(|(_, t)| t) {
-                    builder = builder.fact(name.clone(), typed(ty, value));
-                }
+                builder = builder.fact(name, typed(&catalogue, name, value));
             }
             builder.start().map_err(|e| match e {
-                troubletree::SessionError::UnknownLocale { .. } => Fail::usage(e.to_string()),
+                StartError::UnknownLocale { .. } => Fail::usage(e.to_string()),
                 other => Fail::input(other.to_string()),
             })?
         }
     };
-    undeclared_facts(&tree, &dir, &facts)?;
-    let mut walk = Walk {
-        dir: dir.clone(),
-        session,
-        done: Vec::new(),
-        facts,
-        first_tree: tree.id().to_owned(),
-    };
+    let mut walk = Walk { session, facts };
     // Facts given with --resume answer questions, which only a scripted walk does.
     let interactive = !options.json
         && options.answers.is_empty()
@@ -210,81 +197,89 @@ pub(crate) fn run(options: Options) -> Result<ExitCode, Fail> {
         std::fs::write(file, text)
             .map_err(|e| Fail::usage(format!("cannot write {}: {e}", file.display())))?;
     }
-    let directory = load_directory(options.directory.as_deref(), &dir)?;
+    let directory = load_directory(options.directory.as_deref(), &catalogue)?;
     if options.json {
         print(&json(&summary(&walk, &directory, now))?);
-    } else if !interactive || walk.session.next().is_end() {
+    } else if !interactive || walk.session.current().is_end() {
         print(&ending(&walk, &directory, now));
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// A `--fact` no tree declares is a mistake worth stopping for: the first tree, or one
-/// beside it that a `Goto` may lead to.
-fn undeclared_facts(tree: &Tree, dir: &Path, facts: &[(String, String)]) -> Result<(), Fail> {
-    let missing: Vec<&str> = facts
-        .iter()
-        .map(|(name, _)| name.as_str())
-        .filter(|name| tree.facts().all(|(n, _)| n != *name))
-        .collect();
-    if missing.is_empty() {
-        return Ok(());
+/// The catalogue the walk goes through: every tree under `trees` (the tree's own folder
+/// unless --trees says otherwise), and the tree itself. It must check clean: a journey
+/// never enters a tree with errors.
+fn catalogue(trees: &[PathBuf], file: &Path, tree: &Tree) -> Result<Catalogue, Fail> {
+    let mut paths: Vec<PathBuf> = trees.to_vec();
+    let inside = |dir: &PathBuf| {
+        let (Ok(dir), Ok(file)) = (dir.canonicalize(), file.canonicalize()) else {
+            return false;
+        };
+        file.starts_with(dir)
+    };
+    if !paths.iter().any(inside) {
+        paths.push(file.to_path_buf());
     }
-    let beside: Vec<Tree> = std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == "ron"))
-                .filter_map(|p| Tree::from_path(p).ok())
-                .collect()
-        })
-        .unwrap_or_default();
-    for name in missing {
-        if !beside.iter().any(|t| t.facts().any(|(n, _)| n == name)) {
-            let declared: Vec<&str> = tree.facts().map(|(n, _)| n).collect();
-            return Err(Fail::input(format!(
-                "tree \"{}\" declares no fact \"{name}\", nor does any tree beside it (declared: {})",
-                tree.id(),
-                declared.join(", ")
-            )));
-        }
+    let report = troubletree::check_paths(&paths).map_err(|e| Fail::usage(e.to_string()))?;
+    let Some(catalogue) = report.catalogue else {
+        let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        let errors: Vec<String> = report
+            .findings
+            .iter()
+            .filter(|f| f.is_error())
+            .take(5)
+            .map(ToString::to_string)
+            .collect();
+        return Err(Fail::input(format!(
+            "the trees in {} do not check, so no journey is started through them (run `troubletree check`); first errors:\n  {}",
+            shown.join(", "),
+            errors.join("\n  ")
+        )));
+    };
+    match catalogue.get(tree.id()) {
+        Some(found) if found.fingerprint() == tree.fingerprint() => Ok(catalogue),
+        _ => Err(Fail::input(format!(
+            "another file in {} also declares tree \"{}\"; give --trees the folder that holds {}",
+            trees
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            tree.id(),
+            file.display()
+        ))),
     }
-    Ok(())
 }
 
-fn load_directory(given: Option<&Path>, dir: &Path) -> Result<Directory, Fail> {
-    let beside = dir.join("directory.ron");
-    let path = given
-        .map(Path::to_path_buf)
-        .or_else(|| beside.exists().then_some(beside));
-    match path {
-        Some(path) => Directory::from_path(&path).map_err(|e| match e {
+fn load_directory(given: Option<&Path>, catalogue: &Catalogue) -> Result<Directory, Fail> {
+    if let Some(path) = given {
+        return Directory::from_path(path).map_err(|e| match e {
             troubletree::LoadError::Io { .. } => Fail::usage(e.to_string()),
             other => Fail::input(other.to_string()),
-        }),
+        });
+    }
+    match catalogue.directory() {
+        Some(directory) => Ok(directory.clone()),
         None => Directory::check_str("<built-in example directory>", EXAMPLE_DIRECTORY)
             .0
             .ok_or_else(|| Fail::usage("the built-in example directory is invalid")),
     }
 }
 
-/// Gives each stop the next answer for its node (`NODE` or `TREE:NODE`); stops at the
-/// first stop without one.
+/// Gives each stop the next answer for its node (`NODE`, or `TREE/NODE` for a node of
+/// another tree); stops at the first stop without one.
 fn scripted_walk(
     walk: &mut Walk,
     answers: &mut HashMap<String, VecDeque<String>>,
 ) -> Result<(), Fail> {
     loop {
-        if walk.follow()? {
-            continue;
-        }
-        let step = walk.session.next();
+        let step = walk.session.current();
         if step.is_end() {
             return Ok(());
         }
-        let node = step.node().to_owned();
-        let qualified = format!("{}:{node}", walk.session.tree().id());
+        let place = step.place();
+        let node = place.node.to_owned();
+        let qualified = place.to_string();
         let key = if answers.get(&qualified).is_some_and(|q| !q.is_empty()) {
             qualified
         } else {
@@ -319,16 +314,17 @@ fn interactive_walk(walk: &mut Walk) -> Result<(), Fail> {
         .unwrap_or(walk.session.tree().id())
         .to_owned();
     print(&format!("== {} ==\n(b: back, q: quit)\n\n", clean(&title)));
+    let mut shown_tree = walk.session.tree().id().to_owned();
     loop {
-        if walk.follow()? {
-            let tree = walk.session.tree();
+        let tree = walk.session.tree();
+        if tree.id() != shown_tree {
+            shown_tree = tree.id().to_owned();
             print(&format!(
                 "→ {}\n\n",
                 clean(tree.title(walk.session.locale()).unwrap_or(tree.id()))
             ));
-            continue;
         }
-        let (question, act) = match walk.session.next() {
+        let (question, act) = match walk.session.current() {
             Step::Ask(q) => (q, false),
             Step::Act(q) => (q, true),
             _ => return Ok(()),
@@ -352,10 +348,8 @@ fn interactive_walk(walk: &mut Walk) -> Result<(), Fail> {
             "q" => return Ok(()),
             "b" => walk.session.back(),
             _ => match input.parse::<usize>() {
-                Ok(n) if (1..=values.len()).contains(&n) => {
-                    walk.session.answer(values[n - 1].clone()).map(|_| ())
-                }
-                _ => walk.session.answer_str(input).map(|_| ()),
+                Ok(n) if (1..=values.len()).contains(&n) => walk.session.choose(n - 1),
+                _ => walk.session.answer_str(input),
             },
         };
         match result {
@@ -375,12 +369,19 @@ fn outcome(step: &Step<'_>) -> &'static str {
 
 /// The JSON object of the contract: outcome, node, path, and ticket or question.
 fn summary(walk: &Walk, directory: &Directory, now: LocalTime) -> serde_json::Value {
-    let step = walk.session.next();
+    let step = walk.session.current();
+    let journey: Vec<serde_json::Value> = walk
+        .session
+        .path()
+        .into_iter()
+        .map(|p| serde_json::json!({ "tree": p.tree, "node": p.node }))
+        .collect();
     let mut out = serde_json::json!({
         "outcome": outcome(&step),
         "tree": walk.session.tree().id(),
         "node": step.node(),
         "path": walk.path(),
+        "journey": journey,
     });
     match &step {
         Step::Escalated(_) => {
@@ -408,7 +409,7 @@ fn summary(walk: &Walk, directory: &Directory, now: LocalTime) -> serde_json::Va
 /// How the walk ended, for a person.
 fn ending(walk: &Walk, directory: &Directory, now: LocalTime) -> String {
     let mut out = String::new();
-    match walk.session.next() {
+    match walk.session.current() {
         Step::Resolved(r) => out.push_str(&format!("✔ {}\n", clean(r.text))),
         Step::Escalated(_) => {
             if let Some(ticket) = walk.session.ticket(directory, now) {
@@ -416,15 +417,20 @@ fn ending(walk: &Walk, directory: &Directory, now: LocalTime) -> String {
             }
         }
         Step::Ask(q) | Step::Act(q) => {
+            let node = if q.tree == walk.session.start().tree {
+                q.node.to_owned()
+            } else {
+                format!("{}/{}", q.tree, q.node)
+            };
             out.push_str(&format!(
                 "needs an answer at \"{}\": {}\n",
-                clean(q.node),
+                clean(&node),
                 clean(q.text)
             ));
             for a in q.answers() {
                 out.push_str(&format!(
                     "  --answer {}={}   ({})\n",
-                    clean(q.node),
+                    clean(&node),
                     clean(&a.value.to_string()),
                     clean(a.text)
                 ));

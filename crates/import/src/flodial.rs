@@ -56,7 +56,7 @@
 //! let tree = report.tree.ok_or("refused")?;
 //! let mut session = Session::builder(&tree).start()?;
 //! session.answer("no")?;
-//! assert!(matches!(session.next(), Step::Escalated(e) if e.node == "escalate_n1_no"));
+//! assert!(matches!(session.current(), Step::Escalated(e) if e.node == "escalate_n1_no"));
 //!
 //! // Raw: the validator finds the gap.
 //! let raw = import(chart, &ImportOptions::raw())?;

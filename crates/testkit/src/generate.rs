@@ -83,6 +83,47 @@ pub fn tree(nodes: usize, seed: u64) -> String {
     out.text
 }
 
+/// A catalogue of `trees` generated trees (ids `t0`, `t1`...), each of `nodes` nodes,
+/// linked by `Goto`: in tree `i`, about a third of the resolutions and hand-overs become
+/// a `Goto` into a later tree (at its start), so links never form a loop and a journey
+/// crosses trees. Facts with the same name and type in two trees carry over a jump.
+/// Returns `(file name, text)` pairs for [`troubletree::Catalogue::from_texts`].
+///
+/// ```
+/// let files = troubletree_testkit::generate::catalogue(3, 40, 7);
+/// let named: Vec<(&str, &str)> = files.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+/// let catalogue = troubletree::Catalogue::from_texts(&named)?;
+/// assert_eq!(catalogue.len(), 3);
+/// # Ok::<(), troubletree::LoadError>(())
+/// ```
+pub fn catalogue(trees: usize, nodes: usize, seed: u64) -> Vec<(String, String)> {
+    let mut rng = Rng::new(seed ^ 0x5eed_ca7a_1065_0000);
+    let mut out = Vec::with_capacity(trees);
+    for i in 0..trees {
+        let id = format!("t{i}");
+        let mut text = String::new();
+        for line in tree(nodes, seed.wrapping_add(i as u64)).lines() {
+            let trimmed = line.trim_start();
+            let terminal =
+                trimmed.starts_with("Resolve(id: \"") || trimmed.starts_with("Escalate(id: \"");
+            if line.starts_with("    id: \"generated\"") {
+                text.push_str(&format!("    id: \"{id}\","));
+            } else if terminal && i + 1 < trees && rng.below(3) == 0 {
+                let node = trimmed.split('"').nth(1).unwrap_or_default();
+                let target = i + 1 + rng.below(trees - i - 1);
+                text.push_str(&format!(
+                    "        Goto(id: \"{node}\", tree: \"t{target}\"),"
+                ));
+            } else {
+                text.push_str(line);
+            }
+            text.push('\n');
+        }
+        out.push((format!("{id}.ron"), text));
+    }
+    out
+}
+
 /// The RON text of a valid tree with `2^layers` distinct walks from its start to its end,
 /// in `3 * layers + 1` nodes.
 ///

@@ -3,3 +3,4 @@
 mod check_fixtures;
 mod cli;
 mod import;
+mod journeys;

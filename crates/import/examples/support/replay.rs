@@ -440,7 +440,7 @@ impl Loaded {
             .start()
             .map_err(|e| mismatch(0, expected.first().cloned(), None, e.to_string()))?;
         for (i, want) in expected.iter().enumerate() {
-            let step = session.next();
+            let step = session.current();
             if step.node() != want {
                 return Err(mismatch(
                     i,
@@ -488,7 +488,7 @@ impl Loaded {
                 ));
             }
         }
-        let walked = session.path();
+        let walked = session.path_ids();
         if walked != expected {
             let at = walked
                 .iter()

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use troubletree_import::flodial::{ImportError, ImportOptions, Imported, import};
 
 use crate::replay::{replay, replay_dir};
-use troubletree::{Code, Session, SessionError, Severity, Step, Tree, check_str};
+use troubletree::{AnswerError, Code, Session, Severity, Step, Tree, check_str};
 
 // ------------------------------------------------------------------------- helpers
 
@@ -99,7 +99,7 @@ fn questions_become_yes_no_asks_and_terminals_resolve() {
     assert_eq!(ids, ["n1", "n2", "n3", "n4", "n5"]);
 
     let mut session = Session::builder(&tree).start().expect("starts");
-    let Step::Ask(question) = session.next() else {
+    let Step::Ask(question) = session.current() else {
         panic!("the root is a question")
     };
     assert_eq!(question.node, "n1");
@@ -116,28 +116,28 @@ fn questions_become_yes_no_asks_and_terminals_resolve() {
 
     session.answer("no").expect("offered");
     assert!(
-        matches!(session.next(), Step::Ask(q) if q.node == "n3" && q.text == "Does the light come on?")
+        matches!(session.current(), Step::Ask(q) if q.node == "n3" && q.text == "Does the light come on?")
     );
     session.answer_str("yes").expect("offered");
-    match session.next() {
+    match session.current() {
         Step::Resolved(r) => {
             assert_eq!(r.node, "n4");
             assert_eq!(r.text, "Replace the fuse.");
         }
         other => panic!("expected the resolution n4, got {other:?}"),
     }
-    assert_eq!(session.path(), ["n1", "n3", "n4"]);
+    assert_eq!(session.path_ids(), ["n1", "n3", "n4"]);
 
     let mut session = Session::builder(&tree).start().expect("starts");
     session.answer("yes").expect("offered");
-    assert!(matches!(session.next(), Step::Resolved(r) if r.node == "n2"));
+    assert!(matches!(session.current(), Step::Resolved(r) if r.node == "n2"));
 
     // A host that knows the first answer supplies it as the question's fact.
     let session = Session::builder(&tree)
         .fact("n1", "no")
         .start()
         .expect("starts");
-    assert!(matches!(session.next(), Step::Ask(q) if q.node == "n3"));
+    assert!(matches!(session.current(), Step::Ask(q) if q.node == "n3"));
 }
 
 #[test]
@@ -197,14 +197,14 @@ fn a_missing_answer_escalates_and_the_raw_import_shows_w002() {
     let mut session = Session::builder(&tree).start().expect("starts");
     session.answer("yes").expect("offered");
     session.answer("yes").expect("offered after the repair");
-    match session.next() {
+    match session.current() {
         Step::Escalated(e) => {
             assert_eq!(e.node, "escalate_n2_yes");
             assert!(e.reason.contains("Does the light come on?"), "{}", e.reason);
         }
         other => panic!("expected an escalation, got {other:?}"),
     }
-    assert_eq!(session.path(), ["n1", "n2", "escalate_n2_yes"]);
+    assert_eq!(session.path_ids(), ["n1", "n2", "escalate_n2_yes"]);
 
     let raw = import(&gappy(), &ImportOptions::raw()).expect("imports");
     assert_eq!(raw.gaps.len(), 1);
@@ -237,10 +237,10 @@ fn a_missing_answer_escalates_and_the_raw_import_shows_w002() {
     session.answer("yes").expect("offered");
     assert!(matches!(
         session.answer("yes"),
-        Err(SessionError::NotOffered { .. })
+        Err(AnswerError::NotOffered { .. })
     ));
     session.answer("no").expect("offered");
-    assert!(matches!(session.next(), Step::Resolved(r) if r.node == "n4"));
+    assert!(matches!(session.current(), Step::Resolved(r) if r.node == "n4"));
 }
 
 #[test]
@@ -311,9 +311,9 @@ fn texts_are_escaped_and_come_back_unchanged() {
     assert_eq!(tree.id(), "quote\"d");
     assert_eq!(tree.title("en"), Some(description));
     let mut session = Session::builder(&tree).start().expect("starts");
-    assert!(matches!(session.next(), Step::Ask(q) if q.text == utterance));
+    assert!(matches!(session.current(), Step::Ask(q) if q.text == utterance));
     session.answer("yes").expect("offered");
-    assert!(matches!(session.next(), Step::Resolved(r) if r.text == utterance));
+    assert!(matches!(session.current(), Step::Resolved(r) if r.text == utterance));
 }
 
 #[test]

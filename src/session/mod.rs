@@ -1,0 +1,784 @@
+//! One journey through a catalogue of trees: where it stands, what it knows, what
+//! happened so far.
+//!
+//! A [`Session`] starts in one tree and follows `Goto` links into the other trees of its
+//! [`Catalogue`], by tree id, with one transcript, one step bound and one save. It stops
+//! only where a person has to act: a question, an instruction, or an end. Everything in
+//! between (`Decide` nodes, questions whose fact is already known, `Goto` links) is
+//! passed silently and recorded. Every failing call leaves the session exactly as it
+//! was.
+
+mod error;
+mod save;
+mod step;
+mod walk;
+
+use petgraph::graph::NodeIndex;
+
+pub use error::{AnswerError, ResumeError, StartError};
+pub use save::{Resume, Resumed, SAVED_FORMAT, SavedSession};
+pub use step::{
+    Answer, AnswerKind, Escalation, Jump, Origin, Place, Question, Record, Resolution, Step,
+};
+
+use crate::Value;
+use crate::catalogue::Catalogue;
+use crate::tree::{FactTy, NodeKind, Offer, TreeData};
+use walk::{Bound, By, Entry, Recorded, Refused, State, entry_value, fact_type};
+
+/// The step bound used unless [`SessionBuilder::step_limit`] sets another.
+pub const DEFAULT_STEP_LIMIT: u32 = 10_000;
+
+/// A walk through a catalogue of trees, one person's journey.
+///
+/// ```
+/// use troubletree::{Session, Step, Tree};
+///
+/// let tree: Tree = r#"Tree(
+///     id: "demo", locales: ["en"], start: "power",
+///     nodes: [
+///         Ask(id: "power", text: "Is the phone on?", answers: [
+///             Answer(value: "yes", text: "Yes", next: "ok"),
+///             Answer(value: "no", text: "No", next: "charge"),
+///         ]),
+///         Act(id: "charge", text: "Charge it for ten minutes.", next: "help", solved: "ok"),
+///         Resolve(id: "ok", text: "Glad it works."),
+///         Escalate(id: "help", reason: "The phone does not start.", priority: High),
+///     ],
+/// )"#.parse()?;
+///
+/// let mut session = Session::new(&tree)?;
+/// let Step::Ask(question) = session.current() else { unreachable!() };
+/// assert_eq!(question.text, "Is the phone on?");
+/// session.answer("no")?;
+/// session.answer("solved")?; // an Act offers "solved" / "not_solved"
+/// assert!(matches!(session.current(), Step::Resolved(r) if r.node == "ok"));
+/// assert_eq!(session.path_ids(), ["power", "charge", "ok"]);
+///
+/// session.back()?; // undo the last answer
+/// assert!(matches!(session.current(), Step::Act(q) if q.node == "charge"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct Session {
+    catalogue: Catalogue,
+    state: State,
+}
+
+/// Sets up a session: the tree to start in, facts known up front, locale, step bound.
+///
+/// ```
+/// # let catalogue = troubletree::Catalogue::from_dir("trees")?;
+/// let session = troubletree::Session::builder(&catalogue)
+///     .tree("recharge_failure")
+///     .fact("network_ok", true)
+///     .locale("en")
+///     .step_limit(500)
+///     .start()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct SessionBuilder {
+    catalogue: Catalogue,
+    tree: Option<String>,
+    facts: Vec<(Box<str>, Value)>,
+    locale: Option<String>,
+    step_limit: u32,
+    at: Option<String>,
+}
+
+impl SessionBuilder {
+    /// The tree to start in, by id. A catalogue of one tree starts there without it.
+    pub fn tree(mut self, id: impl Into<String>) -> Self {
+        self.tree = Some(id.into());
+        self
+    }
+
+    /// A fact the host already knows (balance, network state...). Questions that would
+    /// ask for it are answered automatically, in every tree of the journey that declares
+    /// it.
+    pub fn fact(mut self, name: &str, value: impl Into<Value>) -> Self {
+        self.facts.push((name.into(), value.into()));
+        self
+    }
+
+    /// The locale for texts (each tree's default when not set).
+    pub fn locale(mut self, locale: impl Into<String>) -> Self {
+        self.locale = Some(locale.into());
+        self
+    }
+
+    /// The most moves the journey may make before every call fails with a step-limit
+    /// error ([`DEFAULT_STEP_LIMIT`] unless set).
+    pub fn step_limit(mut self, limit: u32) -> Self {
+        self.step_limit = limit;
+        self
+    }
+
+    /// Starts at this node of the start tree instead of its start.
+    pub fn at(mut self, node: impl Into<String>) -> Self {
+        self.at = Some(node.into());
+        self
+    }
+
+    /// Creates the session and walks it to its first stop.
+    ///
+    /// # Errors
+    ///
+    /// A [`StartError`]: an unknown tree, fact, locale or node, a fact value of the
+    /// wrong type, or a walk that exceeds the step bound before its first stop.
+    pub fn start(self) -> Result<Session, StartError> {
+        let catalogue = self.catalogue;
+        let tree = match (&self.tree, catalogue.len()) {
+            (Some(id), _) => catalogue.position(id),
+            (None, 1) => Some(0),
+            (None, _) => None,
+        }
+        .ok_or_else(|| StartError::UnknownTree {
+            tree: self.tree.clone().unwrap_or_default(),
+            known: catalogue.trees().map(|t| t.id().to_owned()).collect(),
+        })?;
+        let facts = normalized(self.facts);
+        check_host_facts(&catalogue, &facts)?;
+        let data = &catalogue.tree(tree).0;
+        if let Some(l) = &self.locale
+            && !data.locales.iter().any(|d| **d == **l)
+        {
+            return Err(StartError::UnknownLocale {
+                tree: data.id.to_string(),
+                locale: l.clone(),
+                declared: data.locales.iter().map(|l| l.to_string()).collect(),
+            });
+        }
+        let start = match &self.at {
+            None => data.start,
+            Some(id) => {
+                *data
+                    .node_index
+                    .get(id.as_str())
+                    .ok_or_else(|| StartError::UnknownNode {
+                        tree: data.id.to_string(),
+                        node: id.clone(),
+                    })?
+            }
+        };
+        let locale: Box<str> = match self.locale {
+            Some(l) => l.into(),
+            None => data.locales.first().cloned().unwrap_or_default(),
+        };
+        // Room for a typical walk, so that steps do not allocate as it grows.
+        let capacity = data.graph.node_count().saturating_add(8).min(64);
+        let state = State::begin(
+            &catalogue,
+            tree,
+            start,
+            facts,
+            locale,
+            self.step_limit,
+            capacity,
+        )
+        .map_err(|Bound(limit)| StartError::StepLimit { limit })?;
+        Ok(Session { catalogue, state })
+    }
+}
+
+/// Host facts sorted by name, the last of several with one name kept: the same facts
+/// given in any order make the same session.
+pub(crate) fn normalized(mut facts: Vec<(Box<str>, Value)>) -> Vec<(Box<str>, Value)> {
+    facts.reverse();
+    facts.sort_by(|a, b| a.0.cmp(&b.0)); // stable: the last given comes first
+    facts.dedup_by(|later, first| later.0 == first.0);
+    facts
+}
+
+/// Every host fact must be declared by some tree of the catalogue, and fit the type of
+/// every tree that declares it.
+fn check_host_facts(catalogue: &Catalogue, facts: &[(Box<str>, Value)]) -> Result<(), StartError> {
+    for (name, value) in facts {
+        let mut declared = false;
+        for tree in catalogue.trees() {
+            let data = &tree.0;
+            let Some(&slot) = data.fact_index.get(&**name) else {
+                continue;
+            };
+            declared = true;
+            let decl = &data.facts[usize::from(slot)];
+            if decl.ty.store(value).is_none() {
+                return Err(StartError::WrongType {
+                    fact: name.to_string(),
+                    tree: data.id.to_string(),
+                    expected: decl.ty.public(),
+                    accepted: choices(&decl.ty),
+                    value: value.clone(),
+                });
+            }
+        }
+        if !declared {
+            let mut names: Vec<String> = catalogue
+                .trees()
+                .flat_map(|t| t.0.facts.iter().map(|f| f.name.to_string()))
+                .collect();
+            names.sort();
+            names.dedup();
+            return Err(StartError::UnknownFact {
+                fact: name.to_string(),
+                declared: names,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn choices(ty: &FactTy) -> Vec<Value> {
+    match ty {
+        FactTy::Choice(options) => options.iter().map(|o| Value::from(&**o)).collect(),
+        _ => Vec::new(),
+    }
+}
+
+impl Session {
+    /// A session on one tree, with no facts known, in the tree's default locale.
+    ///
+    /// # Errors
+    ///
+    /// [`StartError::StepLimit`] if the walk to the first stop is longer than
+    /// [`DEFAULT_STEP_LIMIT`].
+    pub fn new(tree: &crate::Tree) -> Result<Session, StartError> {
+        Session::builder(tree).start()
+    }
+
+    /// Sets up a session on a catalogue (name the start tree with
+    /// [`SessionBuilder::tree`]) or on one tree (`&Tree`).
+    pub fn builder(catalogue: impl Into<Catalogue>) -> SessionBuilder {
+        SessionBuilder {
+            catalogue: catalogue.into(),
+            tree: None,
+            facts: Vec::new(),
+            locale: None,
+            step_limit: DEFAULT_STEP_LIMIT,
+            at: None,
+        }
+    }
+
+    /// The catalogue this session walks.
+    pub fn catalogue(&self) -> &Catalogue {
+        &self.catalogue
+    }
+
+    /// The tree the walk is in now.
+    pub fn tree(&self) -> &crate::Tree {
+        self.catalogue.tree(self.state.tree)
+    }
+
+    fn data(&self) -> &TreeData {
+        &self.tree().0
+    }
+
+    /// The locale texts are given in: the one asked for when the current tree declares
+    /// it, else the tree's default.
+    pub fn locale(&self) -> &str {
+        self.data()
+            .locales
+            .get(usize::from(self.state.local))
+            .map_or("", |l| l)
+    }
+
+    /// Switches the language of the texts (a user may change it mid-walk).
+    ///
+    /// # Errors
+    ///
+    /// [`AnswerError::UnknownLocale`] if the current tree does not declare it; the
+    /// session is unchanged.
+    pub fn set_locale(&mut self, locale: &str) -> Result<(), AnswerError> {
+        let data = self.data();
+        let index = data
+            .locales
+            .iter()
+            .position(|l| **l == *locale)
+            .and_then(|i| u16::try_from(i).ok())
+            .ok_or_else(|| AnswerError::UnknownLocale {
+                tree: data.id.to_string(),
+                locale: locale.to_owned(),
+                declared: data.locales.iter().map(|l| l.to_string()).collect(),
+            })?;
+        self.state.locale = locale.into();
+        self.state.local = index;
+        Ok(())
+    }
+
+    /// Moves made so far, across every tree.
+    pub fn steps(&self) -> u32 {
+        self.state.steps
+    }
+
+    /// The current step: what the user must do, or how the walk ended.
+    pub fn current(&self) -> Step<'_> {
+        let data = self.data();
+        let tree = &*data.id;
+        let node = &data.graph[self.state.at];
+        let locale = usize::from(self.state.local);
+        let id = &*node.id;
+        let question = |kind, fact, text, offers| Question {
+            tree,
+            node: id,
+            fact,
+            kind,
+            text,
+            offers,
+            locale,
+        };
+        match &node.kind {
+            NodeKind::Ask {
+                text, fact, offers, ..
+            } => {
+                let decl = fact.map(|s| &data.facts[usize::from(s)]);
+                let kind = decl.map_or(AnswerKind::Choice, |d| answer_kind(&d.ty));
+                Step::Ask(question(
+                    kind,
+                    decl.map(|d| &*d.name),
+                    text.get(locale),
+                    offers,
+                ))
+            }
+            NodeKind::Act { text, offers } => {
+                Step::Act(question(AnswerKind::Choice, None, text.get(locale), offers))
+            }
+            NodeKind::Decide { .. } => {
+                // A session only stops at a `Decide` that needs a fact (settling moves
+                // on otherwise); the fallback keeps a broken invariant from panicking.
+                let Some(decl) = walk::needed_fact(data, self.state.at, &self.state.facts)
+                    .and_then(|s| data.facts.get(usize::from(s)))
+                else {
+                    return Step::Ask(question(AnswerKind::Text, None, id, &[]));
+                };
+                Step::Ask(question(
+                    answer_kind(&decl.ty),
+                    Some(&decl.name),
+                    decl.ask.as_ref().map_or(&*decl.name, |t| t.get(locale)),
+                    &decl.offers,
+                ))
+            }
+            NodeKind::Resolve { text } => Step::Resolved(Resolution {
+                tree,
+                node: id,
+                text: text.get(locale),
+            }),
+            NodeKind::Escalate {
+                reason,
+                priority,
+                channel,
+                prepare,
+            } => Step::Escalated(Escalation {
+                tree,
+                node: id,
+                reason: reason.get(locale),
+                priority: *priority,
+                channel: *channel,
+                prepare,
+                locale,
+            }),
+            NodeKind::Goto {
+                tree: target,
+                node: target_node,
+            } => Step::Goto(Jump {
+                from: tree,
+                node: id,
+                tree: target,
+                target: target_node.as_deref(),
+            }),
+        }
+    }
+
+    /// Answers the current question or instruction.
+    ///
+    /// The value must be one of the offered answers, or, for a `Number` or `Text`
+    /// question, a value of that type. The walk then moves on through every automatic
+    /// node (and `Goto` link) to the next stop: read it with [`Session::current`].
+    ///
+    /// # Errors
+    ///
+    /// [`AnswerError::NotOffered`], [`AnswerError::WrongType`],
+    /// [`AnswerError::Ended`] or [`AnswerError::StepLimit`]; the session is unchanged.
+    pub fn answer(&mut self, value: impl Into<Value>) -> Result<(), AnswerError> {
+        self.give(By::Value(&value.into()))
+    }
+
+    /// Answers with the `index`-th offered answer (from 0), as a numbered menu does.
+    /// Answering this way never allocates.
+    ///
+    /// # Errors
+    ///
+    /// [`AnswerError::NoSuchAnswer`] when there is no such answer (a free-input
+    /// question offers none), [`AnswerError::Ended`] after the end,
+    /// [`AnswerError::StepLimit`]; the session is unchanged.
+    pub fn choose(&mut self, index: usize) -> Result<(), AnswerError> {
+        self.give(By::Index(index))
+    }
+
+    /// Applies a user's answer; on a step-bound failure midway, rebuilds the session as
+    /// it was (every other failure is detected before anything changes).
+    fn give(&mut self, by: By<'_>) -> Result<(), AnswerError> {
+        let before = self.state.given_count();
+        let refused = match self.state.apply(&self.catalogue, by, Origin::Given) {
+            Ok(()) => return Ok(()),
+            Err(refused) => self.refusal(refused),
+        };
+        if let AnswerError::StepLimit { .. } = refused {
+            // The bound is only hit after the answer was recorded: keep the ones
+            // before it.
+            if let Ok(state) = self.state.rewound(&self.catalogue, before) {
+                self.state = state;
+            }
+        }
+        Err(refused)
+    }
+
+    fn refusal(&self, refused: Refused<'_>) -> AnswerError {
+        let data = self.data();
+        match refused {
+            Refused::NotOffered {
+                node,
+                value,
+                offers,
+            } => AnswerError::NotOffered {
+                node: node.to_owned(),
+                value,
+                accepted: offers.iter().map(|o| o.value.clone()).collect(),
+            },
+            Refused::WrongType { node, slot, value } => AnswerError::WrongType {
+                node: node.to_owned(),
+                fact: data.facts[usize::from(slot)].name.to_string(),
+                expected: fact_type(data, slot).public(),
+                value,
+            },
+            Refused::NoSuchAnswer { node, index, count } => AnswerError::NoSuchAnswer {
+                node: node.to_owned(),
+                index,
+                count,
+            },
+            Refused::Ended { node } => AnswerError::Ended {
+                node: node.to_owned(),
+            },
+            Refused::Bound(Bound(limit)) => AnswerError::StepLimit { limit },
+        }
+    }
+
+    /// Answers with text as a person types it: the offered value whose text form is
+    /// `input` (`true`, `bank_card`, `solved`...), or a number or text for free-input
+    /// questions.
+    ///
+    /// # Errors
+    ///
+    /// As for [`Session::answer`].
+    pub fn answer_str(&mut self, input: &str) -> Result<(), AnswerError> {
+        let value = match self.state.pending(&self.catalogue) {
+            walk::Pending::Offers { offers, .. } => {
+                // The offered value written as text, or as a number (`1.0` for `1`).
+                let number = input.trim().parse::<f64>().ok();
+                offers
+                    .iter()
+                    .find(|o| {
+                        o.value.to_string() == input
+                            || matches!((&o.value, number), (Value::Number(v), Some(n)) if *v == n)
+                    })
+                    .map_or_else(|| Value::Text(input.to_owned()), |o| o.value.clone())
+            }
+            walk::Pending::Fact(slot) | walk::Pending::Input { slot, .. } => {
+                parse_for(fact_type(self.data(), slot), input)
+            }
+            walk::Pending::Ended => Value::Text(input.to_owned()),
+        };
+        self.answer(value)
+    }
+
+    /// Takes back the last answer the user gave, and everything the walker did after
+    /// it, across `Goto` links too.
+    ///
+    /// # Errors
+    ///
+    /// [`AnswerError::NothingToUndo`] when no answer has been given.
+    pub fn back(&mut self) -> Result<(), AnswerError> {
+        let given = self.state.given_count();
+        if given == 0 {
+            return Err(AnswerError::NothingToUndo);
+        }
+        let state = self
+            .state
+            .rewound(&self.catalogue, given - 1)
+            .map_err(|Bound(limit)| AnswerError::StepLimit { limit })?;
+        self.state = state;
+        Ok(())
+    }
+
+    /// The places passed so far, in order, ending with the current one; each names its
+    /// tree.
+    pub fn path(&self) -> Vec<Place<'_>> {
+        self.state
+            .transcript
+            .iter()
+            .filter(|e| !matches!(e.what, Recorded::Fact(..)))
+            .map(|e| self.place(e.tree, e.node))
+            .chain(std::iter::once(self.place(self.state.tree, self.state.at)))
+            .collect()
+    }
+
+    /// The node ids of [`Session::path`], for a walk that stays in one tree.
+    pub fn path_ids(&self) -> Vec<&str> {
+        self.path().into_iter().map(|p| p.node).collect()
+    }
+
+    fn place(&self, tree: u16, node: NodeIndex) -> Place<'_> {
+        let data = &self.catalogue.tree(tree).0;
+        Place {
+            tree: &data.id,
+            node: &data.graph[node].id,
+        }
+    }
+
+    /// Every step so far, in order, across every tree.
+    pub fn transcript(&self) -> impl ExactSizeIterator<Item = Record<'_>> {
+        self.state.transcript.iter().map(|e| self.record(e))
+    }
+
+    /// Where the journey started.
+    pub fn start(&self) -> Place<'_> {
+        self.place(self.state.start.0, self.state.start.1)
+    }
+
+    /// A known fact's value, in the current tree.
+    pub fn fact(&self, name: &str) -> Option<Value> {
+        let data = self.data();
+        let slot = *data.fact_index.get(name)?;
+        let stored = self.state.facts.get(usize::from(slot))?.as_ref()?;
+        Some(data.facts[usize::from(slot)].ty.value(stored))
+    }
+
+    /// Every known fact of the current tree, in declaration order.
+    pub fn facts(&self) -> impl Iterator<Item = (&str, Value)> {
+        let data = self.data();
+        data.facts
+            .iter()
+            .zip(&self.state.facts)
+            .filter_map(|(decl, v)| Some((&*decl.name, decl.ty.value(v.as_ref()?))))
+    }
+
+    /// The facts the host supplied when the session started, by name.
+    pub fn host_facts(&self) -> impl ExactSizeIterator<Item = (&str, &Value)> {
+        self.state.host.iter().map(|(n, v)| (&**n, v))
+    }
+
+    /// The edges this journey took, per tree: `(tree, index into that tree's
+    /// [`crate::Tree::edges`])`, in order. A move into a node whose limit was used up
+    /// takes two edges: the one into the node, and the node's `limit` edge to where the
+    /// walk really went. A `Goto` followed into another tree is not an edge of either.
+    pub fn edges_taken(&self) -> Vec<(&str, usize)> {
+        let moves: Vec<&Entry> = self
+            .state
+            .transcript
+            .iter()
+            .filter(|e| !matches!(e.what, Recorded::Fact(..)))
+            .collect();
+        let arrivals = moves
+            .iter()
+            .skip(1)
+            .map(|e| (e.tree, e.node))
+            .chain(std::iter::once((self.state.tree, self.state.at)));
+        let mut taken = Vec::new();
+        // The first edge index of each node, per tree met.
+        let mut firsts: std::collections::HashMap<u16, Vec<usize>> = Default::default();
+        for (entry, (arrived_tree, arrived)) in moves.iter().zip(arrivals) {
+            if arrived_tree != entry.tree {
+                continue; // a Goto
+            }
+            let tree = self.catalogue.tree(entry.tree);
+            let graph = &tree.0.graph;
+            let node = &graph[entry.node];
+            let (slot, declared) = match (&entry.what, &node.kind) {
+                (
+                    Recorded::Offer(i),
+                    NodeKind::Ask { offers, .. } | NodeKind::Act { offers, .. },
+                ) => {
+                    let i = *i as usize;
+                    (i, offers.get(i).map(|o| o.next))
+                }
+                (
+                    Recorded::Input(_),
+                    NodeKind::Ask {
+                        offers, free_next, ..
+                    },
+                ) => (offers.len(), *free_next),
+                (Recorded::Rule(Some(r)), NodeKind::Decide { rules, .. }) => {
+                    let r = *r as usize;
+                    (r, rules.get(r).map(|rule| rule.1))
+                }
+                (Recorded::Rule(None), NodeKind::Decide { rules, otherwise }) => {
+                    (rules.len(), Some(*otherwise))
+                }
+                _ => continue,
+            };
+            let Some(mut declared) = declared else {
+                continue;
+            };
+            let first = firsts
+                .entry(entry.tree)
+                .or_insert_with(|| first_edges(tree));
+            taken.push((tree.id(), first[entry.node.index()] + slot));
+            // Follow used-up limits from the declared target to where the walk arrived.
+            for _ in 0..graph.node_count() {
+                if declared == arrived {
+                    break;
+                }
+                let Some(limit) = graph[declared].limit else {
+                    break;
+                };
+                // The limit edge is the node's last.
+                taken.push((tree.id(), first[declared.index() + 1] - 1));
+                declared = limit.then;
+            }
+        }
+        taken
+    }
+
+    /// The text shown at a transcript line, and the label of its answer.
+    pub(crate) fn describe(&self, record: &Record<'_>) -> (String, Option<String>) {
+        let Some(tree) = self.catalogue.get(record.tree) else {
+            return (record.node.to_owned(), None);
+        };
+        let data = &tree.0;
+        let locale = data
+            .locales
+            .iter()
+            .position(|l| **l == *self.state.locale)
+            .unwrap_or(0);
+        let Some(&v) = data.node_index.get(record.node) else {
+            return (record.node.to_owned(), None);
+        };
+        let label = |offers: &[Offer]| {
+            record
+                .value
+                .as_ref()
+                .and_then(|value| offers.iter().find(|o| o.value == *value))
+                .map(|o| o.text.get(locale).to_owned())
+        };
+        let zh = self.state.locale.starts_with("zh");
+        match &data.graph[v].kind {
+            NodeKind::Ask { text, offers, .. } => (text.get(locale).to_owned(), label(offers)),
+            NodeKind::Act { text, offers } => (text.get(locale).to_owned(), label(offers)),
+            NodeKind::Decide { .. } => match record.fact.and_then(|f| data.fact_index.get(f)) {
+                Some(&slot) => {
+                    let decl = &data.facts[usize::from(slot)];
+                    let text = decl
+                        .ask
+                        .as_ref()
+                        .map_or_else(|| decl.name.to_string(), |t| t.get(locale).to_owned());
+                    (text, label(&decl.offers))
+                }
+                None => {
+                    let text = match (record.rule, zh) {
+                        (Some(i), true) => format!("自动判断({}):规则 {}", record.node, i + 1),
+                        (None, true) => format!("自动判断({}):其他情况", record.node),
+                        (Some(i), false) => format!("decided ({}): rule {}", record.node, i + 1),
+                        (None, false) => format!("decided ({}): otherwise", record.node),
+                    };
+                    (text, None)
+                }
+            },
+            NodeKind::Goto { .. } => {
+                let to = record.jump.map_or_else(String::new, |p| p.to_string());
+                let text = if zh {
+                    format!("转入流程 {to}")
+                } else {
+                    format!("continued in {to}")
+                };
+                (text, None)
+            }
+            _ => (record.node.to_owned(), None),
+        }
+    }
+
+    fn record<'s>(&'s self, e: &Entry) -> Record<'s> {
+        let data = &self.catalogue.tree(e.tree).0;
+        let node = &data.graph[e.node];
+        let fact = walk::entry_fact(data, e).map(|(slot, _)| &*data.facts[usize::from(slot)].name);
+        let (rule, jump) = match &e.what {
+            Recorded::Rule(rule) => (rule.map(|r| r as usize), None),
+            Recorded::Jump { tree, node } => (None, Some(self.place(*tree, *node))),
+            _ => (None, None),
+        };
+        Record {
+            tree: &data.id,
+            node: &node.id,
+            fact: match (&e.what, &node.kind) {
+                (Recorded::Offer(_), NodeKind::Ask { fact: Some(s), .. }) => {
+                    Some(&*data.facts[usize::from(*s)].name)
+                }
+                _ => fact,
+            },
+            value: entry_value(data, e),
+            rule,
+            jump,
+            origin: e.origin,
+        }
+    }
+}
+
+/// The index in [`crate::Tree::edges`] of each node's first edge, and the total last.
+fn first_edges(tree: &crate::Tree) -> Vec<usize> {
+    let graph = &tree.0.graph;
+    let mut first = Vec::with_capacity(graph.node_count() + 1);
+    let mut total = 0usize;
+    for v in graph.node_indices() {
+        first.push(total);
+        tree.for_each_edge(v, |_, _| total += 1);
+    }
+    first.push(total);
+    first
+}
+
+fn answer_kind(ty: &FactTy) -> AnswerKind {
+    match ty {
+        FactTy::Bool => AnswerKind::Bool,
+        FactTy::Number => AnswerKind::Number,
+        FactTy::Text => AnswerKind::Text,
+        FactTy::Choice(_) => AnswerKind::Choice,
+    }
+}
+
+fn parse_for(ty: &FactTy, input: &str) -> Value {
+    match ty {
+        FactTy::Bool => match input {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            _ => Value::Text(input.to_owned()),
+        },
+        FactTy::Number => input
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite())
+            .map_or_else(|| Value::Text(input.to_owned()), Value::Number),
+        FactTy::Text | FactTy::Choice(_) => Value::Text(input.to_owned()),
+    }
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("at", &self.place(self.state.tree, self.state.at))
+            .field("steps", &self.state.steps)
+            .field("transcript", &self.state.transcript.len())
+            .finish()
+    }
+}
+
+impl PartialEq for Session {
+    /// Two sessions are equal when they walk the same trees (by fingerprint) and hold
+    /// the same state.
+    fn eq(&self, other: &Self) -> bool {
+        let fingerprints = |s: &Session| -> Vec<u64> {
+            s.catalogue.trees().map(crate::Tree::fingerprint).collect()
+        };
+        fingerprints(self) == fingerprints(other) && self.state == other.state
+    }
+}

@@ -1,0 +1,577 @@
+//! The walker: the state of one journey and the moves that change it.
+//!
+//! A [`State`] is plain data; every move takes the [`Catalogue`] it walks by reference,
+//! so the hot path borrows the tree apart from the state and touches no reference
+//! count. The state stops only where a person acts: a question, an instruction, an end.
+//! Everything in between — `Decide` nodes, questions whose fact is known, `Goto` links
+//! into another tree of the catalogue — is passed silently and recorded.
+
+use petgraph::graph::NodeIndex;
+
+use crate::Value;
+use crate::catalogue::Catalogue;
+use crate::session::step::Origin;
+use crate::tree::{FactSlot, FactTy, NodeKind, Offer, Stored, TreeData};
+
+/// The walk state of a session. Trees are named by their index in the catalogue.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct State {
+    /// The tree the walk is in.
+    pub tree: u16,
+    /// The node the walk is at.
+    pub at: NodeIndex,
+    /// Moves made, across every tree.
+    pub steps: u32,
+    pub step_limit: u32,
+    /// The locale asked for, and its index in the current tree (0, the tree's default,
+    /// when the tree does not declare it).
+    pub locale: Box<str>,
+    pub local: u16,
+    /// The current tree's facts, by slot.
+    pub facts: Box<[Option<Stored>]>,
+    /// The current tree's pass counts at limited nodes.
+    pub visits: Box<[u16]>,
+    /// Facts the host supplied, by name: every tree entered gets those it declares.
+    pub host: Vec<(Box<str>, Value)>,
+    /// Where the journey started.
+    pub start: (u16, NodeIndex),
+    pub transcript: Vec<Entry>,
+}
+
+/// One line of the transcript, in walker form.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Entry {
+    pub tree: u16,
+    pub node: NodeIndex,
+    pub what: Recorded,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Recorded {
+    /// An offered answer of an `Ask` or `Act`, by position.
+    Offer(u32),
+    /// Free input to an `Ask` on a Number or Text fact.
+    Input(Stored),
+    /// A `Decide` asked for a fact and got this value (the walk stays at the node).
+    Fact(FactSlot, Stored),
+    /// A `Decide` took this rule (`None`: its `otherwise`).
+    Rule(Option<u32>),
+    /// A `Goto` was followed to this tree and node.
+    Jump { tree: u16, node: NodeIndex },
+}
+
+/// An answer as given: a value, or the position of an offered one.
+#[derive(Clone, Copy)]
+pub(crate) enum By<'v> {
+    Value(&'v Value),
+    Index(usize),
+}
+
+/// The walk would exceed its step bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Bound(pub u32);
+
+/// Why a move was refused before anything changed.
+#[derive(Debug)]
+pub(crate) enum Refused<'a> {
+    NotOffered {
+        node: &'a str,
+        value: Value,
+        offers: &'a [Offer],
+    },
+    WrongType {
+        node: &'a str,
+        slot: FactSlot,
+        value: Value,
+    },
+    NoSuchAnswer {
+        node: &'a str,
+        index: usize,
+        count: usize,
+    },
+    Ended {
+        node: &'a str,
+    },
+    Bound(Bound),
+}
+
+/// What the current stop waits for.
+pub(crate) enum Pending<'a> {
+    Offers {
+        offers: &'a [Offer],
+        fact: Option<FactSlot>,
+    },
+    Input {
+        slot: FactSlot,
+        next: NodeIndex,
+    },
+    Fact(FactSlot),
+    Ended,
+}
+
+impl State {
+    /// A journey at `node` of tree `tree`, with the host's facts, walked to its first
+    /// stop.
+    pub fn begin(
+        catalogue: &Catalogue,
+        tree: u16,
+        node: NodeIndex,
+        host: Vec<(Box<str>, Value)>,
+        locale: Box<str>,
+        step_limit: u32,
+        capacity: usize,
+    ) -> Result<State, Bound> {
+        let mut state = State {
+            tree,
+            at: node,
+            steps: 0,
+            step_limit,
+            locale,
+            local: 0,
+            facts: Box::default(),
+            visits: Box::default(),
+            host,
+            start: (tree, node),
+            transcript: Vec::with_capacity(capacity),
+        };
+        state.enter_tree(catalogue, tree);
+        state.enter(catalogue, node);
+        state.settle(catalogue)?;
+        Ok(state)
+    }
+
+    pub fn data<'c>(&self, catalogue: &'c Catalogue) -> &'c TreeData {
+        &catalogue.tree(self.tree).0
+    }
+
+    /// Sets up the facts, pass counts and locale of a tree the walk enters: each fact
+    /// the tree declares is taken from what the journey learned so far, by name and when
+    /// the value fits its type, else from the host.
+    fn enter_tree(&mut self, catalogue: &Catalogue, tree: u16) {
+        let data = &catalogue.tree(tree).0;
+        let mut facts: Vec<Option<Stored>> = vec![None; data.facts.len()];
+        let known = if self.transcript.is_empty() && self.facts.is_empty() {
+            Vec::new()
+        } else {
+            self.known(catalogue)
+        };
+        for (slot, decl) in data.facts.iter().enumerate() {
+            let learned = known
+                .iter()
+                .rev()
+                .find(|(name, _)| **name == *decl.name)
+                .and_then(|(_, v)| decl.ty.store(v));
+            facts[slot] = learned.or_else(|| {
+                self.host
+                    .iter()
+                    .find(|(name, _)| **name == *decl.name)
+                    .and_then(|(_, v)| decl.ty.store(v))
+            });
+        }
+        self.tree = tree;
+        self.facts = facts.into_boxed_slice();
+        self.visits = vec![0; data.limit_slots].into_boxed_slice();
+        self.local = data
+            .locales
+            .iter()
+            .position(|l| **l == *self.locale)
+            .and_then(|i| u16::try_from(i).ok())
+            .unwrap_or(0);
+    }
+
+    /// Every fact the journey learned, in the order it was learned (later ones win):
+    /// those set in earlier trees, read off the transcript, then the current tree's.
+    pub fn known<'c>(&self, catalogue: &'c Catalogue) -> Vec<(&'c str, Value)> {
+        let mut known = Vec::new();
+        for e in &self.transcript {
+            if e.tree == self.tree {
+                continue;
+            }
+            let data = &catalogue.tree(e.tree).0;
+            if let Some((slot, value)) = entry_fact(data, e) {
+                let decl = &data.facts[usize::from(slot)];
+                known.push((&*decl.name, value));
+            }
+        }
+        let data = self.data(catalogue);
+        for (decl, v) in data.facts.iter().zip(&self.facts) {
+            if let Some(v) = v {
+                known.push((&*decl.name, decl.ty.value(v)));
+            }
+        }
+        known
+    }
+
+    /// Arrives at a node of the current tree: counts the pass if the node has a limit,
+    /// and follows `then` while limits are used up. The compiler refused circular `then`
+    /// chains; the loop is bounded by the node count all the same.
+    fn enter(&mut self, catalogue: &Catalogue, mut target: NodeIndex) {
+        let graph = &catalogue.tree(self.tree).0.graph;
+        for _ in 0..=graph.node_count() {
+            match graph[target].limit {
+                Some(limit) if self.visits[limit.slot as usize] >= limit.times => {
+                    target = limit.then;
+                }
+                Some(limit) => {
+                    self.visits[limit.slot as usize] += 1;
+                    break;
+                }
+                None => break,
+            }
+        }
+        self.at = target;
+    }
+
+    /// Counts one move against the step bound.
+    fn count_move(&mut self) -> Result<(), Bound> {
+        if self.steps >= self.step_limit {
+            return Err(Bound(self.step_limit));
+        }
+        self.steps += 1;
+        Ok(())
+    }
+
+    fn step_to(&mut self, catalogue: &Catalogue, target: NodeIndex) -> Result<(), Bound> {
+        self.count_move()?;
+        self.enter(catalogue, target);
+        Ok(())
+    }
+
+    pub fn pending<'c>(&self, catalogue: &'c Catalogue) -> Pending<'c> {
+        let data = &catalogue.tree(self.tree).0;
+        match &data.graph[self.at].kind {
+            NodeKind::Ask {
+                fact: Some(slot),
+                free_next: Some(next),
+                ..
+            } => Pending::Input {
+                slot: *slot,
+                next: *next,
+            },
+            NodeKind::Ask { fact, offers, .. } => Pending::Offers {
+                offers,
+                fact: *fact,
+            },
+            NodeKind::Act { offers, .. } => Pending::Offers { offers, fact: None },
+            NodeKind::Decide { .. } => {
+                needed_fact(data, self.at, &self.facts).map_or(Pending::Ended, Pending::Fact)
+            }
+            _ => Pending::Ended,
+        }
+    }
+
+    /// Checks an answer against the current stop, then records it and walks on to the
+    /// next stop. Nothing changes before the answer is known to be acceptable; only the
+    /// step bound can fail midway ([`Refused::Bound`]), and the caller then rewinds.
+    pub fn apply<'c>(
+        &mut self,
+        catalogue: &'c Catalogue,
+        by: By<'_>,
+        origin: Origin,
+    ) -> Result<(), Refused<'c>> {
+        let data = &catalogue.tree(self.tree).0;
+        let here = self.at;
+        let node = &*data.graph[here].id;
+        match self.pending(catalogue) {
+            Pending::Offers { offers, fact } => {
+                let index =
+                    match by {
+                        By::Index(i) if i < offers.len() => i,
+                        By::Index(index) => {
+                            return Err(Refused::NoSuchAnswer {
+                                node,
+                                index,
+                                count: offers.len(),
+                            });
+                        }
+                        By::Value(value) => offers
+                            .iter()
+                            .position(|o| o.value == *value)
+                            .ok_or_else(|| Refused::NotOffered {
+                                node,
+                                value: value.clone(),
+                                offers,
+                            })?,
+                    };
+                let offer = &offers[index];
+                if let (Some(slot), Some(stored)) = (fact, &offer.stored) {
+                    self.facts[usize::from(slot)] = Some(stored.clone());
+                }
+                self.transcript.push(Entry {
+                    tree: self.tree,
+                    node: here,
+                    what: Recorded::Offer(u32::try_from(index).unwrap_or(u32::MAX)),
+                    origin,
+                });
+                self.step_to(catalogue, offer.next)
+                    .map_err(Refused::Bound)?;
+            }
+            Pending::Input { slot, next } => {
+                let By::Value(value) = by else {
+                    return Err(Refused::NoSuchAnswer {
+                        node,
+                        index: match by {
+                            By::Index(i) => i,
+                            By::Value(_) => 0,
+                        },
+                        count: 0,
+                    });
+                };
+                let stored = data.facts[usize::from(slot)]
+                    .ty
+                    .store(value)
+                    .ok_or_else(|| Refused::WrongType {
+                        node,
+                        slot,
+                        value: value.clone(),
+                    })?;
+                self.facts[usize::from(slot)] = Some(stored.clone());
+                self.transcript.push(Entry {
+                    tree: self.tree,
+                    node: here,
+                    what: Recorded::Input(stored),
+                    origin,
+                });
+                self.step_to(catalogue, next).map_err(Refused::Bound)?;
+            }
+            Pending::Fact(slot) => {
+                // Bool and Choice facts offer their values, and answer like an `Ask`.
+                let decl = &data.facts[usize::from(slot)];
+                let offers = &decl.offers;
+                let value = match by {
+                    By::Index(index) => {
+                        &offers
+                            .get(index)
+                            .ok_or(Refused::NoSuchAnswer {
+                                node,
+                                index,
+                                count: offers.len(),
+                            })?
+                            .value
+                    }
+                    By::Value(value)
+                        if !offers.is_empty() && !offers.iter().any(|o| o.value == *value) =>
+                    {
+                        return Err(Refused::NotOffered {
+                            node,
+                            value: value.clone(),
+                            offers,
+                        });
+                    }
+                    By::Value(value) => value,
+                };
+                let stored = decl.ty.store(value).ok_or_else(|| Refused::WrongType {
+                    node,
+                    slot,
+                    value: value.clone(),
+                })?;
+                self.facts[usize::from(slot)] = Some(stored.clone());
+                self.transcript.push(Entry {
+                    tree: self.tree,
+                    node: here,
+                    what: Recorded::Fact(slot, stored),
+                    origin,
+                });
+            }
+            Pending::Ended => return Err(Refused::Ended { node }),
+        }
+        self.settle(catalogue).map_err(Refused::Bound)
+    }
+
+    /// Walks through `Decide` nodes, questions whose fact is known and `Goto` links into
+    /// the catalogue, up to the next stop.
+    pub fn settle(&mut self, catalogue: &Catalogue) -> Result<(), Bound> {
+        loop {
+            let data = &catalogue.tree(self.tree).0;
+            let here = self.at;
+            match &data.graph[here].kind {
+                NodeKind::Decide { rules, otherwise } => {
+                    let mut chosen = None;
+                    for (i, (cond, next)) in rules.iter().enumerate() {
+                        match cond.eval(&self.facts) {
+                            Ok(true) => {
+                                chosen = Some((i, *next));
+                                break;
+                            }
+                            Ok(false) => {}
+                            Err(_) => return Ok(()),
+                        }
+                    }
+                    let (rule, next) = match chosen {
+                        Some((i, next)) => (u32::try_from(i).ok(), next),
+                        None => (None, *otherwise),
+                    };
+                    self.transcript.push(Entry {
+                        tree: self.tree,
+                        node: here,
+                        what: Recorded::Rule(rule),
+                        origin: Origin::Auto,
+                    });
+                    self.step_to(catalogue, next)?;
+                }
+                NodeKind::Ask {
+                    fact: Some(slot),
+                    offers,
+                    free_next,
+                    ..
+                } => {
+                    let Some(known) = &self.facts[usize::from(*slot)] else {
+                        return Ok(());
+                    };
+                    let (what, next) = if let Some(next) = free_next {
+                        (Recorded::Input(known.clone()), *next)
+                    } else if let Some(i) =
+                        offers.iter().position(|o| o.stored.as_ref() == Some(known))
+                    {
+                        (
+                            Recorded::Offer(u32::try_from(i).unwrap_or(u32::MAX)),
+                            offers[i].next,
+                        )
+                    } else {
+                        // The known value has no answer here (a W002 finding): ask.
+                        return Ok(());
+                    };
+                    self.transcript.push(Entry {
+                        tree: self.tree,
+                        node: here,
+                        what,
+                        origin: Origin::Auto,
+                    });
+                    self.step_to(catalogue, next)?;
+                }
+                NodeKind::Goto { tree, node } => {
+                    // Into another tree of the catalogue, by id; a tree walked alone
+                    // stops here instead.
+                    let Some(target) = catalogue.position(tree) else {
+                        return Ok(());
+                    };
+                    let target_data = &catalogue.tree(target).0;
+                    let entry = match node {
+                        None => target_data.start,
+                        Some(id) => match target_data.node_index.get(&**id) {
+                            Some(&v) => v,
+                            // The catalogue's check refused such a link (E008).
+                            None => return Ok(()),
+                        },
+                    };
+                    self.count_move()?;
+                    self.transcript.push(Entry {
+                        tree: self.tree,
+                        node: here,
+                        what: Recorded::Jump {
+                            tree: target,
+                            node: entry,
+                        },
+                        origin: Origin::Auto,
+                    });
+                    self.enter_tree(catalogue, target);
+                    self.enter(catalogue, entry);
+                }
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    /// The answers the user gave, in order, as values.
+    pub fn given(&self, catalogue: &Catalogue) -> Vec<Value> {
+        self.transcript
+            .iter()
+            .filter(|e| e.origin == Origin::Given)
+            .filter_map(|e| entry_value(&catalogue.tree(e.tree).0, e))
+            .collect()
+    }
+
+    pub fn given_count(&self) -> usize {
+        self.transcript
+            .iter()
+            .filter(|e| e.origin == Origin::Given)
+            .count()
+    }
+
+    /// The state rebuilt from its start, its host facts and the first `keep` answers the
+    /// user gave.
+    pub fn rewound(&self, catalogue: &Catalogue, keep: usize) -> Result<State, Bound> {
+        let given = self.given(catalogue);
+        let mut fresh = State::begin(
+            catalogue,
+            self.start.0,
+            self.start.1,
+            self.host.clone(),
+            self.locale.clone(),
+            self.step_limit,
+            self.transcript.capacity(),
+        )?;
+        for value in given.iter().take(keep) {
+            fresh
+                .apply(catalogue, By::Value(value), Origin::Given)
+                .map_err(|e| match e {
+                    Refused::Bound(b) => b,
+                    // The same answers on the same trees are accepted again.
+                    _ => Bound(self.step_limit),
+                })?;
+        }
+        Ok(fresh)
+    }
+}
+
+/// The first fact the `Decide` at `at` needs and nobody supplied.
+pub(crate) fn needed_fact(
+    data: &TreeData,
+    at: NodeIndex,
+    facts: &[Option<Stored>],
+) -> Option<FactSlot> {
+    let NodeKind::Decide { rules, .. } = &data.graph[at].kind else {
+        return None;
+    };
+    for (cond, _) in rules.iter() {
+        match cond.eval(facts) {
+            Ok(true) => return None,
+            Ok(false) => {}
+            Err(slot) => return Some(slot),
+        }
+    }
+    None
+}
+
+/// The fact an entry set, and its value.
+pub(crate) fn entry_fact(data: &TreeData, e: &Entry) -> Option<(FactSlot, Value)> {
+    let node = &data.graph[e.node];
+    match (&e.what, &node.kind) {
+        (
+            Recorded::Offer(i),
+            NodeKind::Ask {
+                offers,
+                fact: Some(slot),
+                ..
+            },
+        ) => {
+            let decl = &data.facts[usize::from(*slot)];
+            let stored = offers.get(*i as usize)?.stored.as_ref()?;
+            Some((*slot, decl.ty.value(stored)))
+        }
+        (Recorded::Input(stored), NodeKind::Ask { fact: Some(s), .. })
+        | (Recorded::Fact(s, stored), _) => {
+            Some((*s, data.facts[usize::from(*s)].ty.value(stored)))
+        }
+        _ => None,
+    }
+}
+
+/// The value an entry records as its answer (an offered value, an input, a fact).
+pub(crate) fn entry_value(data: &TreeData, e: &Entry) -> Option<Value> {
+    let node = &data.graph[e.node];
+    match (&e.what, &node.kind) {
+        (Recorded::Offer(i), NodeKind::Ask { offers, .. } | NodeKind::Act { offers, .. }) => {
+            offers.get(*i as usize).map(|o| o.value.clone())
+        }
+        (Recorded::Input(stored), NodeKind::Ask { fact: Some(s), .. })
+        | (Recorded::Fact(s, stored), _) => Some(data.facts[usize::from(*s)].ty.value(stored)),
+        _ => None,
+    }
+}
+
+/// The type of a fact slot, for messages.
+pub(crate) fn fact_type(data: &TreeData, slot: FactSlot) -> &FactTy {
+    &data.facts[usize::from(slot)].ty
+}
