@@ -9,6 +9,7 @@
 //! was.
 
 mod error;
+mod explain;
 mod save;
 mod step;
 mod walk;
@@ -16,6 +17,7 @@ mod walk;
 use petgraph::graph::NodeIndex;
 
 pub use error::{AnswerError, ResumeError, StartError};
+pub use explain::Decision;
 pub use save::{Resume, Resumed, SAVED_FORMAT, SavedSession};
 pub use step::{
     Answer, AnswerKind, Escalation, Jump, Origin, Place, Question, Record, Resolution, Step,
@@ -641,7 +643,12 @@ impl Session {
     }
 
     /// The text shown at a transcript line, and the label of its answer.
-    pub(crate) fn describe(&self, record: &Record<'_>) -> (String, Option<String>) {
+    /// `decision` is the explanation of a `Decide`'s line, when it is one.
+    pub(crate) fn describe(
+        &self,
+        record: &Record<'_>,
+        decision: Option<&Decision<'_>>,
+    ) -> (String, Option<String>) {
         let Some(tree) = self.catalogue.get(record.tree) else {
             return (record.node.to_owned(), None);
         };
@@ -675,11 +682,10 @@ impl Session {
                     (text, label(&decl.offers))
                 }
                 None => {
-                    let text = match (record.rule, zh) {
-                        (Some(i), true) => format!("自动判断({}):规则 {}", record.node, i + 1),
-                        (None, true) => format!("自动判断({}):其他情况", record.node),
-                        (Some(i), false) => format!("decided ({}): rule {}", record.node, i + 1),
-                        (None, false) => format!("decided ({}): otherwise", record.node),
+                    let prefix = if zh { "自动判断" } else { "decided" };
+                    let text = match decision {
+                        Some(d) => format!("{prefix} {d}"),
+                        None => format!("{prefix} ({})", record.node),
                     };
                     (text, None)
                 }

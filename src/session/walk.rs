@@ -150,25 +150,12 @@ impl State {
     /// the value fits its type, else from the host.
     fn enter_tree(&mut self, catalogue: &Catalogue, tree: u16) {
         let data = &catalogue.tree(tree).0;
-        let mut facts: Vec<Option<Stored>> = vec![None; data.facts.len()];
         let known = if self.transcript.is_empty() && self.facts.is_empty() {
             Vec::new()
         } else {
             self.known(catalogue)
         };
-        for (slot, decl) in data.facts.iter().enumerate() {
-            let learned = known
-                .iter()
-                .rev()
-                .find(|(name, _)| **name == *decl.name)
-                .and_then(|(_, v)| decl.ty.store(v));
-            facts[slot] = learned.or_else(|| {
-                self.host
-                    .iter()
-                    .find(|(name, _)| **name == *decl.name)
-                    .and_then(|(_, v)| decl.ty.store(v))
-            });
-        }
+        let facts = entry_facts(data, &known, &self.host);
         self.tree = tree;
         self.facts = facts.into_boxed_slice();
         self.visits = vec![0; data.limit_slots].into_boxed_slice();
@@ -513,6 +500,31 @@ impl State {
         }
         Ok(fresh)
     }
+}
+
+/// The facts a tree starts with when a journey enters it: each fact it declares from what
+/// the journey learned so far (`known`, later entries winning), by name and when the
+/// value fits its type, else from the host's facts.
+pub(crate) fn entry_facts(
+    data: &TreeData,
+    known: &[(&str, Value)],
+    host: &[(Box<str>, Value)],
+) -> Vec<Option<Stored>> {
+    data.facts
+        .iter()
+        .map(|decl| {
+            let learned = known
+                .iter()
+                .rev()
+                .find(|(name, _)| **name == *decl.name)
+                .and_then(|(_, v)| decl.ty.store(v));
+            learned.or_else(|| {
+                host.iter()
+                    .find(|(name, _)| **name == *decl.name)
+                    .and_then(|(_, v)| decl.ty.store(v))
+            })
+        })
+        .collect()
 }
 
 /// The first fact the `Decide` at `at` needs and nobody supplied.

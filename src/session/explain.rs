@@ -1,0 +1,237 @@
+//! Why a journey took its path: each automatic decision with the rule that fired and
+//! the fact values it saw, in words an agent (or a writer) reads at a glance.
+//!
+//! The facts a `Decide` saw are not stored; they are recomputed from the transcript the
+//! way the walker set them: the facts a tree starts with ([`walk::entry_facts`]), then
+//! every answer recorded in that tree before the decision.
+
+use std::fmt;
+
+use super::Session;
+use super::step::Place;
+use super::walk::{self, Recorded};
+use crate::Value;
+use crate::tree::{CmpOp, Cond, FactDecl, FactSlot, NodeKind, Stored, TreeData};
+
+/// One automatic decision of a journey, explained.
+///
+/// Its `Display` is one line, e.g. `debited_hours: hours_since_debit = 72 → rule 1
+/// (hours_since_debit ≥ 48) → escalate_unreconciled`.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Decision<'a> {
+    /// The `Decide` node.
+    pub place: Place<'a>,
+    /// The rule that fired (from 0), `None` when none did and `otherwise` was taken.
+    pub rule: Option<usize>,
+    /// The condition of that rule in words; for `otherwise`, every rule's condition,
+    /// none of which held.
+    pub condition: String,
+    /// The facts the rules read, with the value each had (`None`: not known).
+    pub seen: Vec<(&'a str, Option<Value>)>,
+    /// Where the decision led.
+    pub next: &'a str,
+}
+
+impl fmt::Display for Decision<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: ", self.place.node)?;
+        let seen: Vec<String> = self
+            .seen
+            .iter()
+            .map(|(name, value)| match value {
+                Some(v) => format!("{name} = {}", shown(v)),
+                None => format!("{name} unknown"),
+            })
+            .collect();
+        if !seen.is_empty() {
+            write!(f, "{} → ", seen.join(", "))?;
+        }
+        match self.rule {
+            Some(i) => write!(f, "rule {} ({})", i + 1, self.condition)?,
+            None => write!(f, "otherwise (none of: {})", self.condition)?,
+        }
+        write!(f, " → {}", self.next)
+    }
+}
+
+impl Session {
+    /// Every automatic decision of the journey, in order, with the rule that fired and
+    /// the fact values it saw.
+    ///
+    /// ```
+    /// use troubletree::{Session, Tree};
+    /// let tree = Tree::from_path("trees/recharge_failure.ron")?;
+    /// let mut session = Session::builder(&tree).fact("money_debited", true).start()?;
+    /// session.answer(72.0)?; // hours since the debit
+    /// let decisions = session.decisions();
+    /// assert_eq!(decisions[0].rule, Some(0));
+    /// assert_eq!(
+    ///     decisions[0].to_string(),
+    ///     "debited_hours: hours_since_debit = 72 → rule 1 (hours_since_debit ≥ 48) → escalate_unreconciled"
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn decisions(&self) -> Vec<Decision<'_>> {
+        let catalogue = &self.catalogue;
+        let state = &self.state;
+        let mut out = Vec::new();
+        // The journey replayed fact by fact: the tree it is in, that tree's facts, and
+        // everything learned so far (for the facts a jump carries into the next tree).
+        let mut tree = state.start.0;
+        let mut learned: Vec<(&str, Value)> = Vec::new();
+        let mut facts = walk::entry_facts(&catalogue.tree(tree).0, &learned, &state.host);
+        for e in &state.transcript {
+            let data = &catalogue.tree(e.tree).0;
+            match &e.what {
+                Recorded::Rule(rule) => {
+                    if let Some(d) = decision(data, e.node, rule.map(|r| r as usize), &facts) {
+                        out.push(d);
+                    }
+                }
+                Recorded::Jump { tree: to, .. } => {
+                    for (decl, v) in data.facts.iter().zip(&facts) {
+                        if let Some(v) = v {
+                            learned.push((&decl.name, decl.ty.value(v)));
+                        }
+                    }
+                    tree = *to;
+                    facts = walk::entry_facts(&catalogue.tree(tree).0, &learned, &state.host);
+                }
+                _ => {
+                    if let Some((slot, value)) = walk::entry_fact(data, e)
+                        && let Some(stored) = data.facts[usize::from(slot)].ty.store(&value)
+                    {
+                        facts[usize::from(slot)] = Some(stored);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+fn decision<'a>(
+    data: &'a TreeData,
+    at: petgraph::graph::NodeIndex,
+    rule: Option<usize>,
+    facts: &[Option<Stored>],
+) -> Option<Decision<'a>> {
+    let node = &data.graph[at];
+    let NodeKind::Decide { rules, otherwise } = &node.kind else {
+        return None;
+    };
+    let (condition, next) = match rule {
+        Some(i) => {
+            let (cond, next) = rules.get(i)?;
+            (words(data, cond), *next)
+        }
+        None => (
+            rules
+                .iter()
+                .map(|(c, _)| words(data, c))
+                .collect::<Vec<_>>()
+                .join("; "),
+            *otherwise,
+        ),
+    };
+    let mut slots: Vec<FactSlot> = Vec::new();
+    for (cond, _) in rules.iter().take(rule.map_or(rules.len(), |i| i + 1)) {
+        read_slots(cond, &mut slots);
+    }
+    let seen = slots
+        .into_iter()
+        .map(|slot| {
+            let decl = &data.facts[usize::from(slot)];
+            let value = facts
+                .get(usize::from(slot))
+                .and_then(Option::as_ref)
+                .map(|s| decl.ty.value(s));
+            (&*decl.name, value)
+        })
+        .collect();
+    Some(Decision {
+        place: Place {
+            tree: &data.id,
+            node: &node.id,
+        },
+        rule,
+        condition,
+        seen,
+        next: &data.graph[next].id,
+    })
+}
+
+/// The facts a condition reads, each once, in the order written.
+fn read_slots(cond: &Cond, out: &mut Vec<FactSlot>) {
+    let mut push = |slot: FactSlot| {
+        if !out.contains(&slot) {
+            out.push(slot);
+        }
+    };
+    match cond {
+        Cond::Eq(s, _) | Cond::Ne(s, _) | Cond::Cmp(s, _, _) | Cond::In(s, _) | Cond::Known(s) => {
+            push(*s);
+        }
+        Cond::All(all) | Cond::Any(all) => {
+            for c in all.iter() {
+                read_slots(c, out);
+            }
+        }
+        Cond::Not(c) => read_slots(c, out),
+    }
+}
+
+/// A condition in words: `network_ok = false`, `hours_since_debit ≥ 48`,
+/// `account_status is one of "restricted", "unverified"`, joined by `and` / `or`.
+fn words(data: &TreeData, cond: &Cond) -> String {
+    let name = |slot: FactSlot| &*data.facts[usize::from(slot)].name;
+    let value = |slot: FactSlot, stored: &Stored| {
+        let decl: &FactDecl = &data.facts[usize::from(slot)];
+        shown(&decl.ty.value(stored))
+    };
+    match cond {
+        Cond::Eq(s, v) => format!("{} = {}", name(*s), value(*s, v)),
+        Cond::Ne(s, v) => format!("{} ≠ {}", name(*s), value(*s, v)),
+        Cond::Cmp(s, op, n) => {
+            let op = match op {
+                CmpOp::Lt => "<",
+                CmpOp::Le => "≤",
+                CmpOp::Gt => ">",
+                CmpOp::Ge => "≥",
+            };
+            format!("{} {op} {}", name(*s), shown(&Value::Number(*n)))
+        }
+        Cond::In(s, set) => format!(
+            "{} is one of {}",
+            name(*s),
+            set.iter()
+                .map(|v| value(*s, v))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Cond::Known(s) => format!("{} is known", name(*s)),
+        Cond::All(all) => joined(data, all, " and "),
+        Cond::Any(any) => joined(data, any, " or "),
+        Cond::Not(c) => format!("not ({})", words(data, c)),
+    }
+}
+
+fn joined(data: &TreeData, conds: &[Cond], with: &str) -> String {
+    let parts: Vec<String> = conds
+        .iter()
+        .map(|c| match c {
+            Cond::All(_) | Cond::Any(_) => format!("({})", words(data, c)),
+            _ => words(data, c),
+        })
+        .collect();
+    parts.join(with)
+}
+
+/// A value for a person: text quoted, whole numbers without `.0`.
+fn shown(value: &Value) -> String {
+    match value {
+        Value::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => format!("{n:.0}"),
+        other => super::error::shown(other),
+    }
+}
