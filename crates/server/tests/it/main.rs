@@ -1,0 +1,6 @@
+//! The server's one test binary: a real server on loopback, a real HTTP client, every
+//! test on SQLite and, when `TROUBLETREE_TEST_DATABASE_URL` names a PostgreSQL server,
+//! on PostgreSQL too (see `common::pg_url`).
+
+mod common;
+mod sessions;
