@@ -2,5 +2,9 @@
 //! test on SQLite and, when `TROUBLETREE_TEST_DATABASE_URL` names a PostgreSQL server,
 //! on PostgreSQL too (see `common::pg_url`).
 
+mod api;
 mod common;
+mod concurrency;
 mod sessions;
+mod tickets;
+mod versions;
