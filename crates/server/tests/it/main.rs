@@ -5,6 +5,9 @@
 mod api;
 mod common;
 mod concurrency;
+mod delivery;
+mod operations;
+mod process;
 mod sessions;
 mod tickets;
 mod versions;
