@@ -590,7 +590,7 @@ async fn reload(
                 e.to_string(),
             );
             if let PublishError::Invalid(findings) = e {
-                p.findings = Some(findings);
+                p.findings = Some(Box::new(findings));
             }
             Err(p)
         }

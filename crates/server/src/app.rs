@@ -379,7 +379,7 @@ impl AppState {
                 row.seq
             ),
         );
-        problem.current = serde_json::to_value(&current).ok();
+        problem.current = serde_json::to_value(&current).ok().map(Box::new);
         Err(problem)
     }
 

@@ -59,7 +59,7 @@ impl Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             database_url: "sqlite://troubletree.db".into(),
             max_connections: 8,
-            database_timeout: Duration::from_millis(800),
+            database_timeout: Duration::from_millis(500),
             body_limit: 16 * 1024,
             request_timeout: Duration::from_secs(10),
             cors_origins: Vec::new(),
@@ -108,7 +108,7 @@ struct Args {
     #[arg(long, env = "TROUBLETREE_MAX_CONNECTIONS", default_value_t = 8)]
     max_connections: u32,
     /// Milliseconds a request waits for the database before answering 503.
-    #[arg(long, env = "TROUBLETREE_DATABASE_TIMEOUT_MS", default_value_t = 800)]
+    #[arg(long, env = "TROUBLETREE_DATABASE_TIMEOUT_MS", default_value_t = 500)]
     database_timeout_ms: u64,
     /// Largest request body in bytes.
     #[arg(long, env = "TROUBLETREE_BODY_LIMIT", default_value_t = 16 * 1024)]

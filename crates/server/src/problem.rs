@@ -36,10 +36,11 @@ pub struct Problem {
     /// For `stale-step`: the session as it stands now.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
-    pub current: Option<serde_json::Value>,
+    pub current: Option<Box<serde_json::Value>>,
     /// For `catalogue-invalid`: every error finding.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub findings: Option<Vec<String>>,
+    #[schema(value_type = Option<Vec<String>>)]
+    pub findings: Option<Box<Vec<String>>>,
 }
 
 impl Problem {

@@ -4,11 +4,12 @@
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::{Once, RwLock};
+use std::sync::Once;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use tokio::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use troubletree_server::{Config, Server};
 
 pub const BACKEND: &str = "backend-secret-token";
@@ -34,27 +35,24 @@ macro_rules! on_both_stores {
                 let Some(db) = $crate::common::Db::postgres(concat!(module_path!())).await else {
                     return;
                 };
-                let _shared = $crate::common::pg_shared();
+                let _shared = $crate::common::pg_shared().await;
                 ($body)(db).await;
             }
         }
     };
 }
 
-/// Tests on PostgreSQL share one server; the fault tests stop it, so they take this
-/// gate alone while every other PostgreSQL test holds it shared.
-pub static PG_GATE: RwLock<()> = RwLock::new(());
+/// Tests on PostgreSQL share one server; the fault test stops it, so it takes this
+/// gate alone while every other PostgreSQL test holds it shared. (A tokio lock: it
+/// works across the tests' runtimes and may be held across awaits.)
+pub static PG_GATE: RwLock<()> = RwLock::const_new(());
 
-pub fn pg_shared() -> std::sync::RwLockReadGuard<'static, ()> {
-    PG_GATE
-        .read()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+pub async fn pg_shared() -> RwLockReadGuard<'static, ()> {
+    PG_GATE.read().await
 }
 
-pub fn pg_exclusive() -> std::sync::RwLockWriteGuard<'static, ()> {
-    PG_GATE
-        .write()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+pub async fn pg_exclusive() -> RwLockWriteGuard<'static, ()> {
+    PG_GATE.write().await
 }
 
 /// The PostgreSQL server for tests, if configured; says so once if not.
@@ -103,7 +101,6 @@ impl Drop for TempDir {
 #[derive(Debug)]
 pub struct Db {
     pub url: String,
-    pub postgres: bool,
     _dir: Option<TempDir>,
 }
 
@@ -112,7 +109,6 @@ impl Db {
         let dir = TempDir::new("db");
         Db {
             url: format!("sqlite://{}", dir.0.join("troubletree.db").display()),
-            postgres: false,
             _dir: Some(dir),
         }
     }
@@ -120,7 +116,7 @@ impl Db {
     /// A new database on the test server, or `None` (and a note) without one.
     pub async fn postgres(tag: &str) -> Option<Db> {
         let base = pg_url()?;
-        let _shared = pg_shared();
+        let _shared = pg_shared().await;
         let mut bytes = [0u8; 6];
         getrandom::fill(&mut bytes).expect("randomness");
         let name = format!(
@@ -145,7 +141,6 @@ impl Db {
         let _ = conn.close().await;
         Some(Db {
             url: with_database(&base, &name),
-            postgres: true,
             _dir: None,
         })
     }
@@ -193,11 +188,11 @@ pub fn config(db: &Db, trees: &Path) -> Config {
 
 /// A server in this process and a client for it.
 pub struct Harness {
-    pub server: Option<Server>,
+    _server: Server,
     pub base: String,
     pub http: reqwest::Client,
     pub trees: TempDir,
-    pub db: Db,
+    _db: Db,
 }
 
 impl Harness {
@@ -212,10 +207,10 @@ impl Harness {
         let server = Server::start(c).await.expect("the server starts");
         Harness {
             base: format!("http://{}", server.addr()),
-            server: Some(server),
+            _server: server,
             http: client(),
             trees,
-            db,
+            _db: db,
         }
     }
 
@@ -283,12 +278,6 @@ impl Harness {
             json!({"seq": session["seq"], "value": value}),
         )
         .await
-    }
-
-    pub async fn shutdown(&mut self) {
-        if let Some(s) = self.server.take() {
-            s.shutdown().await;
-        }
     }
 }
 
@@ -359,15 +348,18 @@ where
     }
 }
 
-/// The server binary as a child process; killed when dropped.
+/// The server binary as a child process; killed when dropped. Its log (warnings and
+/// errors) goes to a file, shown by [`Process::log`].
 pub struct Process {
     pub child: std::process::Child,
     pub base: String,
+    log: TempDir,
 }
 
 impl Process {
     pub fn spawn(trees: &Path, db_url: &str, env: &[(&str, String)]) -> Process {
         use std::io::BufRead as _;
+        let log = TempDir::new("log");
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_troubletree-server"));
         cmd.arg(trees)
             .env_clear()
@@ -380,7 +372,7 @@ impl Process {
             .env("TROUBLETREE_POLL_MS", "20")
             .env("RUST_LOG", "warn")
             .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::inherit());
+            .stderr(std::fs::File::create(log.0.join("stderr")).expect("log file"));
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -395,9 +387,19 @@ impl Process {
             .rsplit(' ')
             .next()
             .filter(|u| u.starts_with("http://"))
-            .unwrap_or_else(|| panic!("no address in {line:?}"))
+            .unwrap_or_else(|| {
+                panic!(
+                    "no address in {line:?}; log: {}",
+                    std::fs::read_to_string(log.0.join("stderr")).unwrap_or_default()
+                )
+            })
             .to_owned();
-        Process { child, base }
+        Process { child, base, log }
+    }
+
+    /// What the process logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log.0.join("stderr")).unwrap_or_default()
     }
 
     pub fn signal(&self, name: &str) {

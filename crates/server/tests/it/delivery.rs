@@ -37,6 +37,7 @@ pub struct Receiver {
     pub hits: Arc<Mutex<Vec<Hit>>>,
     seen: Arc<Mutex<HashMap<String, usize>>>,
     pub accepted_total: Arc<AtomicUsize>,
+    listening: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
 }
 
 impl Receiver {
@@ -52,8 +53,14 @@ impl Receiver {
             hits: Arc::default(),
             seen: Arc::default(),
             accepted_total: Arc::default(),
+            listening: Arc::default(),
         };
-        let state = r.clone();
+        r.listen(listener);
+        r
+    }
+
+    fn listen(&self, listener: tokio::net::TcpListener) {
+        let state = self.clone();
         let app = axum::Router::new().route(
             "/tickets",
             axum::routing::post(move |headers: HeaderMap, body: Bytes| {
@@ -61,10 +68,30 @@ impl Receiver {
                 async move { state.receive(&headers, &body) }
             }),
         );
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        r
+        *self.listening.lock().expect("lock") = Some(task);
+    }
+
+    /// Really down: new connections are refused, open ones answered 503.
+    pub fn go_down(&self) {
+        self.down.store(true, Ordering::SeqCst);
+        if let Some(task) = self.listening.lock().expect("lock").take() {
+            task.abort();
+        }
+    }
+
+    /// Back on the same port.
+    pub async fn come_up(&self) {
+        let listener = loop {
+            match tokio::net::TcpListener::bind(self.addr).await {
+                Ok(l) => break l,
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        };
+        self.listen(listener);
+        self.down.store(false, Ordering::SeqCst);
     }
 
     pub fn url(&self) -> String {

@@ -7,6 +7,7 @@ mod common;
 mod concurrency;
 mod delivery;
 mod operations;
+mod postgres;
 mod process;
 mod sessions;
 mod tickets;
