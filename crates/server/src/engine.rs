@@ -980,7 +980,9 @@ fn describe(
                 .start()
                 .ok();
             let (text, answer) = match shown.as_ref().map(Session::next) {
-                Some(Step::Ask(q) | Step::Act(q)) if q.node == r.node => {
+                // A line with a value is a question or instruction answered there; one
+                // without is a `Decide` taking a rule.
+                Some(Step::Ask(q) | Step::Act(q)) if q.node == r.node && r.value.is_some() => {
                     let label = r.value.as_ref().and_then(|v| {
                         q.answers()
                             .find(|a| a.value == v)
@@ -1126,6 +1128,39 @@ mod tests {
         let flow = flow();
         let err = resume(&flow, "{\"legs\":[]}").expect_err("refused");
         assert_eq!(err.code, "corrupt-session");
+    }
+
+    #[test]
+    fn a_handoff_ticket_tells_the_journey_in_words() {
+        let flow = flow();
+        let mut walk =
+            start(&flow, "recharge_failure", Some("en"), &BTreeMap::new()).expect("starts");
+        walk.answer(ApiValue::Bool(false)).expect("offered");
+        walk.answer(ApiValue::Bool(false)).expect("network_ok");
+        assert_eq!(walk.view().node, "fix_network");
+        let events = walk.handoff().expect("open");
+        let kinds: Vec<&str> = events.iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, ["handoff", "escalated"]);
+        let ticket = walk.ticket("t", "s", 1_778_032_800, 480).expect("a ticket");
+        assert_eq!(ticket.kind, "handoff");
+        assert_eq!(ticket.node, "fix_network");
+        let lines: Vec<(&str, &str, &str)> = ticket
+            .journey
+            .iter()
+            .map(|l| (l.node.as_str(), l.origin.as_str(), l.text.as_str()))
+            .collect();
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert_eq!(lines[0].0, "check_debited");
+        assert_eq!((lines[1].0, lines[1].1), ("check_network", "user"));
+        assert!(
+            lines[1].2.starts_with("Is your internet connection stable"),
+            "{lines:?}"
+        );
+        assert_eq!(
+            lines[2],
+            ("check_network", "auto", "decided (check_network): rule 1")
+        );
+        assert_eq!(walk.handoff().expect_err("ended").code, "session-ended");
     }
 
     #[test]

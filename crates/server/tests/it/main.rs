@@ -6,6 +6,7 @@ mod api;
 mod common;
 mod concurrency;
 mod delivery;
+mod openapi;
 mod operations;
 mod postgres;
 mod process;

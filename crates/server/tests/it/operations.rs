@@ -211,3 +211,55 @@ on_both_stores!(health_readiness_and_metrics, |db| async move {
         "no session id in metrics"
     );
 });
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_finishes_the_requests_in_flight() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let db = Db::sqlite();
+    let trees = trees_copy();
+    let server = troubletree_server::Server::start(config(&db, &trees.0))
+        .await
+        .expect("starts");
+    let addr = server.addr();
+    let s = Reply::of(
+        client()
+            .post(format!("http://{addr}/v1/sessions"))
+            .json(&json!({"tree": "recharge_failure", "locale": "en"}))
+            .send()
+            .await
+            .expect("POST"),
+    )
+    .await
+    .body;
+    // A request whose body is still arriving when the shutdown begins.
+    let body = r#"{"seq": 1, "value": false}"#;
+    let (head, tail) = body.split_at(10);
+    let mut conn = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let request = format!(
+        "POST /v1/sessions/{}/answer HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{head}",
+        s["id"].as_str().expect("id"),
+        body.len()
+    );
+    conn.write_all(request.as_bytes()).await.expect("write");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let shutting_down = tokio::spawn(server.shutdown());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        !shutting_down.is_finished(),
+        "the shutdown waits for the request"
+    );
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "no new connections during the shutdown"
+    );
+    conn.write_all(tail.as_bytes()).await.expect("write");
+    let mut response = String::new();
+    conn.read_to_string(&mut response).await.expect("read");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains("\"seq\":2"), "{response}");
+    tokio::time::timeout(Duration::from_secs(10), shutting_down)
+        .await
+        .expect("the shutdown ends")
+        .expect("task");
+}
