@@ -1,0 +1,90 @@
+-- troubletree-server schema, SQLite. Kept in step with postgres.sql: same tables,
+-- columns and meaning; only the types and the key generators differ.
+
+-- Every published tree version, by fingerprint: its RON text, so that a session
+-- continues on the version it started on.
+CREATE TABLE trees (
+    tree TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    first_published INTEGER NOT NULL,
+    PRIMARY KEY (tree, fingerprint)
+);
+
+-- A published set of trees (a journey may cross them) plus the service directory.
+-- The newest row is the version new sessions start on. retired_at: no longer served.
+CREATE TABLE catalogues (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    digest TEXT NOT NULL,
+    manifest TEXT NOT NULL,
+    directory TEXT NOT NULL,
+    published_at INTEGER NOT NULL,
+    retired_at INTEGER
+);
+
+-- One row per session. seq counts the actions applied; state is the engine's save
+-- (JSON). status: open, resolved, escalated, handed_off, abandoned.
+CREATE TABLE sessions (
+    id TEXT PRIMARY KEY,
+    catalogue INTEGER NOT NULL REFERENCES catalogues (id),
+    tree TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    state TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX sessions_open ON sessions (status, updated_at);
+
+-- The action applied at each seq and the response it got: a retried request is
+-- answered from here instead of being applied twice.
+CREATE TABLE steps (
+    session TEXT NOT NULL REFERENCES sessions (id),
+    seq INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    response TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (session, seq)
+);
+
+-- Tickets for agents. priority: 3 urgent, 2 high, 1 normal, 0 low.
+-- status: open, claimed, closed.
+CREATE TABLE tickets (
+    id TEXT PRIMARY KEY,
+    session TEXT NOT NULL UNIQUE REFERENCES sessions (id),
+    priority INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    agent TEXT,
+    body TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX tickets_queue ON tickets (status, priority DESC, created_at DESC);
+
+-- Deliveries to the help desk's webhook, written with the ticket; retried until
+-- acknowledged. locked_until: a replica is delivering it (a lease).
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL UNIQUE,
+    ticket TEXT NOT NULL REFERENCES tickets (id),
+    payload TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    locked_until INTEGER NOT NULL DEFAULT 0,
+    delivered_at INTEGER,
+    last_error TEXT,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX outbox_due ON outbox (delivered_at, next_attempt_at);
+
+-- Append-only analytics events; payload is the JSON the analytics reader expects.
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    session TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    at INTEGER NOT NULL
+);
+CREATE INDEX events_session ON events (session, id);

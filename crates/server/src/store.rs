@@ -1,0 +1,946 @@
+//! Where sessions, tickets, versions, the outbox and events live: SQLite (one node) or
+//! PostgreSQL (many replicas), through sqlx's `Any` driver with SQL written once.
+//!
+//! The two databases differ in three places, each a `match` on [`Dialect`]: the schema
+//! types (`migrations/*.sql`), the migration lock (an advisory lock on PostgreSQL), and
+//! the outbox claim (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so that replicas never
+//! wait on each other's rows). Everything else is the same statements: `$1` parameters,
+//! `RETURNING`, and optimistic updates guarded by the session's `seq`.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Executor, Row};
+
+use crate::engine::{Sources, TreeSource};
+
+/// Which database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// A file, one node.
+    Sqlite,
+    /// A server, any number of replicas.
+    Postgres,
+}
+
+/// The database failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database cannot be reached (down, restarting, overloaded): retry later.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else: a bug or a broken schema.
+    #[error("database error: {0}")]
+    Other(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
+            sqlx::Error::Database(ref db) => {
+                // SQLite busy/locked, PostgreSQL shutting down or too many clients.
+                let code = db.code().unwrap_or_default();
+                if matches!(&*code, "5" | "6" | "57P01" | "57P02" | "57P03" | "53300") {
+                    StoreError::Unavailable(e.to_string())
+                } else {
+                    StoreError::Other(e.to_string())
+                }
+            }
+            other => StoreError::Other(other.to_string()),
+        }
+    }
+}
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+/// A session as stored.
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    /// The session id.
+    pub id: String,
+    /// The published version it is pinned to.
+    pub catalogue: i64,
+    /// Actions applied so far.
+    pub seq: i64,
+    /// `open`, `resolved`, `escalated`, `handed_off`, `abandoned`.
+    pub status: String,
+    /// The engine's save.
+    pub state: String,
+    /// Last change, Unix milliseconds.
+    pub updated_at: i64,
+}
+
+/// A ticket as stored.
+#[derive(Debug, Clone)]
+pub struct TicketRow {
+    /// The ticket id.
+    pub id: String,
+    /// The session.
+    pub session: String,
+    /// `open`, `claimed`, `closed`.
+    pub status: String,
+    /// Who claimed it.
+    pub agent: Option<String>,
+    /// The ticket (JSON).
+    pub body: String,
+    /// Created, Unix milliseconds.
+    pub created_at: i64,
+    /// Last change, Unix milliseconds.
+    pub updated_at: i64,
+}
+
+/// A ticket to write with a step, and its delivery.
+#[derive(Debug, Clone)]
+pub struct NewTicket {
+    /// The ticket id (also the delivery's idempotency key).
+    pub id: String,
+    /// 3 urgent … 0 low.
+    pub priority: i64,
+    /// The ticket (JSON), also the delivery's body.
+    pub body: String,
+}
+
+/// An analytics event to append.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// The session's seq when it happened.
+    pub seq: i64,
+    /// `started`, `shown`, ...
+    pub kind: String,
+    /// The JSON payload.
+    pub payload: String,
+}
+
+/// Everything one action writes, in one transaction.
+#[derive(Debug, Clone)]
+pub struct Commit {
+    /// The session.
+    pub session: String,
+    /// The seq the action was applied at; the write happens only if it is still current.
+    pub seq: i64,
+    /// The version the session is on after the action.
+    pub catalogue: i64,
+    /// The new state.
+    pub state: String,
+    /// The new status.
+    pub status: String,
+    /// The request, as the service compares retries.
+    pub action: String,
+    /// The response it got.
+    pub response: String,
+    /// Unix milliseconds.
+    pub now: i64,
+    /// Events to append.
+    pub events: Vec<NewEvent>,
+    /// A ticket the action created.
+    pub ticket: Option<NewTicket>,
+}
+
+/// A new session, written with its first step.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    /// The id.
+    pub id: String,
+    /// The first tree.
+    pub tree: String,
+    /// The action's other fields: `seq` is 0.
+    pub commit: Commit,
+}
+
+/// A delivery to attempt.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// Row id.
+    pub id: i64,
+    /// Idempotency key.
+    pub key: String,
+    /// Body.
+    pub payload: String,
+    /// Attempts including this one.
+    pub attempts: i64,
+}
+
+/// A published version.
+#[derive(Debug, Clone)]
+pub struct CatalogueRow {
+    /// Its number.
+    pub id: i64,
+    /// The digest of its sources.
+    pub digest: String,
+    /// Published, Unix milliseconds.
+    pub published_at: i64,
+    /// Retired, Unix milliseconds.
+    pub retired_at: Option<i64>,
+}
+
+/// The database.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    dialect: Dialect,
+    timeout: Duration,
+}
+
+const SQLITE_SCHEMA: &str = include_str!("../migrations/sqlite.sql");
+const POSTGRES_SCHEMA: &str = include_str!("../migrations/postgres.sql");
+
+/// Schema versions, in order: (version, name, SQLite text, PostgreSQL text).
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(1, "initial", SQLITE_SCHEMA, POSTGRES_SCHEMA)];
+
+impl Store {
+    /// Opens the database and brings its schema up to date. `sqlite://FILE` creates the
+    /// file (WAL mode); `postgres://...` connects to a server.
+    ///
+    /// # Errors
+    ///
+    /// An unknown scheme, an unreachable database, or a failed migration.
+    pub async fn connect(url: &str, max_connections: u32, timeout: Duration) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let (dialect, url) = if let Some(rest) = url.strip_prefix("sqlite:") {
+            let sep = if rest.contains('?') { '&' } else { '?' };
+            let url = if rest.contains("mode=") {
+                url.to_owned()
+            } else {
+                format!("{url}{sep}mode=rwc")
+            };
+            (Dialect::Sqlite, url)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (Dialect::Postgres, url.to_owned())
+        } else {
+            return Err(StoreError::Other(format!(
+                "database URL must start with sqlite:// or postgres://, not {:?}",
+                url.split(':').next().unwrap_or_default()
+            )));
+        };
+        let options = AnyPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .min_connections(0)
+            .acquire_timeout(timeout)
+            .test_before_acquire(true)
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if dialect == Dialect::Sqlite {
+                        conn.execute("PRAGMA busy_timeout = 5000").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                    }
+                    Ok(())
+                })
+            });
+        let pool = options.connect(&url).await?;
+        let store = Store {
+            pool,
+            dialect,
+            timeout,
+        };
+        if dialect == Dialect::Sqlite {
+            // WAL is a property of the file: set once, kept by every later connection.
+            store.pool.execute("PRAGMA journal_mode = WAL").await?;
+        }
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Which database this is.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let mut conn = self.pool.acquire().await?;
+        if self.dialect == Dialect::Postgres {
+            // Replicas starting together: one migrates, the others wait.
+            sqlx::query("SELECT pg_advisory_lock(7461726565)")
+                .execute(&mut *conn)
+                .await?;
+        }
+        let result = async {
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+            )
+            .await?;
+            for (version, name, sqlite, postgres) in MIGRATIONS {
+                let done = sqlx::query("SELECT version FROM schema_migrations WHERE version = $1")
+                    .bind(*version)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                if done.is_some() {
+                    continue;
+                }
+                let text = match self.dialect {
+                    Dialect::Sqlite => sqlite,
+                    Dialect::Postgres => postgres,
+                };
+                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+                sqlx::raw_sql(text).execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+                    .bind(*version)
+                    .bind(*name)
+                    .bind(now_ms())
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+            }
+            Ok::<(), sqlx::Error>(())
+        }
+        .await;
+        if self.dialect == Dialect::Postgres {
+            sqlx::query("SELECT pg_advisory_unlock(7461726565)")
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(result?)
+    }
+
+    /// Bounds one database operation in time: a database that hangs is unavailable.
+    async fn bounded<T>(
+        &self,
+        work: impl std::future::Future<Output = std::result::Result<T, sqlx::Error>>,
+    ) -> Result<T> {
+        match tokio::time::timeout(self.timeout * 4, work).await {
+            Ok(r) => Ok(r?),
+            Err(_) => Err(StoreError::Unavailable(
+                "the database did not answer in time".into(),
+            )),
+        }
+    }
+
+    /// Whether the database answers.
+    ///
+    /// # Errors
+    ///
+    /// When it does not.
+    pub async fn ping(&self) -> Result<()> {
+        self.bounded(async { sqlx::query("SELECT 1").execute(&self.pool).await.map(drop) })
+            .await
+    }
+
+    // ------------------------------------------------------------------ versions
+
+    /// Publishes a version unless it is already the newest; returns its number and
+    /// whether it is new.
+    ///
+    /// # Errors
+    ///
+    /// A database failure.
+    pub async fn publish(&self, sources: &Sources) -> Result<(i64, bool)> {
+        let digest = sources.digest();
+        let manifest = serde_json::to_string(&sources.manifest()).unwrap_or_default();
+        self.bounded(async {
+            let mut tx = self.pool.begin().await?;
+            let newest = sqlx::query(
+                "SELECT id, digest FROM catalogues WHERE retired_at IS NULL ORDER BY id DESC LIMIT 1",
+            )
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(row) = newest
+                && row.try_get::<String, _>("digest")? == digest
+            {
+                return Ok((row.try_get::<i64, _>("id")?, false));
+            }
+            let now = now_ms();
+            for t in &sources.trees {
+                sqlx::query(
+                    "INSERT INTO trees (tree, fingerprint, version, source, first_published) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tree, fingerprint) DO NOTHING",
+                )
+                .bind(&t.id)
+                .bind(&t.fingerprint)
+                .bind(t.version)
+                .bind(&t.source)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            let row = sqlx::query(
+                "INSERT INTO catalogues (digest, manifest, directory, published_at) VALUES ($1, $2, $3, $4) RETURNING id",
+            )
+            .bind(&digest)
+            .bind(&manifest)
+            .bind(&sources.directory)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            let id: i64 = row.try_get("id")?;
+            tx.commit().await?;
+            Ok((id, true))
+        })
+        .await
+    }
+
+    /// The newest version still served.
+    ///
+    /// # Errors
+    ///
+    /// A database failure.
+    pub async fn newest_catalogue(&self) -> Result<Option<i64>> {
+        self.bounded(async {
+            let row = sqlx::query(
+                "SELECT id FROM catalogues WHERE retired_at IS NULL ORDER BY id DESC LIMIT 1",
+            )
+            .fetch_optional(&self.pool)
+            .await?;
+            row.map(|r| r.try_get::<i64, _>("id")).transpose()
+        })
+        .await
+    }
+
+    /// Every version, newest first.
+    ///
+    /// # Errors
+    ///
+    /// A database failure.
+    pub async fn catalogues(&self) -> Result<Vec<CatalogueRow>> {
+        self.bounded(async {
+            let rows = sqlx::query(
+                "SELECT id, digest, published_at, retired_at FROM catalogues ORDER BY id DESC",
+            )
+            .fetch_all(&self.pool)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(CatalogueRow {
+                        id: r.try_get("id")?,
+                        digest: r.try_get("digest")?,
+                        published_at: r.try_get("published_at")?,
+                        retired_at: r.try_get("retired_at")?,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    /// The sources of a version that is still served (`None`: unknown or retired).
+    ///
+    /// # Errors
+    ///
+    /// A database failure, or a manifest that names a tree text the store lacks.
+    pub async fn catalogue(&self, id: i64) -> Result<Option<Sources>> {
+        self.bounded(async {
+            let Some(row) = sqlx::query(
+                "SELECT manifest, directory FROM catalogues WHERE id = $1 AND retired_at IS NULL",
+            )
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            else {
+                return Ok(None);
+            };
+            let manifest: String = row.try_get("manifest")?;
+            let manifest: BTreeMap<String, String> =
+                serde_json::from_str(&manifest).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+            let mut trees = Vec::with_capacity(manifest.len());
+            for (tree, fingerprint) in manifest {
+                let row = sqlx::query(
+                    "SELECT version, source FROM trees WHERE tree = $1 AND fingerprint = $2",
+                )
+                .bind(&tree)
+                .bind(&fingerprint)
+                .fetch_one(&self.pool)
+                .await?;
+                trees.push(TreeSource {
+                    id: tree,
+                    fingerprint,
+                    version: row.try_get("version")?,
+                    source: row.try_get("source")?,
+                });
+            }
+            Ok(Some(Sources {
+                trees,
+                directory: row.try_get("directory")?,
+            }))
+        })
+        .await
+    }
+
+    /// Retires a version: its sessions resume on the newest by the engine's replay
+    /// rules, or are told the flow changed. The newest version cannot be retired.
+    ///
+    /// # Errors
+    ///
+    /// A database failure.
+    pub async fn retire(&self, id: i64) -> Result<RetireOutcome> {
+        self.bounded(async {
+            let mut tx = self.pool.begin().await?;
+            let done = sqlx::query(
+                "UPDATE catalogues SET retired_at = $1 WHERE id = $2 AND retired_at IS NULL AND id < (SELECT max(id) FROM catalogues WHERE retired_at IS NULL)",
+            )
+            .bind(now_ms())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            let outcome = if done == 1 {
+                RetireOutcome::Retired
+            } else {
+                let exists = sqlx::query("SELECT retired_at FROM catalogues WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                match exists {
+                    None => RetireOutcome::NotFound,
+                    Some(r) if r.try_get::<Option<i64>, _>("retired_at")?.is_some() => {
+                        RetireOutcome::Retired
+                    }
+                    Some(_) => RetireOutcome::Newest,
+                }
+            };
+            tx.commit().await?;
+            Ok(outcome)
+        })
+        .await
+    }
+
+    // ------------------------------------------------------------------ sessions
+
+    /// Writes a new session and what its start produced.
+    ///
+    /// # Errors
+    ///
+    /// A database failure.
+    pub async fn insert_session(&self, new: &NewSession) -> Result<()> {
+        let c = &new.commit;
+        self.bounded(async {
+            let mut tx = self.pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO sessions (id, catalogue, tree, seq, status, state, created_at, updated_at) VALUES ($1, $2, $3, 1, $4, $5, $6, $6)",
+            )
+            .bind(&new.id)
+            .bind(c.catalogue)
+            .bind(&new.tree)
+            .bind(&c.status)
+            .bind(&c.state)
+            .bind(c.now)
+            .execute(&mut *tx)
+            .await?;
+            write_rest(&mut tx, c).await?;
+            tx.commit().await
+        })
+        .await
+    }
+
+    /// A session by id.
+    ///
+    /// # Errors
+    ///
+    /// A database failure.
+    pub async fn session(&self, id: &str) -> Result<Option<SessionRow>> {
+        self.bounded(async {
+            let row = sqlx::query(
+                "SELECT id, catalogue, seq, status, state, updated_at FROM sessions WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+            row.as_ref().map(session_row).transpose()
+        })
+        .await
+    }
+
+    /// The action applied at `seq` and its response.
+    ///
+    /// # Errors
+    ///
+    /// A database failure.
+    pub async fn step(&self, session: &str, seq: i64) -> Result<Option<(String, String)>> {
+        self.bounded(async {
+            let row =
+                sqlx::query("SELECT action, response FROM steps WHERE session = $1 AND seq = $2")
+                    .bind(session)
+                    .bind(seq)
+                    .fetch_optional(&self.pool)
+                    .await?;
+            row.map(|r| Ok((r.try_get("action")?, r.try_get("response")?)))
+                .transpose()
+        })
+        .await
+    }
+
+    /// Applies an action if the session is still at `commit.seq`: the new state, the
+    /// step, its events, and its ticket with the ticket's delivery, all or nothing.
+    /// `false`: another request got there first; nothing was written.
+    ///
+    /// # Errors
+    ///
+    /// A database failure (nothing was written).
+    pub async fn commit(&self, c: &Commit) -> Result<bool> {
+        self.bounded(async {
+            let mut tx = self.pool.begin().await?;
+            let updated = sqlx::query(
+                "UPDATE sessions SET seq = seq + 1, catalogue = $1, status = $2, state = $3, updated_at = $4 WHERE id = $5 AND seq = $6",
+            )
+            .bind(c.catalogue)
+            .bind(&c.status)
+            .bind(&c.state)
+            .bind(c.now)
+            .bind(&c.session)
+            .bind(c.seq)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if updated != 1 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+            write_rest(&mut tx, c).await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+        .await
+    }
+
+    /// Open sessions idle since before `before` (Unix ms), oldest first.
+    ///
+    /// # Errors
+    ///
+    /// A database failure.
+    pub async fn idle_sessions(&self, before: i64, limit: i64) -> Result<Vec<SessionRow>> {
+        self.bounded(async {
+            let rows = sqlx::query(
+                "SELECT id, catalogue, seq, status, state, updated_at FROM sessions WHERE status = 'open' AND updated_at < $1 ORDER BY updated_at LIMIT $2",
+            )
+            .bind(before)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+            rows.iter().map(session_row).collect()
+        })
+        .await
+    }
+
+    /// Marks an idle session abandoned, with its event, unless it moved meanwhile.
+    ///
+    /// # Errors
+    ///
+    /// A database failure.
+    pub async fn abandon(&self, row: &SessionRow, event: &NewEvent, now: i64) -> Result<bool> {
+        self.bounded(async {
+            let mut tx = self.pool.begin().await?;
+            let updated = sqlx::query(
+                "UPDATE sessions SET status = 'abandoned', updated_at = $1 WHERE id = $2 AND seq = $3 AND status = 'open'",
+            )
+            .bind(now)
+            .bind(&row.id)
+            .bind(row.seq)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if updated != 1 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+            insert_event(&mut tx, &row.id, event, now).await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+        .await
+    }
+
+    // ------------------------------------------------------------------ tickets
+
+    /// The ticket of a session, if it has one.
+    ///
+    /// # Errors
+    ///
+    /// A database failure.
+    pub async fn ticket_of_session(&self, session: &str) -> Result<Option<TicketRow>> {
+        self.bounded(async {
+            let row = sqlx::query(&format!("{TICKET_COLUMNS} WHERE session = $1"))
+                .bind(session)
+                .fetch_optional(&self.pool)
+                .await?;
+            row.as_ref().map(ticket_row).transpose()
+        })
+        .await
+    }
+
+    /// A ticket by id.
+    ///
+    /// # Errors
+    ///
+    /// A database failure.
+    pub async fn ticket(&self, id: &str) -> Result<Option<TicketRow>> {
+        self.bounded(async {
+            let row = sqlx::query(&format!("{TICKET_COLUMNS} WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+            row.as_ref().map(ticket_row).transpose()
+        })
+        .await
+    }
+
+    /// Tickets with this status, most urgent first, then newest first.
+    ///
+    /// # Errors
+    ///
+    /// A database failure.
+    pub async fn tickets(&self, status: &str, limit: i64) -> Result<Vec<TicketRow>> {
+        self.bounded(async {
+            let rows = sqlx::query(&format!(
+                "{TICKET_COLUMNS} WHERE status = $1 ORDER BY priority DESC, created_at DESC, id LIMIT $2"
+            ))
+            .bind(status)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+            rows.iter().map(ticket_row).collect()
+        })
+        .await
+    }
+
+    /// Moves a ticket from one of `from` to `to`, recording the agent; `false` if it was
+    /// in none of them.
+    ///
+    /// # Errors
+    ///
+    /// A database failure.
+    pub async fn move_ticket(
+        &self,
+        id: &str,
+        from: &[&str],
+        to: &str,
+        agent: &str,
+    ) -> Result<bool> {
+        self.bounded(async {
+            let placeholders: Vec<String> = (0..from.len()).map(|i| format!("${}", i + 5)).collect();
+            let sql = format!(
+                "UPDATE tickets SET status = $1, agent = $2, updated_at = $3 WHERE id = $4 AND status IN ({})",
+                placeholders.join(", ")
+            );
+            let mut q = sqlx::query(&sql).bind(to).bind(agent).bind(now_ms()).bind(id);
+            for f in from {
+                q = q.bind(*f);
+            }
+            Ok(q.execute(&self.pool).await?.rows_affected() == 1)
+        })
+        .await
+    }
+
+    // ------------------------------------------------------------------ outbox
+
+    /// Takes up to `limit` due deliveries for `lease`: no other replica takes them
+    /// until it expires.
+    ///
+    /// # Errors
+    ///
+    /// A database failure.
+    pub async fn claim_deliveries(&self, lease: Duration, limit: i64) -> Result<Vec<Delivery>> {
+        let now = now_ms();
+        let until = now.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX));
+        let lock = match self.dialect {
+            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+            Dialect::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE outbox SET locked_until = $1, attempts = attempts + 1 WHERE id IN (SELECT id FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= $2 AND locked_until <= $2 ORDER BY id LIMIT $3{lock}) RETURNING id, key, payload, attempts"
+        );
+        self.bounded(async {
+            let rows = sqlx::query(&sql)
+                .bind(until)
+                .bind(now)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(Delivery {
+                        id: r.try_get("id")?,
+                        key: r.try_get("key")?,
+                        payload: r.try_get("payload")?,
+                        attempts: r.try_get("attempts")?,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    /// The receiver acknowledged a delivery.
+    ///
+    /// # Errors
+    ///
+    /// A database failure.
+    pub async fn delivered(&self, id: i64) -> Result<()> {
+        self.bounded(async {
+            sqlx::query("UPDATE outbox SET delivered_at = $1, last_error = NULL WHERE id = $2")
+                .bind(now_ms())
+                .bind(id)
+                .execute(&self.pool)
+                .await
+                .map(drop)
+        })
+        .await
+    }
+
+    /// A delivery failed: try again at `next_attempt_at` (Unix ms).
+    ///
+    /// # Errors
+    ///
+    /// A database failure.
+    pub async fn failed(&self, id: i64, next_attempt_at: i64, error: &str) -> Result<()> {
+        self.bounded(async {
+            sqlx::query(
+                "UPDATE outbox SET next_attempt_at = $1, locked_until = 0, last_error = $2 WHERE id = $3 AND delivered_at IS NULL",
+            )
+            .bind(next_attempt_at)
+            .bind(error)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map(drop)
+        })
+        .await
+    }
+
+    /// Deliveries not yet acknowledged.
+    ///
+    /// # Errors
+    ///
+    /// A database failure.
+    pub async fn backlog(&self) -> Result<i64> {
+        self.bounded(async {
+            let row = sqlx::query("SELECT count(*) AS n FROM outbox WHERE delivered_at IS NULL")
+                .fetch_one(&self.pool)
+                .await?;
+            row.try_get::<i64, _>("n")
+        })
+        .await
+    }
+
+    // ------------------------------------------------------------------ events
+
+    /// Events after `after` (an event id), oldest first: `(id, payload)`.
+    ///
+    /// # Errors
+    ///
+    /// A database failure.
+    pub async fn events(&self, after: i64, limit: i64) -> Result<Vec<(i64, String)>> {
+        self.bounded(async {
+            let rows =
+                sqlx::query("SELECT id, payload FROM events WHERE id > $1 ORDER BY id LIMIT $2")
+                    .bind(after)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+            rows.iter()
+                .map(|r| Ok((r.try_get("id")?, r.try_get("payload")?)))
+                .collect()
+        })
+        .await
+    }
+}
+
+/// What retiring a version did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetireOutcome {
+    /// Retired (now or before).
+    Retired,
+    /// No such version.
+    NotFound,
+    /// It is the newest: publish another first.
+    Newest,
+}
+
+const TICKET_COLUMNS: &str =
+    "SELECT id, session, status, agent, body, created_at, updated_at FROM tickets";
+
+fn session_row(r: &AnyRow) -> std::result::Result<SessionRow, sqlx::Error> {
+    Ok(SessionRow {
+        id: r.try_get("id")?,
+        catalogue: r.try_get("catalogue")?,
+        seq: r.try_get("seq")?,
+        status: r.try_get("status")?,
+        state: r.try_get("state")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+fn ticket_row(r: &AnyRow) -> std::result::Result<TicketRow, sqlx::Error> {
+    Ok(TicketRow {
+        id: r.try_get("id")?,
+        session: r.try_get("session")?,
+        status: r.try_get("status")?,
+        agent: r.try_get("agent")?,
+        body: r.try_get("body")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+async fn write_rest(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    c: &Commit,
+) -> std::result::Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO steps (session, seq, action, response, at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&c.session)
+    .bind(c.seq)
+    .bind(&c.action)
+    .bind(&c.response)
+    .bind(c.now)
+    .execute(&mut **tx)
+    .await?;
+    for e in &c.events {
+        insert_event(tx, &c.session, e, c.now).await?;
+    }
+    if let Some(t) = &c.ticket {
+        sqlx::query(
+            "INSERT INTO tickets (id, session, priority, status, agent, body, created_at, updated_at) VALUES ($1, $2, $3, 'open', NULL, $4, $5, $5)",
+        )
+        .bind(&t.id)
+        .bind(&c.session)
+        .bind(t.priority)
+        .bind(&t.body)
+        .bind(c.now)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO outbox (key, ticket, payload, attempts, next_attempt_at, locked_until, created_at) VALUES ($1, $2, $3, 0, $4, 0, $4)",
+        )
+        .bind(&t.id)
+        .bind(&t.id)
+        .bind(&t.body)
+        .bind(c.now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn insert_event(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    session: &str,
+    e: &NewEvent,
+    now: i64,
+) -> std::result::Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO events (session, seq, kind, payload, at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(session)
+        .bind(e.seq)
+        .bind(&e.kind)
+        .bind(&e.payload)
+        .bind(now)
+        .execute(&mut **tx)
+        .await
+        .map(drop)
+}
+
+/// The clock, Unix milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}

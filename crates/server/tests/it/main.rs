@@ -1,0 +1,15 @@
+//! The server's one test binary: a real server on loopback, a real HTTP client, every
+//! test on SQLite and, when `TROUBLETREE_TEST_DATABASE_URL` names a PostgreSQL server,
+//! on PostgreSQL too (see `common::pg_url`).
+
+mod api;
+mod common;
+mod concurrency;
+mod delivery;
+mod openapi;
+mod operations;
+mod postgres;
+mod process;
+mod sessions;
+mod tickets;
+mod versions;
