@@ -86,7 +86,15 @@ impl Session {
             return None;
         };
         let locale = self.locale().to_owned();
-        let channel = directory.choose(escalation.priority, escalation.channel, now, &locale)?;
+        // A walk that learnt the user cannot log in (`can_log_in = false`) is never sent
+        // to a channel inside the app.
+        let channel = directory.choose_for(
+            escalation.priority,
+            escalation.channel,
+            self.fact(Directory::LOGIN_FACT) != Some(Value::Bool(false)),
+            now,
+            &locale,
+        )?;
         let tree = self.tree();
         let transcript = self.transcript().map(|r| {
             let (text, answer) = self.describe(&r);
