@@ -22,7 +22,7 @@ const RETRIES: &[&str] = &[
     "true",
     "no",
     "normal",
-    "false",
+    "no",
     "false",
     "not_solved",
     "no",
@@ -183,7 +183,7 @@ fn tampered(answers: &[&str], tamper: impl FnOnce(&mut SavedSession)) -> Session
 #[test]
 fn walk_to_resolutions() {
     let tree = recharge();
-    let mut session = walk(&tree, &["false", "true", "no", "normal", "false", "true"]);
+    let mut session = walk(&tree, &["false", "true", "no", "normal", "no", "true"]);
     assert_eq!(resolved(&session), "resolved_maintenance");
     assert_eq!(
         session.path(),
@@ -225,24 +225,31 @@ fn walk_to_resolutions() {
 #[test]
 fn walk_to_escalation_after_debit() {
     let tree = recharge();
-    let session = walk(&tree, &["true", "60"]);
+    // The amount is captured for the agent before the hand-over.
+    let session = walk(&tree, &["true", "60", "100"]);
     let Step::Escalated(e) = session.next() else {
         panic!("expected an escalation, got {:?}", session.next())
     };
     assert_eq!(e.node, "escalate_unreconciled");
     assert_eq!(e.priority, Priority::High);
     assert_eq!(e.channel, Some(Channel::Hotline));
-    assert_eq!(e.prepare().len(), 5);
+    assert_eq!(e.prepare().len(), 4);
     assert_eq!(e.prepare().next(), Some("注册手机号"));
     assert_eq!(
         session.path(),
-        ["check_debited", "debited_hours", "escalate_unreconciled"]
+        [
+            "check_debited",
+            "debited_hours",
+            "ask_debit_amount",
+            "escalate_unreconciled"
+        ]
     );
+    assert_eq!(session.fact("amount"), Some(Value::Number(100.0)));
 
     // `Ge("hours_since_debit", 48)`: 48 escalates, 47.5 waits for reconciliation.
     assert_eq!(
         walk(&tree, &["true", "48"]).next().node(),
-        "escalate_unreconciled"
+        "ask_debit_amount"
     );
     let session = walk(&tree, &["true", "47.5", "not_solved"]);
     assert_eq!(resolved(&session), "wait_reconciliation");
@@ -280,7 +287,8 @@ fn retry_limit_redirects_the_third_arrival() {
     assert_eq!(act(&second).node, "retry_recharge");
     assert_eq!(visits(&second), [("retry_recharge".to_owned(), 2)]);
     // The second retry may still succeed.
-    answer_all(&mut second, &["solved"]);
+    // ... and then asks whether it was charged once.
+    answer_all(&mut second, &["solved", "once"]);
     assert_eq!(resolved(&second), "resolved_retry");
     // A retry that charged the user leaves the loop for the debit branch.
     let charged = walk(&tree, &[&RETRIES[..7], &["yes"]].concat());
@@ -455,7 +463,7 @@ fn number_fact_from_a_value_or_from_text() {
     assert_eq!(session, by_str);
     assert_eq!(session.save(), by_str.save());
     assert_eq!(session.fact("hours_since_debit"), Some(Value::Number(60.0)));
-    assert_eq!(session.next().node(), "escalate_unreconciled");
+    assert_eq!(session.next().node(), "ask_debit_amount");
 
     // Supplied up front, the number decides silently.
     let session = Session::builder(&tree)
@@ -582,7 +590,7 @@ fn a_value_of_the_wrong_type_is_refused() {
 #[test]
 fn answering_after_the_end_is_refused() {
     let tree = recharge();
-    let mut session = walk(&tree, &["false", "true", "no", "normal", "false", "true"]);
+    let mut session = walk(&tree, &["false", "true", "no", "normal", "no", "true"]);
     let ended = SessionError::Ended {
         node: "resolved_maintenance".into(),
     };
@@ -613,7 +621,7 @@ fn builder_refuses_unknown_facts_wrong_types_and_unknown_locales() {
         SessionError::UnknownFact {
             tree: "recharge_failure".into(),
             name: "wifi".into(),
-            declared: "money_debited, network_ok, account_status, over_limit, maintenance_notice, hours_since_debit".into(),
+            declared: "money_debited, network_ok, account_status, over_limit, maintenance_notice, hours_since_debit, amount".into(),
         }
     );
     assert_eq!(
@@ -701,7 +709,7 @@ fn back_across_automatic_steps_and_limit_counts() {
             .fact("money_debited", false)
             .fact("network_ok", true)
             .fact("account_status", "normal")
-            .fact("over_limit", false)
+            .fact("over_limit", "no")
             .fact("maintenance_notice", false)
             .start()
             .unwrap()
@@ -721,7 +729,7 @@ fn back_across_automatic_steps_and_limit_counts() {
             (
                 "check_limit",
                 Some("over_limit"),
-                Some(Value::Bool(false)),
+                Some(text("no")),
                 None,
                 Origin::Auto
             ),
@@ -1102,7 +1110,7 @@ fn locales_give_the_texts_of_the_tree() {
     assert_eq!((q_zh.node, q_en.node), ("check_bank", "check_bank"));
     assert!(q_zh.text.contains("银行系统繁忙"), "{}", q_zh.text);
     assert!(q_en.text.contains("'bank system busy'"), "{}", q_en.text);
-    assert_eq!(labels(&q_zh), ["有这类提示", "没有,或者提示的是别的内容"]);
+    assert_eq!(labels(&q_zh), ["有这类提示", "没有，或者提示的是别的内容"]);
     assert_eq!(
         labels(&q_en),
         [
@@ -1116,7 +1124,7 @@ fn locales_give_the_texts_of_the_tree() {
     assert!(
         ask(&walk(&tree, &["false"]))
             .text
-            .starts_with("你现在的网络连接稳定吗")
+            .starts_with("您现在的网络连接稳定吗")
     );
 
     // Instructions offer "solved" / "not_solved", labelled in the locale.
@@ -1144,7 +1152,7 @@ fn locales_give_the_texts_of_the_tree() {
             "not_solved",
             "no",
             "normal",
-            "false",
+            "no",
             "false",
             "not_solved",
             "no",
@@ -1157,7 +1165,7 @@ fn locales_give_the_texts_of_the_tree() {
     };
     assert!(
         e.reason
-            .starts_with("The recharge still fails after two retries"),
+            .starts_with("The top-up still fails after two retries"),
         "{}",
         e.reason
     );

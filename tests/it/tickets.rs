@@ -184,7 +184,8 @@ fn escalated_session(locale: &str) -> Session {
         .fact("network_ok", true)
         .start()
         .expect("starts");
-    for answer in ["true", "60"] {
+    // Debited 60 hours ago; the amount is captured before the hand-over.
+    for answer in ["true", "60", "100"] {
         session.answer_str(answer).expect("offered");
     }
     session
@@ -227,8 +228,10 @@ fn a_ticket_carries_the_whole_case() {
             ("check_debited", Origin::Given),
             ("debited_hours", Origin::Given),
             ("debited_hours", Origin::Auto),
+            ("ask_debit_amount", Origin::Given),
         ]
     );
+    assert_eq!(ticket.facts.get("amount"), Some(&Value::Number(100.0)));
     assert_eq!(ticket.transcript[1].value, Some(Value::Number(60.0)));
     assert!(
         ticket.transcript[0]
