@@ -523,3 +523,76 @@ fn directory_priorities_and_reply_times_are_checked() {
         "{findings:#?}"
     );
 }
+
+#[test]
+fn a_locked_out_password_reset_is_never_sent_inside_the_app() {
+    // forgot_password: the login password is forgotten and the app is signed out; the
+    // reset keeps failing. At 22:00 (hotline closed) the ticket must not name in-app
+    // feedback or chat, which both need a login.
+    let d = directory();
+    let tree = Tree::from_path("trees/forgot_password.ron").expect("valid tree");
+    let mut session = Session::builder(&tree)
+        .locale("en")
+        .fact("unauthorized_activity", false)
+        .fact("account_restricted", false)
+        .start()
+        .expect("starts");
+    for answer in ["login", "not_solved", "false", "rejected", "not_solved"] {
+        session.answer_str(answer).expect("offered");
+    }
+    let night = session
+        .ticket(&d, at("2026-03-03 22:00"))
+        .expect("escalated");
+    assert_eq!(night.node, "escalate_reset_failed");
+    assert_eq!(night.facts.get("can_log_in"), Some(&Value::Bool(false)));
+    assert!(
+        !night.channel.login && night.channel.kind == Channel::Email,
+        "{:?}",
+        night.channel
+    );
+    // The same walk by a user still signed in goes to the tree's hint when it is open,
+    // or to in-app feedback at night.
+    let mut signed_in = Session::builder(&tree)
+        .locale("en")
+        .fact("unauthorized_activity", false)
+        .fact("account_restricted", false)
+        .start()
+        .expect("starts");
+    for answer in ["login", "not_solved", "true", "not_solved", "rejected", "not_solved"] {
+        signed_in.answer_str(answer).expect("offered");
+    }
+    let ticket = signed_in
+        .ticket(&d, at("2026-03-03 22:00"))
+        .expect("escalated");
+    assert_eq!(ticket.channel.kind, Channel::InApp);
+}
+
+#[test]
+fn unrecognised_activity_abroad_at_3_00_reaches_the_24_hour_line() {
+    // overseas_use hands activity the user did not make to account_stolen; the freeze
+    // fails at 03:00 and the urgent ticket names the line that never closes.
+    let d = directory();
+    let overseas = Tree::from_path("trees/overseas_use.ron").expect("valid tree");
+    let stolen = Tree::from_path("trees/account_stolen.ron").expect("valid tree");
+    let mut session = Session::builder(&overseas)
+        .locale("en")
+        .start()
+        .expect("starts");
+    for answer in ["security", "done", "true"] {
+        session.answer_str(answer).expect("offered");
+    }
+    let mut session = session.continue_in(&stolen).expect("the Goto to account_stolen");
+    for answer in ["true", "false", "done", "no"] {
+        session.answer_str(answer).expect("offered");
+    }
+    let ticket = session
+        .ticket(&d, at("2026-03-03 03:00"))
+        .expect("escalated");
+    assert_eq!(ticket.node, "escalate_freeze");
+    assert_eq!(ticket.priority, Priority::Urgent);
+    assert!(
+        ticket.channel.open_now && ticket.channel.contact.contains("24-hour"),
+        "{:?}",
+        ticket.channel
+    );
+}
