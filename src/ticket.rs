@@ -74,6 +74,7 @@ impl Session {
     ///     .locale("en")
     ///     .fact("money_debited", true)
     ///     .fact("hours_since_debit", 60.0)
+    ///     .fact("amount", 100.0)
     ///     .start()?;
     /// let now = LocalTime::new(2026, 5, 6, 10, 0).expect("valid");
     /// let ticket = session.ticket(&directory, now).expect("escalated");

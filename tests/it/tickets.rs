@@ -558,7 +558,14 @@ fn a_locked_out_password_reset_is_never_sent_inside_the_app() {
         .fact("account_restricted", false)
         .start()
         .expect("starts");
-    for answer in ["login", "not_solved", "true", "not_solved", "rejected", "not_solved"] {
+    for answer in [
+        "login",
+        "not_solved",
+        "true",
+        "not_solved",
+        "rejected",
+        "not_solved",
+    ] {
         signed_in.answer_str(answer).expect("offered");
     }
     let ticket = signed_in
@@ -581,7 +588,9 @@ fn unrecognised_activity_abroad_at_3_00_reaches_the_24_hour_line() {
     for answer in ["security", "done", "true"] {
         session.answer_str(answer).expect("offered");
     }
-    let mut session = session.continue_in(&stolen).expect("the Goto to account_stolen");
+    let mut session = session
+        .continue_in(&stolen)
+        .expect("the Goto to account_stolen");
     for answer in ["true", "false", "done", "no"] {
         session.answer_str(answer).expect("offered");
     }
