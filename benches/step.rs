@@ -230,7 +230,7 @@ fn diagnosis(c: &mut Criterion) {
 fn resume(c: &mut Criterion) {
     let tree = recharge();
     let mut session = Session::new(&tree).expect("starts");
-    for answer in ["false", "true", "no", "normal", "false", "false"] {
+    for answer in ["false", "true", "no", "normal", "no", "false"] {
         session.answer_str(answer).expect("offered");
     }
     let saved = session.save();

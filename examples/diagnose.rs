@@ -27,7 +27,7 @@ const DEMO: &[&str] = &[
     "true",
     "no",
     "normal",
-    "false",
+    "no",
     "false",
     "not_solved",
     "no",

@@ -18,6 +18,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .locale("en")
         .fact("money_debited", true)
         .fact("hours_since_debit", 60.0)
+        .fact("amount", 100.0)
         .start()?;
 
     // Per request: show the step, take the user's answer.

@@ -4,7 +4,14 @@
 //!
 //! A directory is a RON file whose top level is `Directory(...)`; it may sit beside the
 //! trees (`troubletree check` and [`crate::Catalogue::from_dir`] recognise it by that
-//! name). See `trees/directory.ron` for the example shipped with the crate.
+//! name). See `trees/directory.ron` for the example shipped with the crate, and
+//! `docs/FORMAT.md` (section "The service directory") for the format.
+//!
+//! Two things besides the time of day decide the channel: a channel may be reserved for
+//! some priorities (a 24-hour security line for urgent cases only), and a channel reached
+//! through the app (`login: true`) is never offered to a user who cannot log in. A walk
+//! tells the directory that the user cannot log in through the `Bool` fact
+//! [`Directory::LOGIN_FACT`] (`can_log_in`): [`crate::Session::ticket`] passes it on.
 
 use std::fmt;
 
@@ -41,8 +48,17 @@ struct ChannelFile {
     /// `"09:00-21:00"`; absent means always open.
     #[serde(default)]
     hours: Option<String>,
-    /// Promised response time in hours (0: answered at once).
+    /// Promised response time in hours (0: answered at once): the most a user waits.
     response_hours: u32,
+    /// The usual response time in hours, when replies usually come sooner than promised.
+    #[serde(default)]
+    usual_hours: Option<u32>,
+    /// The user must be logged in to the app to use the channel (in-app feedback, chat).
+    #[serde(default)]
+    login: bool,
+    /// The priorities the channel serves; absent: every priority.
+    #[serde(default)]
+    only_for: Option<Vec<Priority>>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -211,6 +227,36 @@ struct ChannelEntry {
     contact: Vec<(String, String)>,
     hours: Option<Hours>,
     response_hours: u32,
+    usual_hours: Option<u32>,
+    login: bool,
+    /// `None`: every priority.
+    only_for: Option<Vec<Priority>>,
+}
+
+impl ChannelEntry {
+    fn serves(&self, priority: Priority) -> bool {
+        self.only_for
+            .as_ref()
+            .is_none_or(|only| only.contains(&priority))
+    }
+
+    /// Reserved for `priority` (listed in `only_for`), rather than open to every case.
+    fn reserved_for(&self, priority: Priority) -> bool {
+        self.only_for
+            .as_ref()
+            .is_some_and(|only| only.contains(&priority))
+    }
+
+    /// Whether two channels of one kind would be indistinguishable for some priority: both
+    /// general, or both reserved for it. (A reserved channel and a general one are not:
+    /// the reserved one is preferred for its priorities.)
+    fn overlaps(&self, other: &ChannelEntry) -> bool {
+        match (&self.only_for, &other.only_for) {
+            (None, None) => true,
+            (Some(a), Some(b)) => a.iter().any(|p| b.contains(p)),
+            _ => false,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -244,6 +290,11 @@ impl Busy {
 /// let evening = LocalTime::new(2026, 3, 3, 22, 15).expect("valid");
 /// let choice = directory.choose(Priority::Normal, None, evening, "en").expect("a channel");
 /// assert_eq!(choice.kind, Channel::InApp); // the hotline closes at 21:00
+/// // A user who cannot log in is never sent to a channel inside the app.
+/// let locked_out = directory
+///     .choose_for(Priority::Normal, None, false, evening, "en")
+///     .expect("a channel");
+/// assert!(!locked_out.login);
 /// # Ok::<(), troubletree::LoadError>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -266,8 +317,16 @@ pub struct ChannelChoice {
     pub open_now: bool,
     /// Opening hours (`None`: always open).
     pub hours: Option<Hours>,
-    /// Promised response time in hours at the ticket's time, busy periods included.
+    /// Promised response time in hours at the ticket's time, busy periods included: the
+    /// most the user should wait.
     pub response_hours: u32,
+    /// The usual response time in hours, busy periods included, when the directory gives
+    /// one ("usually within 24 h, at most 48 h").
+    #[serde(default)]
+    pub usual_hours: Option<u32>,
+    /// Whether the channel needs the user to be logged in to the app.
+    #[serde(default)]
+    pub login: bool,
     /// The busy period in force, if any, in the requested locale.
     pub busy: Option<String>,
     /// True when the directory holds example contacts, not a real wallet's.
@@ -366,10 +425,24 @@ impl Directory {
                 ChannelKindFile::Chat => Channel::Chat,
                 ChannelKindFile::Email => Channel::Email,
             };
-            if channels.iter().any(|e: &ChannelEntry| e.kind == kind) {
+            let only_for = c.only_for.clone();
+            if only_for.as_ref().is_some_and(Vec::is_empty) {
                 bad(
-                    format!("channels.{i}.kind"),
-                    format!("channel {kind:?} is listed twice"),
+                    format!("channels.{i}.only_for"),
+                    format!(
+                        "channel {kind:?} serves no priority; list at least one, or leave `only_for` out to serve every priority"
+                    ),
+                );
+            }
+            if let Some(u) = c.usual_hours
+                && u > c.response_hours
+            {
+                bad(
+                    format!("channels.{i}.usual_hours"),
+                    format!(
+                        "channel {kind:?}: the usual reply time ({u} h) is longer than the promised one ({} h)",
+                        c.response_hours
+                    ),
                 );
             }
             let hours = match &c.hours {
@@ -392,12 +465,27 @@ impl Directory {
                     parsed
                 }
             };
-            channels.push(ChannelEntry {
+            let entry = ChannelEntry {
                 kind,
                 contact: text_pairs(&c.contact),
                 hours,
                 response_hours: c.response_hours,
-            });
+                usual_hours: c.usual_hours,
+                login: c.login,
+                only_for,
+            };
+            if channels
+                .iter()
+                .any(|e: &ChannelEntry| e.kind == kind && e.overlaps(&entry))
+            {
+                bad(
+                    format!("channels.{i}.kind"),
+                    format!(
+                        "channel {kind:?} is listed twice for the same priorities; reserve one of them with `only_for: [...]` (priorities the other does not list)"
+                    ),
+                );
+            }
+            channels.push(entry);
         }
         if channels.is_empty() {
             bad("channels".into(), "the directory lists no channel".into());
@@ -450,20 +538,49 @@ impl Directory {
         pick(&self.name, locale)
     }
 
-    /// Chooses the channel for an escalation at time `now`:
-    ///
-    /// 1. `Urgent`: the open channel with the shortest response time (the tree's hint
-    ///    among equally fast ones, else the hotline while it is open);
-    /// 2. otherwise the tree's hint, if the directory has it and it is open;
-    /// 3. otherwise the hotline while it is open;
-    /// 4. otherwise in-app feedback (with its promised reply time), or else the
-    ///    fastest open channel, or else the first listed.
+    /// The `Bool` fact through which a walk says whether the user can log in to the app:
+    /// `can_log_in = false` keeps [`Session::ticket`](crate::Session::ticket) from
+    /// recommending a channel that needs a login. A tree declares it like any fact and
+    /// asks it where it matters (a stolen account, a forgotten login password).
+    pub const LOGIN_FACT: &'static str = "can_log_in";
+
+    /// Chooses the channel for an escalation at time `now`, for a user who can log in to
+    /// the app: [`Directory::choose_for`] with `can_log_in` true.
     ///
     /// `None` only for a directory without channels, which the checker refuses.
     pub fn choose(
         &self,
         priority: Priority,
         hint: Option<Channel>,
+        now: LocalTime,
+        locale: &str,
+    ) -> Option<ChannelChoice> {
+        self.choose_for(priority, hint, true, now, locale)
+    }
+
+    /// Chooses the channel for an escalation at time `now`.
+    ///
+    /// The candidates are the channels that serve `priority` (`only_for`) and, when the
+    /// user cannot log in (`can_log_in` false), do not need a login. Among them:
+    ///
+    /// 1. `Urgent`: the open channel with the shortest response time; among equally fast
+    ///    ones the tree's hint, then a channel reserved for urgent cases, then the
+    ///    hotline, chat, in-app feedback, e-mail;
+    /// 2. otherwise the tree's hint, if the directory has it and it is open;
+    /// 3. otherwise the hotline while it is open;
+    /// 4. otherwise in-app feedback (with its promised reply time), or else the fastest
+    ///    open channel, or else the first listed.
+    ///
+    /// A directory with no candidate at all (every channel needs a login) falls back to
+    /// the channels that serve the priority, then to every channel: a ticket always
+    /// names a channel.
+    ///
+    /// `None` only for a directory without channels, which the checker refuses.
+    pub fn choose_for(
+        &self,
+        priority: Priority,
+        hint: Option<Channel>,
+        can_log_in: bool,
         now: LocalTime,
         locale: &str,
     ) -> Option<ChannelChoice> {
@@ -477,14 +594,38 @@ impl Directory {
             Channel::InApp => 2,
             Channel::Email => 3,
         };
-        let fastest_open = self
-            .channels
+        let usable = |c: &&ChannelEntry| c.serves(priority) && (can_log_in || !c.login);
+        let serving = |c: &&ChannelEntry| c.serves(priority);
+        let candidates: Vec<&ChannelEntry> = if self.channels.iter().any(|c| usable(&c)) {
+            self.channels.iter().filter(usable).collect()
+        } else if self.channels.iter().any(|c| serving(&c)) {
+            self.channels.iter().filter(serving).collect()
+        } else {
+            self.channels.iter().collect()
+        };
+        let fastest_open = candidates
             .iter()
+            .copied()
             .filter(open)
             // Among the fastest, the tree's hint wins: a user abroad is better served by
-            // chat than by a domestic hotline that answers just as fast.
-            .min_by_key(|c| (c.response_hours, Some(c.kind) != hint, rank(c)));
-        let by_kind = |k: Channel| self.channels.iter().find(|c| c.kind == k);
+            // chat than by a domestic hotline that answers just as fast. Then a line
+            // reserved for this priority (a security line for urgent cases).
+            .min_by_key(|c| {
+                (
+                    c.response_hours,
+                    Some(c.kind) != hint,
+                    !c.reserved_for(priority),
+                    rank(c),
+                )
+            });
+        let by_kind = |k: Channel| {
+            candidates
+                .iter()
+                .copied()
+                .filter(|c| c.kind == k)
+                .find(open)
+                .or_else(|| candidates.iter().copied().find(|c| c.kind == k))
+        };
         let chosen = if priority == Priority::Urgent {
             fastest_open
         } else {
@@ -494,19 +635,25 @@ impl Directory {
                 .or_else(|| by_kind(Channel::InApp))
                 .or(fastest_open)
         }
+        .or_else(|| candidates.first().copied())
         .or_else(|| self.channels.first())?;
+        // A channel that answers at once is not slowed by a busy period's backlog of
+        // written replies.
+        let slowed = |hours: u32| {
+            if hours == 0 {
+                0
+            } else {
+                hours.saturating_add(extra)
+            }
+        };
         Some(ChannelChoice {
             kind: chosen.kind,
             contact: pick(&chosen.contact, locale),
             open_now: chosen.hours.is_none_or(|h| h.contains(minute)),
             hours: chosen.hours,
-            // A channel that answers at once is not slowed by a busy period's backlog
-            // of written replies.
-            response_hours: if chosen.response_hours == 0 {
-                0
-            } else {
-                chosen.response_hours + extra
-            },
+            response_hours: slowed(chosen.response_hours),
+            usual_hours: chosen.usual_hours.map(slowed),
+            login: chosen.login,
             busy: busy.map(|b| pick(&b.name, locale)),
             example: self.example,
         })

@@ -128,6 +128,7 @@ impl Session {
     ///     .locale("en")
     ///     .fact("money_debited", true)
     ///     .fact("hours_since_debit", 60.0)
+    ///     .fact("amount", 100.0)
     ///     .start()?;
     /// let now = LocalTime::new(2026, 5, 6, 10, 0).expect("valid");
     /// let ticket = session.ticket(&directory, now).expect("escalated");
@@ -140,7 +141,13 @@ impl Session {
             return None;
         };
         let locale = self.locale().to_owned();
-        let channel = directory.choose(escalation.priority, escalation.channel, now, &locale)?;
+        let channel = directory.choose_for(
+            escalation.priority,
+            escalation.channel,
+            self.can_log_in(),
+            now,
+            &locale,
+        )?;
         Some(self.build_ticket(
             escalation.reason.to_owned(),
             escalation.priority,
@@ -182,7 +189,7 @@ impl Session {
             _ => "The user asked for a person.".to_owned(),
         };
         let priority = Priority::Normal;
-        let channel = directory.choose(priority, None, now, &locale)?;
+        let channel = directory.choose_for(priority, None, self.can_log_in(), now, &locale)?;
         Some(self.build_ticket(reason, priority, channel, Vec::new(), true, now))
     }
 
@@ -302,6 +309,15 @@ impl Session {
             transcript,
             created_at: now,
         }
+    }
+}
+
+impl Session {
+    /// Whether the user can log in, as far as the journey knows: a walk that learnt
+    /// they cannot (`can_log_in = false`, in any tree) is never sent to a channel inside
+    /// the app.
+    fn can_log_in(&self) -> bool {
+        self.journey_fact(Directory::LOGIN_FACT) != Some(Value::Bool(false))
     }
 }
 

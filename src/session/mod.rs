@@ -565,6 +565,24 @@ impl Session {
             .filter_map(|(decl, v)| Some((&*decl.name, decl.ty.value(v.as_ref()?))))
     }
 
+    /// A fact's latest value anywhere in the journey (any tree it went through), else
+    /// the host's.
+    pub(crate) fn journey_fact(&self, name: &str) -> Option<Value> {
+        self.state
+            .known(&self.catalogue)
+            .into_iter()
+            .rev()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v)
+            .or_else(|| {
+                self.state
+                    .host
+                    .iter()
+                    .find(|(n, _)| &**n == name)
+                    .map(|(_, v)| v.clone())
+            })
+    }
+
     /// The facts the host supplied when the session started, by name.
     pub fn host_facts(&self) -> impl ExactSizeIterator<Item = (&str, &Value)> {
         self.state.host.iter().map(|(n, v)| (&**n, v))

@@ -419,18 +419,36 @@ impl Resume {
                 .ok_or_else(|| ResumeError::UnknownTree {
                     tree: saved.start.tree.clone(),
                 })?;
-        let data = &catalogue.tree(start_tree).0;
-        let start_node = data
-            .node_index
-            .get(saved.start.node.as_str())
-            .copied()
-            .filter(|&v| {
-                v == data.start || self.start_at.as_deref() == Some(saved.start.node.as_str())
-            })
-            .ok_or_else(|| ResumeError::Start {
-                tree: saved.start.tree.clone(),
-                node: saved.start.node.clone(),
+        let mut unchanged = true;
+        for t in &saved.trees {
+            let tree = catalogue.get(&t.id).ok_or_else(|| ResumeError::Stale {
+                reason: format!("tree \"{}\" is no longer in the catalogue", t.id),
             })?;
+            if format!("{:016x}", tree.fingerprint()) != t.fingerprint {
+                unchanged = false;
+            }
+        }
+        let data = &catalogue.tree(start_tree).0;
+        let start_node = match data.node_index.get(saved.start.node.as_str()).copied() {
+            Some(v) if v == data.start => v,
+            Some(v) if self.start_at.as_deref() == Some(saved.start.node.as_str()) => v,
+            // On a changed tree, a journey that began at the old start has lost its
+            // way in; on the same tree, a start elsewhere is the save's claim alone.
+            _ if !unchanged => {
+                return Err(ResumeError::Stale {
+                    reason: format!(
+                        "the journey began at node \"{}\" of tree \"{}\", which is no longer where that tree starts",
+                        saved.start.node, saved.start.tree
+                    ),
+                });
+            }
+            _ => {
+                return Err(ResumeError::Start {
+                    tree: saved.start.tree.clone(),
+                    node: saved.start.node.clone(),
+                });
+            }
+        };
         let host = if self.trust_saved_facts {
             saved
                 .host_facts
@@ -465,15 +483,6 @@ impl Resume {
         super::check_host_facts(catalogue, &host).map_err(|e| ResumeError::Corrupt {
             reason: e.to_string(),
         })?;
-        let mut unchanged = true;
-        for t in &saved.trees {
-            let tree = catalogue.get(&t.id).ok_or_else(|| ResumeError::Stale {
-                reason: format!("tree \"{}\" is no longer in the catalogue", t.id),
-            })?;
-            if format!("{:016x}", tree.fingerprint()) != t.fingerprint {
-                unchanged = false;
-            }
-        }
         let session = self.rebuild(saved, start_tree, start_node, host, unchanged)?;
         if unchanged {
             if let Some(field) = session.save().first_difference(saved) {

@@ -66,6 +66,12 @@ fn typed_answers_without_heap_values_do_not_allocate() {
         session.answer(60.0).expect("a number");
     });
     assert_eq!(hours, 0);
+    assert_eq!(session.current().node(), "ask_debit_amount");
+    // A number for a free-input question, before the hand-over.
+    let amount = allocations(|| {
+        session.answer(100.0).expect("a number");
+    });
+    assert_eq!(amount, 0);
     assert_eq!(session.current().node(), "escalate_unreconciled");
 }
 

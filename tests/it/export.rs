@@ -68,7 +68,7 @@ fn dot_draws_every_node_and_edge_once_in_both_locales() {
     let ids: Vec<&str> = tree.node_ids().collect();
     let edges = tree.edges();
     for (locale, node_text, edge_text) in [
-        ("zh", "先确认一件事", "是,已经扣款但没到账"),
+        ("zh", "先确认一件事", "是，已经扣款但没到账"),
         ("en", "First, one quick check", "Yes, I was charged"),
     ] {
         let out = dot(&tree, locale, None);
@@ -131,7 +131,7 @@ fn mermaid_draws_every_node_and_edge_once_in_both_locales() {
     let ids: Vec<&str> = tree.node_ids().collect();
     let edges = tree.edges();
     for (locale, node_text, edge_text) in [
-        ("zh", "先确认一件事", "是,已经扣款但没到账"),
+        ("zh", "先确认一件事", "是，已经扣款但没到账"),
         ("en", "First, one quick check", "Yes, I was charged"),
     ] {
         let out = mermaid(&tree, locale, None);

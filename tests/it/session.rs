@@ -21,7 +21,7 @@ const RETRIES: &[&str] = &[
     "true",
     "no",
     "normal",
-    "false",
+    "no",
     "false",
     "not_solved",
     "no",
@@ -215,7 +215,7 @@ fn number(n: f64) -> serde_json::Value {
 #[test]
 fn walk_to_resolutions() {
     let tree = recharge();
-    let mut session = walk(&tree, &["false", "true", "no", "normal", "false", "true"]);
+    let mut session = walk(&tree, &["false", "true", "no", "normal", "no", "true"]);
     assert_eq!(resolved(&session), "resolved_maintenance");
     assert_eq!(
         session.path_ids(),
@@ -257,24 +257,31 @@ fn walk_to_resolutions() {
 #[test]
 fn walk_to_escalation_after_debit() {
     let tree = recharge();
-    let session = walk(&tree, &["true", "60"]);
+    // The amount is captured for the agent before the hand-over.
+    let session = walk(&tree, &["true", "60", "100"]);
     let Step::Escalated(e) = session.current() else {
         panic!("expected an escalation, got {:?}", session.current())
     };
     assert_eq!(e.node, "escalate_unreconciled");
     assert_eq!(e.priority, Priority::High);
     assert_eq!(e.channel, Some(Channel::Hotline));
-    assert_eq!(e.prepare().len(), 5);
+    assert_eq!(e.prepare().len(), 4);
     assert_eq!(e.prepare().next(), Some("注册手机号"));
     assert_eq!(
         session.path_ids(),
-        ["check_debited", "debited_hours", "escalate_unreconciled"]
+        [
+            "check_debited",
+            "debited_hours",
+            "ask_debit_amount",
+            "escalate_unreconciled"
+        ]
     );
+    assert_eq!(session.fact("amount"), Some(Value::Number(100.0)));
 
     // `Ge("hours_since_debit", 48)`: 48 escalates, 47.5 waits for reconciliation.
     assert_eq!(
         walk(&tree, &["true", "48"]).current().node(),
-        "escalate_unreconciled"
+        "ask_debit_amount"
     );
     let session = walk(&tree, &["true", "47.5", "not_solved"]);
     assert_eq!(resolved(&session), "wait_reconciliation");
@@ -312,7 +319,8 @@ fn retry_limit_redirects_the_third_arrival() {
     assert_eq!(act(&second).node, "retry_recharge");
     assert_eq!(visits(&second), [("retry_recharge".to_owned(), 2)]);
     // The second retry may still succeed.
-    answer_all(&mut second, &["solved"]);
+    // ... and then asks whether it was charged once.
+    answer_all(&mut second, &["solved", "once"]);
     assert_eq!(resolved(&second), "resolved_retry");
     // A retry that charged the user leaves the loop for the debit branch.
     let charged = walk(&tree, &[&RETRIES[..7], &["yes"]].concat());
@@ -487,7 +495,7 @@ fn number_fact_from_a_value_or_from_text() {
     assert_eq!(session, by_str);
     assert_eq!(session.save(), by_str.save());
     assert_eq!(session.fact("hours_since_debit"), Some(Value::Number(60.0)));
-    assert_eq!(session.current().node(), "escalate_unreconciled");
+    assert_eq!(session.current().node(), "ask_debit_amount");
 
     // Supplied up front, the number decides silently.
     let session = Session::builder(&tree)
@@ -616,7 +624,7 @@ fn a_value_of_the_wrong_type_is_refused() {
 #[test]
 fn answering_after_the_end_is_refused() {
     let tree = recharge();
-    let mut session = walk(&tree, &["false", "true", "no", "normal", "false", "true"]);
+    let mut session = walk(&tree, &["false", "true", "no", "normal", "no", "true"]);
     let ended = AnswerError::Ended {
         node: "resolved_maintenance".into(),
     };
@@ -648,6 +656,7 @@ fn builder_refuses_unknown_facts_wrong_types_and_unknown_locales() {
             fact: "wifi".into(),
             declared: [
                 "account_status",
+                "amount",
                 "hours_since_debit",
                 "maintenance_notice",
                 "money_debited",
@@ -752,7 +761,7 @@ fn back_across_automatic_steps_and_limit_counts() {
             .fact("money_debited", false)
             .fact("network_ok", true)
             .fact("account_status", "normal")
-            .fact("over_limit", false)
+            .fact("over_limit", "no")
             .fact("maintenance_notice", false)
             .start()
             .unwrap()
@@ -772,7 +781,7 @@ fn back_across_automatic_steps_and_limit_counts() {
             (
                 "check_limit",
                 Some("over_limit"),
-                Some(Value::Bool(false)),
+                Some(text("no")),
                 None,
                 Origin::Auto
             ),
@@ -1056,11 +1065,11 @@ fn resume_refuses_a_tree_whose_answered_path_changed() {
             "{what}: {result:?}"
         );
     }
-    // A renamed start node: the save no longer starts at the tree's start.
+    // A renamed start node: the journey's way in is gone.
     let renamed = load(&original.replace("\"check_debited\"", "\"check_charged\""));
     assert!(matches!(
-        Session::resume(&renamed, &saved),
-        Err(ResumeError::Start { .. })
+        Session::resume(renamed, &saved),
+        Err(ResumeError::Stale { .. })
     ));
 }
 
@@ -1291,7 +1300,7 @@ fn locales_give_the_texts_of_the_tree() {
     assert_eq!((q_zh.node, q_en.node), ("check_bank", "check_bank"));
     assert!(q_zh.text.contains("银行系统繁忙"), "{}", q_zh.text);
     assert!(q_en.text.contains("'bank system busy'"), "{}", q_en.text);
-    assert_eq!(labels(&q_zh), ["有这类提示", "没有,或者提示的是别的内容"]);
+    assert_eq!(labels(&q_zh), ["有这类提示", "没有，或者提示的是别的内容"]);
     assert_eq!(
         labels(&q_en),
         [
@@ -1305,7 +1314,7 @@ fn locales_give_the_texts_of_the_tree() {
     assert!(
         ask(&walk(&tree, &["false"]))
             .text
-            .starts_with("你现在的网络连接稳定吗")
+            .starts_with("您现在的网络连接稳定吗")
     );
 
     // Instructions offer "solved" / "not_solved", labelled in the locale.
@@ -1333,7 +1342,7 @@ fn locales_give_the_texts_of_the_tree() {
             "not_solved",
             "no",
             "normal",
-            "false",
+            "no",
             "false",
             "not_solved",
             "no",
@@ -1346,7 +1355,7 @@ fn locales_give_the_texts_of_the_tree() {
     };
     assert!(
         e.reason
-            .starts_with("The recharge still fails after two retries"),
+            .starts_with("The top-up still fails after two retries"),
         "{}",
         e.reason
     );

@@ -1,18 +1,10 @@
 //! Every call into the troubletree engine, behind a few small functions.
 //!
 //! The handlers never touch `troubletree` directly: they publish a catalogue
-//! ([`read_paths`], [`compile`]), start or resume a [`Walk`], and act on it. When the
-//! engine gains journeys, structured errors and events, this is the one module that
-//! changes. Where today's engine lacks something the service needs, the adapter is here
-//! and marked `GAP:`:
-//!
-//! - journeys: one session across `Goto` links, one save, one step bound (the engine
-//!   walks one tree per `Session`; [`Walk`] chains them);
-//! - a hand-off ticket at a question (the engine makes tickets only at an `Escalate`);
-//! - the texts of a transcript for a ticket (the engine's wording is crate-private);
-//! - which facts came from the back end and which from the user;
-//! - events for analytics (computed here from the steps before and after an action);
-//! - a catalogue rebuilt from stored sources (the engine's catalogue reads only files).
+//! ([`read_paths`], [`compile`]), start or resume a [`Walk`], and act on it. The engine
+//! decides (journeys across `Goto` links, one save, tickets with the whole story); this
+//! module turns its answers into the API's shapes and stable error codes. Events for
+//! analytics are derived here from the step before and after an action.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -20,8 +12,8 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use troubletree::{
-    AnswerKind, Channel, Directory, LocalTime, Origin, Priority, SavedSession, Session,
-    SessionError, Step, Tree, check_paths,
+    AnswerError, AnswerKind, Catalogue, Channel, Directory, FactSource, LocalTime, Origin,
+    Priority, Resume, ResumeError, SavedSession, Session, StartError, Step, Tree, check_paths,
 };
 use utoipa::ToSchema;
 
@@ -145,7 +137,7 @@ pub fn read_paths(paths: &[PathBuf]) -> Result<Sources, PublishError> {
             source,
         });
     }
-    // GAP: the catalogue does not say which file its directory came from.
+    // The directory's text is kept too: the file that parses as one.
     let mut directory = None;
     for file in &report.files {
         let name = file.display().to_string();
@@ -169,47 +161,62 @@ pub fn read_paths(paths: &[PathBuf]) -> Result<Sources, PublishError> {
 pub struct Flow {
     /// The version's number in the store.
     pub id: i64,
-    trees: BTreeMap<String, Tree>,
+    catalogue: Catalogue,
     directory: Directory,
 }
 
-/// Compiles stored sources into a [`Flow`]. Each tree is checked again (the engine may
-/// have changed since it was published) and must keep its fingerprint.
+/// Compiles stored sources into a [`Flow`]: the trees and the directory are checked
+/// together again, as one catalogue (the engine may have changed since they were
+/// published), and each tree must keep its fingerprint.
 ///
 /// # Errors
 ///
 /// A tree that no longer compiles, whose fingerprint changed, or whose `Goto` names a
 /// tree outside the set; a directory that no longer checks.
 pub fn compile(id: i64, sources: &Sources) -> Result<Flow, PublishError> {
-    let mut trees = BTreeMap::new();
-    for t in &sources.trees {
-        let tree = Tree::from_str(&t.source)
-            .map_err(|e| PublishError::Invalid(vec![format!("stored tree {}: {e}", t.id)]))?;
-        if fingerprint(&tree) != t.fingerprint || tree.id() != t.id {
-            return Err(PublishError::Changed(t.id.clone()));
-        }
-        trees.insert(t.id.clone(), tree);
-    }
-    // GAP: the engine checks links between trees only when it reads files.
-    for tree in trees.values() {
-        for (node, target, _) in tree.links() {
-            if !trees.contains_key(target) {
-                return Err(PublishError::Invalid(vec![format!(
-                    "tree {} node {node} goes to tree {target}, which is not published with it",
-                    tree.id()
-                )]));
-            }
-        }
-    }
-    let (directory, findings) = Directory::check_str("directory", &sources.directory);
-    let directory = directory
-        .ok_or_else(|| PublishError::Invalid(findings.iter().map(ToString::to_string).collect()))?;
-    if trees.is_empty() {
+    if sources.trees.is_empty() {
         return Err(PublishError::Empty);
     }
+    let names: Vec<String> = sources
+        .trees
+        .iter()
+        .map(|t| format!("{}.ron", t.id))
+        .chain(std::iter::once("directory.ron".to_owned()))
+        .collect();
+    let texts: Vec<(&str, &str)> = names
+        .iter()
+        .map(String::as_str)
+        .zip(
+            sources
+                .trees
+                .iter()
+                .map(|t| t.source.as_str())
+                .chain(std::iter::once(sources.directory.as_str())),
+        )
+        .collect();
+    let catalogue = Catalogue::from_texts(&texts).map_err(|e| match e {
+        troubletree::LoadError::Invalid { findings } => PublishError::Invalid(
+            findings
+                .iter()
+                .filter(|f| f.is_error())
+                .map(ToString::to_string)
+                .collect(),
+        ),
+        other => PublishError::Invalid(vec![other.to_string()]),
+    })?;
+    for t in &sources.trees {
+        match catalogue.get(&t.id) {
+            Some(tree) if fingerprint(tree) == t.fingerprint => {}
+            _ => return Err(PublishError::Changed(t.id.clone())),
+        }
+    }
+    let directory = catalogue
+        .directory()
+        .cloned()
+        .ok_or(PublishError::NoDirectory)?;
     Ok(Flow {
         id,
-        trees,
+        catalogue,
         directory,
     })
 }
@@ -232,8 +239,8 @@ pub struct TreeInfo {
 impl Flow {
     /// The trees, ordered by id.
     pub fn trees(&self) -> Vec<TreeInfo> {
-        self.trees
-            .values()
+        self.catalogue
+            .trees()
             .map(|t| TreeInfo {
                 id: t.id().to_owned(),
                 version: i64::from(t.version()),
@@ -249,17 +256,7 @@ impl Flow {
 
     /// Whether the version has this tree.
     pub fn has_tree(&self, id: &str) -> bool {
-        self.trees.contains_key(id)
-    }
-
-    fn tree(&self, id: &str) -> Result<&Tree, EngineError> {
-        self.trees.get(id).ok_or_else(|| EngineError {
-            code: "tree-not-found",
-            message: format!(
-                "there is no tree \"{id}\" (published: {})",
-                self.trees.keys().cloned().collect::<Vec<_>>().join(", ")
-            ),
-        })
+        self.catalogue.get(id).is_some()
     }
 }
 
@@ -275,17 +272,45 @@ pub struct EngineError {
     pub message: String,
 }
 
-impl From<SessionError> for EngineError {
-    fn from(e: SessionError) -> Self {
+impl From<StartError> for EngineError {
+    fn from(e: StartError) -> Self {
         let code = match &e {
-            SessionError::UnknownFact { .. } => "unknown-fact",
-            SessionError::WrongType { .. } => "wrong-type",
-            SessionError::NotOffered { .. } | SessionError::NoSuchAnswer { .. } => "not-offered",
-            SessionError::Ended { .. } => "session-ended",
-            SessionError::StepLimit { .. } => "step-limit",
-            SessionError::NothingToUndo => "nothing-to-undo",
-            SessionError::UnknownLocale { .. } => "unknown-locale",
-            SessionError::Stale { .. } => "flow-changed",
+            StartError::UnknownTree { .. } => "tree-not-found",
+            StartError::UnknownFact { .. } => "unknown-fact",
+            StartError::WrongType { .. } => "wrong-type",
+            StartError::UnknownLocale { .. } => "unknown-locale",
+            StartError::StepLimit { .. } => "step-limit",
+            _ => "corrupt-session",
+        };
+        EngineError {
+            code,
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<AnswerError> for EngineError {
+    fn from(e: AnswerError) -> Self {
+        let code = match &e {
+            AnswerError::WrongType { .. } => "wrong-type",
+            AnswerError::NotOffered { .. } | AnswerError::NoSuchAnswer { .. } => "not-offered",
+            AnswerError::Ended { .. } => "session-ended",
+            AnswerError::StepLimit { .. } => "step-limit",
+            AnswerError::NothingToUndo => "nothing-to-undo",
+            AnswerError::UnknownLocale { .. } => "unknown-locale",
+            _ => "corrupt-session",
+        };
+        EngineError {
+            code,
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<ResumeError> for EngineError {
+    fn from(e: ResumeError) -> Self {
+        let code = match &e {
+            ResumeError::Stale { .. } | ResumeError::UnknownTree { .. } => "flow-changed",
             _ => "corrupt-session",
         };
         EngineError {
@@ -389,28 +414,20 @@ impl Outcome {
 /// The stored form of a walk (JSON in the `sessions.state` column).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Journey {
-    /// Legs that ended at a `Goto`, oldest first.
-    legs: Vec<SavedSession>,
-    /// The leg in progress.
-    current: SavedSession,
-    /// Facts the back end supplied at the start.
-    host: BTreeMap<String, troubletree::Value>,
+struct Stored {
+    /// The engine's save of the whole journey (host facts included: the store is the
+    /// service's own, so they are trusted when resuming).
+    save: SavedSession,
     /// The node where the user asked for a person, if they did.
     handoff: Option<String>,
-    /// The step bound of the whole journey.
-    step_limit: u32,
 }
 
-/// A session of the service: a journey across trees of one published version.
+/// A session of the service: a journey across the trees of one published version.
 #[derive(Debug)]
 pub struct Walk<'f> {
     flow: &'f Flow,
-    legs: Vec<SavedSession>,
     session: Session,
-    host: BTreeMap<String, troubletree::Value>,
     handoff: Option<String>,
-    step_limit: u32,
 }
 
 /// An analytics event as the engine side sees it; the service adds session, time and
@@ -442,28 +459,18 @@ pub fn start<'f>(
     locale: Option<&str>,
     facts: &BTreeMap<String, ApiValue>,
 ) -> Result<Walk<'f>, EngineError> {
-    let t = flow.tree(tree)?;
-    let mut builder = Session::builder(t);
+    let mut builder = Session::builder(&flow.catalogue).tree(tree);
     if let Some(l) = locale {
         builder = builder.locale(l);
     }
-    let mut host = BTreeMap::new();
     for (name, value) in facts {
-        let v = troubletree::Value::from(value.clone());
-        host.insert(name.clone(), v.clone());
-        builder = builder.fact(name.clone(), v);
+        builder = builder.fact(name, troubletree::Value::from(value.clone()));
     }
-    let session = builder.start()?;
-    let mut walk = Walk {
+    Ok(Walk {
         flow,
-        legs: Vec::new(),
-        step_limit: troubletree::DEFAULT_STEP_LIMIT,
-        session,
-        host,
+        session: builder.start()?,
         handoff: None,
-    };
-    walk.follow_gotos()?;
-    Ok(walk)
+    })
 }
 
 /// Resumes a stored walk on `flow`. On the version it was saved on this restores it
@@ -474,49 +481,29 @@ pub fn start<'f>(
 ///
 /// `flow-changed` or `corrupt-session`.
 pub fn resume<'f>(flow: &'f Flow, state: &str) -> Result<Walk<'f>, EngineError> {
-    let journey: Journey = serde_json::from_str(state).map_err(|e| EngineError {
+    let stored: Stored = serde_json::from_str(state).map_err(|e| EngineError {
         code: "corrupt-session",
         message: format!("the stored session cannot be read: {e}"),
     })?;
-    let changed = |e: EngineError| {
-        if e.code == "tree-not-found" {
-            EngineError {
-                code: "flow-changed",
-                message: format!("the flow changed: {}", e.message),
-            }
-        } else {
-            e
-        }
-    };
-    // Earlier legs must still fit too (they are what `back` returns to).
-    for leg in &journey.legs {
-        let tree = flow.tree(&leg.tree).map_err(changed)?;
-        Session::resume(tree, leg)?;
-    }
-    let tree = flow.tree(&journey.current.tree).map_err(changed)?;
-    let (session, _) = Session::resume(tree, &journey.current)?;
+    let (session, _) = Resume::new(&flow.catalogue)
+        .trust_saved_facts()
+        .resume(&stored.save)?;
     Ok(Walk {
         flow,
-        legs: journey.legs,
         session,
-        host: journey.host,
-        handoff: journey.handoff,
-        step_limit: journey.step_limit,
+        handoff: stored.handoff,
     })
 }
 
 impl Walk<'_> {
     /// The stored form.
     pub fn save(&self) -> String {
-        let journey = Journey {
-            legs: self.legs.clone(),
-            current: self.session.save(),
-            host: self.host.clone(),
+        let stored = Stored {
+            save: self.session.save(),
             handoff: self.handoff.clone(),
-            step_limit: self.step_limit,
         };
         // Serialising plain data with string keys cannot fail.
-        serde_json::to_string(&journey).unwrap_or_default()
+        serde_json::to_string(&stored).unwrap_or_default()
     }
 
     /// The version the walk is on.
@@ -529,7 +516,7 @@ impl Walk<'_> {
         if self.handoff.is_some() {
             return Outcome::HandedOff;
         }
-        match self.session.next() {
+        match self.session.current() {
             Step::Resolved(_) => Outcome::Resolved,
             Step::Escalated(_) => Outcome::Escalated,
             _ => Outcome::Open,
@@ -538,12 +525,7 @@ impl Walk<'_> {
 
     /// Whether `back` has something to take back.
     pub fn can_go_back(&self) -> bool {
-        self.handoff.is_none()
-            && (self.session.transcript().any(|r| r.origin == Origin::Given)
-                || self
-                    .legs
-                    .iter()
-                    .any(|l| l.transcript.iter().any(|r| r.origin == Origin::Given)))
+        self.handoff.is_none() && self.session.transcript().any(|r| r.origin == Origin::Given)
     }
 
     /// The tree the walk is in now and its fingerprint.
@@ -561,10 +543,11 @@ impl Walk<'_> {
     pub fn view(&self) -> StepView {
         let (tree, _) = self.tree();
         let zh = self.locale().starts_with("zh");
+        let step = self.session.current();
         let mut view = StepView {
             kind: String::new(),
             tree: tree.to_owned(),
-            node: self.session.next().node().to_owned(),
+            node: step.node().to_owned(),
             text: String::new(),
             fact: None,
             answer_kind: None,
@@ -576,7 +559,7 @@ impl Walk<'_> {
             view.kind = "handed_off".into();
             view.node.clone_from(node);
             view.text = if zh {
-                "已为你转人工:请按下方的联系方式找客服,客服能看到你刚才的排查记录。"
+                "已为您转人工:请按下方的联系方式找客服,客服能看到您刚才的排查记录。"
             } else {
                 "You asked for a person: reach customer service as shown below; the agent sees the steps you took."
             }
@@ -584,9 +567,9 @@ impl Walk<'_> {
             view.priority = Some("normal".into());
             return view;
         }
-        match self.session.next() {
+        match step {
             Step::Ask(q) | Step::Act(q) => {
-                view.kind = if matches!(self.session.next(), Step::Act(_)) {
+                view.kind = if matches!(self.session.current(), Step::Act(_)) {
                     "act".into()
                 } else {
                     "ask".into()
@@ -612,7 +595,8 @@ impl Walk<'_> {
                 view.priority = Some(priority_name(e.priority).into());
                 view.prepare = e.prepare().map(str::to_owned).collect();
             }
-            // `follow_gotos` never leaves a walk at a `Goto`; shown as an end all the same.
+            // A published catalogue holds every `Goto` target, so a journey never
+            // stops at one; shown as an end all the same.
             _ => {
                 view.kind = "escalated".into();
                 view.text = handoff_reason(zh).into();
@@ -621,7 +605,7 @@ impl Walk<'_> {
         view
     }
 
-    /// Answers the current question, then follows any `Goto` into the next tree.
+    /// Answers the current question; the journey follows any `Goto` by itself.
     ///
     /// # Errors
     ///
@@ -629,18 +613,11 @@ impl Walk<'_> {
     /// bound; the walk is unchanged.
     pub fn answer(&mut self, value: ApiValue) -> Result<Vec<Event>, EngineError> {
         if self.handoff.is_some() {
-            return Err(ended(self.session.next().node()));
+            return Err(ended(self.session.current().node()));
         }
-        let before = self.session.clone();
-        let legs = self.legs.len();
         let at = self.here_event("answered");
         self.session
             .answer(troubletree::Value::from(value.clone()))?;
-        if let Err(e) = self.follow_gotos() {
-            self.session = before;
-            self.legs.truncate(legs);
-            return Err(e);
-        }
         let mut events = vec![Event {
             value: Some(value),
             origin: Some("user"),
@@ -650,34 +627,17 @@ impl Walk<'_> {
         Ok(events)
     }
 
-    /// Takes back the user's last answer, across trees if the walk crossed one.
+    /// Takes back the user's last answer, across trees if the journey crossed one.
     ///
     /// # Errors
     ///
     /// `nothing-to-undo` at the first question, `session-ended` after a hand-off.
     pub fn back(&mut self) -> Result<Vec<Event>, EngineError> {
         if self.handoff.is_some() {
-            return Err(ended(self.session.next().node()));
+            return Err(ended(self.session.current().node()));
         }
         let at = self.here_event("back");
-        let mut session = self.session.clone();
-        let mut legs = self.legs.clone();
-        loop {
-            match session.back() {
-                Ok(()) => break,
-                Err(SessionError::NothingToUndo) => {
-                    // GAP: journeys. Back into the tree that led here.
-                    let Some(leg) = legs.pop() else {
-                        return Err(SessionError::NothingToUndo.into());
-                    };
-                    let tree = self.flow.tree(&leg.tree)?;
-                    session = Session::resume(tree, &leg)?.0;
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        self.session = session;
-        self.legs = legs;
+        self.session.back()?;
         let mut events = vec![at];
         events.extend(self.arrival_events());
         Ok(events)
@@ -690,9 +650,9 @@ impl Walk<'_> {
     /// `session-ended` when the walk has already ended.
     pub fn handoff(&mut self) -> Result<Vec<Event>, EngineError> {
         if self.outcome() != Outcome::Open {
-            return Err(ended(self.session.next().node()));
+            return Err(ended(self.session.current().node()));
         }
-        self.handoff = Some(self.session.next().node().to_owned());
+        self.handoff = Some(self.session.current().node().to_owned());
         let mut events = vec![self.here_event("handoff")];
         events.extend(self.arrival_events());
         Ok(events)
@@ -703,33 +663,32 @@ impl Walk<'_> {
         match self.outcome() {
             Outcome::Open => vec![self.here_event("shown")],
             Outcome::Resolved => vec![self.here_event("resolved")],
-            Outcome::Escalated => vec![self.here_event("escalated")],
-            Outcome::HandedOff => vec![self.here_event("escalated")],
+            Outcome::Escalated | Outcome::HandedOff => vec![self.here_event("escalated")],
         }
     }
 
     /// The event of starting, with the questions the back end's facts answered.
     pub fn start_events(&self) -> Vec<Event> {
         let mut events = vec![self.here_event("started")];
-        for leg in self
-            .legs
-            .iter()
-            .chain(std::iter::once(&self.session.save()))
+        let host: BTreeMap<&str, &troubletree::Value> = self.session.host_facts().collect();
+        for r in self
+            .session
+            .transcript()
+            .filter(|r| r.origin == Origin::Auto)
         {
-            for r in leg.transcript.iter().filter(|r| r.origin == Origin::Auto) {
-                let Some(fact) = &r.fact else { continue };
-                if let (Some(host), Some(value)) = (self.host.get(fact), &r.value)
-                    && host == value
-                {
-                    events.push(Event {
-                        kind: "answered",
-                        tree: leg.tree.clone(),
-                        fingerprint: leg.fingerprint.clone(),
-                        node: r.node.clone(),
-                        value: Some(value.into()),
-                        origin: Some("host"),
-                    });
-                }
+            let (Some(fact), Some(value)) = (r.fact, &r.value) else {
+                continue;
+            };
+            if host.get(fact) == Some(&value) {
+                let tree = self.flow.catalogue.get(r.tree);
+                events.push(Event {
+                    kind: "answered",
+                    tree: r.tree.to_owned(),
+                    fingerprint: tree.map(fingerprint).unwrap_or_default(),
+                    node: r.node.to_owned(),
+                    value: Some(value.into()),
+                    origin: Some("host"),
+                });
             }
         }
         events.extend(self.arrival_events());
@@ -745,37 +704,10 @@ impl Walk<'_> {
             node: self
                 .handoff
                 .clone()
-                .unwrap_or_else(|| self.session.next().node().to_owned()),
+                .unwrap_or_else(|| self.session.current().node().to_owned()),
             value: None,
             origin: None,
         }
-    }
-
-    /// Moves into the next tree while the walk stands at a `Goto`, with one step bound
-    /// for the whole journey.
-    fn follow_gotos(&mut self) -> Result<(), EngineError> {
-        // The catalogue check refuses loops of `Goto` links, so this ends; the bound
-        // keeps a broken invariant from spinning.
-        for _ in 0..=self.flow.trees.len() {
-            let Step::Goto(jump) = self.session.next() else {
-                return Ok(());
-            };
-            let target = self.flow.tree(jump.tree)?;
-            let used: u32 = self
-                .legs
-                .iter()
-                .map(|l| l.steps)
-                .sum::<u32>()
-                .saturating_add(self.session.steps());
-            let remaining = self.step_limit.saturating_sub(used);
-            let next = self.session.follow(target)?.step_limit(remaining).start()?;
-            self.legs.push(self.session.save());
-            self.session = next;
-        }
-        Err(EngineError {
-            code: "step-limit",
-            message: "the journey crosses more trees than the catalogue holds".into(),
-        })
     }
 
     /// The ticket for the help desk, at an `Escalate` or after a hand-off; `None`
@@ -789,50 +721,30 @@ impl Walk<'_> {
         utc_offset_minutes: i32,
     ) -> Option<TicketBody> {
         let now = LocalTime::from_unix(now_unix, utc_offset_minutes);
-        let locale = self.locale().to_owned();
-        let zh = locale.starts_with("zh");
-        let tree = self.session.tree();
         let directory = &self.flow.directory;
-        let (kind, node, reason, priority, hint, prepare) =
-            match (&self.handoff, self.session.next()) {
-                (Some(node), _) => (
-                    "handoff",
-                    node.clone(),
-                    handoff_reason(zh).to_owned(),
-                    Priority::Normal,
-                    None,
-                    Vec::new(),
-                ),
-                (None, Step::Escalated(e)) => (
-                    "escalation",
-                    e.node.to_owned(),
-                    e.reason.to_owned(),
-                    e.priority,
-                    e.channel,
-                    e.prepare().map(str::to_owned).collect(),
-                ),
-                _ => return None,
-            };
-        let channel = directory.choose(priority, hint, now, &locale)?;
-        let mut journey = Vec::new();
-        for leg in &self.legs {
-            if let Some(t) = self.flow.trees.get(&leg.tree) {
-                journey.extend(describe(t, leg, &self.host));
-            }
+        let (kind, mut ticket) = match (&self.handoff, self.session.current()) {
+            (Some(_), _) => ("handoff", self.session.handoff(directory, now)?),
+            (None, Step::Escalated(_)) => ("escalation", self.session.ticket(directory, now)?),
+            _ => return None,
+        };
+        if let Some(node) = &self.handoff {
+            ticket.node.clone_from(node);
         }
-        journey.extend(describe(tree, &self.session.save(), &self.host));
+        let channel = &ticket.channel;
         Some(TicketBody {
             id: id.to_owned(),
             session: session.to_owned(),
             kind: kind.into(),
-            tree: tree.id().to_owned(),
-            title: tree.title(&locale).unwrap_or(tree.id()).to_owned(),
-            tree_version: i64::from(tree.version()),
-            fingerprint: fingerprint(tree),
-            node,
-            locale,
-            reason,
-            priority: priority_name(priority).into(),
+            tree: ticket.tree.clone(),
+            title: ticket.title.clone(),
+            tree_version: i64::from(ticket.tree_version),
+            fingerprint: ticket.fingerprint.clone(),
+            node: ticket.node.clone(),
+            started: format!("{}/{}", ticket.started.tree, ticket.started.node),
+            case: ticket.case.clone(),
+            locale: ticket.locale.clone(),
+            reason: ticket.reason.clone(),
+            priority: priority_name(ticket.priority).into(),
             channel: ChannelView {
                 kind: channel_name(channel.kind).into(),
                 contact: channel.contact.clone(),
@@ -842,37 +754,47 @@ impl Walk<'_> {
                 busy: channel.busy.clone(),
                 example: channel.example,
             },
-            prepare,
-            facts: self.facts(),
-            journey,
+            prepare: std::mem::take(&mut ticket.prepare),
+            facts: ticket
+                .facts
+                .iter()
+                .map(|f| FactView {
+                    name: f.name.clone(),
+                    value: (&f.value).into(),
+                    origin: match f.source {
+                        FactSource::Host => "host",
+                        FactSource::User => "user",
+                        _ => "walk",
+                    }
+                    .into(),
+                })
+                .collect(),
+            journey: ticket
+                .transcript
+                .iter()
+                .map(|l| JourneyLine {
+                    tree: l.tree.clone(),
+                    node: l.node.clone(),
+                    text: troubletree::printable(&l.text),
+                    answer: l.answer.as_deref().map(troubletree::printable),
+                    value: l.value.as_ref().map(Into::into),
+                    origin: match l.origin {
+                        Origin::Given => "user",
+                        _ if l
+                            .value
+                            .as_ref()
+                            .is_some_and(|v| self.session.host_facts().any(|(_, h)| h == v)) =>
+                        {
+                            "host"
+                        }
+                        _ => "auto",
+                    }
+                    .into(),
+                })
+                .collect(),
             created_at: rfc3339(now_unix),
             local_time: now.to_string(),
         })
-    }
-
-    /// Every known fact across the journey, each with who supplied it.
-    fn facts(&self) -> Vec<FactView> {
-        // GAP: the engine does not say who supplied a fact; the back end's are those
-        // given at the start, every other one came from an answer.
-        let mut all: BTreeMap<String, troubletree::Value> = BTreeMap::new();
-        for leg in &self.legs {
-            all.extend(leg.facts.clone());
-        }
-        all.extend(self.session.facts().map(|(k, v)| (k.to_owned(), v)));
-        all.into_iter()
-            .map(|(name, value)| {
-                let origin = if self.host.get(&name) == Some(&value) {
-                    "host"
-                } else {
-                    "user"
-                };
-                FactView {
-                    name,
-                    value: (&value).into(),
-                    origin: origin.into(),
-                }
-            })
-            .collect()
     }
 }
 
@@ -895,6 +817,10 @@ pub struct TicketBody {
     pub fingerprint: String,
     /// The node where the walk ended.
     pub node: String,
+    /// Where the journey started, `tree/node`: the user's first complaint.
+    pub started: String,
+    /// The engine's case number (the ticket `id` is the service's).
+    pub case: String,
     /// The locale of the texts.
     pub locale: String,
     /// Why the user needs an agent.
@@ -941,7 +867,8 @@ pub struct FactView {
     pub name: String,
     /// Its value.
     pub value: ApiValue,
-    /// `host` (the wallet's back end supplied it) or `user` (an answer).
+    /// `host` (the wallet's back end supplied it), `user` (an answer) or `walk`
+    /// (filled in by the walk from another fact).
     pub origin: String,
 }
 
@@ -962,63 +889,8 @@ pub struct JourneyLine {
     pub origin: String,
 }
 
-/// The transcript of one leg in words.
-fn describe(
-    tree: &Tree,
-    leg: &SavedSession,
-    host: &BTreeMap<String, troubletree::Value>,
-) -> Vec<JourneyLine> {
-    let zh = leg.locale.starts_with("zh");
-    leg.transcript
-        .iter()
-        .map(|r| {
-            // GAP: the engine's wording of a transcript line is crate-private; a
-            // session started at the node shows the same question and labels.
-            let shown = Session::builder(tree)
-                .locale(leg.locale.clone())
-                .at(r.node.clone())
-                .start()
-                .ok();
-            let (text, answer) = match shown.as_ref().map(Session::next) {
-                // A line with a value is a question or instruction answered there; one
-                // without is a `Decide` taking a rule.
-                Some(Step::Ask(q) | Step::Act(q)) if q.node == r.node && r.value.is_some() => {
-                    let label = r.value.as_ref().and_then(|v| {
-                        q.answers()
-                            .find(|a| a.value == v)
-                            .map(|a| a.text.to_owned())
-                    });
-                    (q.text.to_owned(), label)
-                }
-                _ => {
-                    let text = match (r.rule, zh) {
-                        (Some(i), true) => format!("自动判断({}):规则 {}", r.node, i + 1),
-                        (None, true) => format!("自动判断({}):其他情况", r.node),
-                        (Some(i), false) => format!("decided ({}): rule {}", r.node, i + 1),
-                        (None, false) => format!("decided ({}): otherwise", r.node),
-                    };
-                    (text, None)
-                }
-            };
-            let origin = match (r.origin, &r.fact, &r.value) {
-                (Origin::Given, _, _) => "user",
-                (_, Some(f), Some(v)) if host.get(f) == Some(v) => "host",
-                _ => "auto",
-            };
-            JourneyLine {
-                tree: leg.tree.clone(),
-                node: r.node.clone(),
-                text: troubletree::printable(&text),
-                answer: answer.map(|a| troubletree::printable(&a)),
-                value: r.value.as_ref().map(Into::into),
-                origin: origin.into(),
-            }
-        })
-        .collect()
-}
-
 fn ended(node: &str) -> EngineError {
-    SessionError::Ended {
+    AnswerError::Ended {
         node: node.to_owned(),
     }
     .into()
@@ -1156,9 +1028,12 @@ mod tests {
             lines[1].2.starts_with("Is your internet connection stable"),
             "{lines:?}"
         );
-        assert_eq!(
-            lines[2],
-            ("check_network", "auto", "decided (check_network): rule 1")
+        assert_eq!((lines[2].0, lines[2].1), ("check_network", "auto"));
+        assert!(
+            lines[2]
+                .2
+                .starts_with("decided check_network: network_ok = false"),
+            "{lines:?}"
         );
         assert_eq!(walk.handoff().expect_err("ended").code, "session-ended");
     }
@@ -1169,6 +1044,7 @@ mod tests {
         let facts = BTreeMap::from([
             ("money_debited".to_owned(), ApiValue::Bool(true)),
             ("hours_since_debit".to_owned(), ApiValue::Number(60.0)),
+            ("amount".to_owned(), ApiValue::Number(100.0)),
         ]);
         let walk = start(&flow, "recharge_failure", Some("en"), &facts).expect("starts");
         assert_eq!(walk.outcome(), Outcome::Escalated);

@@ -832,7 +832,11 @@ fn run_json_resolved_contract() {
 
 #[test]
 fn run_json_escalated_contract() {
-    let args = answers(&[("check_debited", "true"), ("debited_hours", "50")]);
+    let args = answers(&[
+        ("check_debited", "true"),
+        ("debited_hours", "50"),
+        ("ask_debit_amount", "100"),
+    ]);
     let o = run_json(RECHARGE, &args, &[]);
     assert_exit(&o, 0, "an escalated walk");
     let v = json(&o);
@@ -840,7 +844,12 @@ fn run_json_escalated_contract() {
     assert_eq!(v["node"], "escalate_unreconciled");
     assert_eq!(
         str_vec(&v["path"]),
-        ["check_debited", "debited_hours", "escalate_unreconciled"]
+        [
+            "check_debited",
+            "debited_hours",
+            "ask_debit_amount",
+            "escalate_unreconciled"
+        ]
     );
     assert!(v.get("question").is_none(), "no question once escalated");
     let ticket = &v["ticket"];
@@ -1143,6 +1152,8 @@ fn run_lang_en_and_zh() {
             "check_debited=true",
             "--answer",
             "debited_hours=50",
+            "--answer",
+            "ask_debit_amount=100",
         ]))
     };
     let (en, zh) = (ticket("en"), ticket("zh"));
@@ -1320,7 +1331,7 @@ fn run_scripted_human_endings() {
     ]);
     assert_exit(&o, 0, "scripted, resolved");
     let out = stdout(&o);
-    assert!(out.contains("The recharge went through"), "{out}");
+    assert!(out.contains("The top-up went through"), "{out}");
     assert!(
         out.contains("check_debited → check_network → fix_network → resolved_network"),
         "{out}"
@@ -1350,7 +1361,7 @@ fn run_scripted_human_endings() {
 /// shows them.
 const Q_DEBITED: &str = "? First, one quick check";
 const Q_NETWORK: &str = "? Is your internet connection stable";
-const Q_BANK: &str = "? When the recharge failed";
+const Q_BANK: &str = "? When the top-up failed";
 
 fn interactive(input: &str) -> (Output, String) {
     let o = tt_stdin(["run", RECHARGE, "--lang", "en", "--at", AT], input);
@@ -1362,7 +1373,7 @@ fn interactive(input: &str) -> (Output, String) {
 fn run_interactive_numbered_answers() {
     let (o, out) = interactive("2\n1\n");
     assert_exit(&o, 0, "interactive, then EOF");
-    assert!(out.starts_with("== Recharge failed =="), "{out}");
+    assert!(out.starts_with("== Top-up failed =="), "{out}");
     assert!(out.contains("  1. Yes, I was charged") && out.contains("  2. No, nothing"));
     let (a, b, c) = (
         out.find(Q_DEBITED).expect("first question"),
@@ -1433,7 +1444,7 @@ fn run_interactive_q_and_eof_exit_0() {
 
 #[test]
 fn run_interactive_escalation_prints_the_ticket() {
-    let (o, out) = interactive("1\n50\n");
+    let (o, out) = interactive("1\n50\n100\n");
     assert_exit(&o, 0, "interactive escalation");
     assert!(
         out.contains("? Roughly how many hours"),
@@ -1451,7 +1462,7 @@ fn run_interactive_escalation_prints_the_ticket() {
     // And a resolution prints the resolution text.
     let (o, out) = interactive("2\n2\n1\n");
     assert_exit(&o, 0, "interactive resolution");
-    assert!(out.contains("✔ The recharge went through"), "{out}");
+    assert!(out.contains("✔ The top-up went through"), "{out}");
 }
 
 // ---------------------------------------------------------------------------------
@@ -1478,7 +1489,7 @@ const FAILING_SCENARIO: &str = r#"Scenarios(
     cases: [
         Case(
             name: "passes",
-            answers: [("check_debited", true), ("debited_hours", 60)],
+            answers: [("check_debited", true), ("debited_hours", 60), ("ask_debit_amount", 100)],
             expect: Escalated,
             node: "escalate_unreconciled",
         ),
@@ -1702,7 +1713,7 @@ fn export_dot_and_mermaid() {
         assert!(mermaid.contains("-->"), "edges");
     }
     let en = stdout(&tt(["export", RECHARGE, "--format", "dot", "--lang", "en"]));
-    assert!(en.contains("Recharge failed"), "English labels");
+    assert!(en.contains("Top-up failed"), "English labels");
     assert_exit(
         &tt(["export", RECHARGE, "--format", "svg"]),
         2,

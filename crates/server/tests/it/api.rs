@@ -52,7 +52,7 @@ on_both_stores!(only_the_back_end_sets_facts, |db| async move {
     h.post_as(
         "/v1/sessions",
         BACKEND,
-        json!({"tree": "recharge_failure", "facts": {"balance": 3}}),
+        json!({"tree": "recharge_failure", "facts": {"no_tree_declares_this": 3}}),
     )
     .await
     .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "unknown-fact");

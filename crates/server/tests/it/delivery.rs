@@ -260,6 +260,7 @@ on_both_stores!(
         let s = h.start_session("recharge_failure", "en").await;
         let s = h.answer(&s, json!(true)).await.body;
         let s = h.answer(&s, json!(60)).await.body;
+        let s = h.answer(&s, json!(100)).await.body;
         let id = s["ticket"]["id"].as_str().expect("ticket");
         let t = h.get_as(&format!("/v1/tickets/{id}"), AGENT).await;
         assert_eq!(t.status, StatusCode::OK);

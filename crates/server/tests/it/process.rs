@@ -27,7 +27,10 @@ async fn sighup_publishes_and_refuses_like_the_admin_call() {
     assert_eq!(get(&p.base, "/v1/trees").await.body["version"], 1);
     let path = trees.0.join("refund.ron");
     let text = std::fs::read_to_string(&path).expect("read");
-    std::fs::write(&path, text.replacen("version: 1", "version: 2", 1)).expect("write");
+    // The author's revision goes up by one: a new published version.
+    let bumped = text.replacen("version: 2,", "version: 3,", 1);
+    assert_ne!(bumped, text, "refund.ron has a version field to bump");
+    std::fs::write(&path, bumped).expect("write");
     p.signal("HUP");
     eventually(Duration::from_secs(10), "version 2", || {
         let base = p.base.clone();

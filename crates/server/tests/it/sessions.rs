@@ -51,6 +51,9 @@ on_both_stores!(walk_to_an_escalation_with_a_ticket, |db| async move {
     let s = h.answer(&s, json!(true)).await.body;
     assert_eq!(s["step"]["answer_kind"], "number");
     let s = h.answer(&s, json!(60)).await.body;
+    // The amount is captured for the agent before the hand-over.
+    assert_eq!(s["step"]["fact"], "amount", "{s}");
+    let s = h.answer(&s, json!(100)).await.body;
     assert_eq!(s["status"], "escalated", "{s}");
     assert_eq!(s["step"]["kind"], "escalated");
     assert!(!s["step"]["text"].as_str().expect("reason").is_empty());
@@ -115,7 +118,8 @@ on_both_stores!(
         assert_eq!(r.body["step"]["node"], "debited_hours");
         assert_eq!(r.body["can_go_back"], false);
         let s = h.answer(&r.body, json!(60)).await.body;
-        assert_eq!(s["status"], "escalated");
+        let s = h.answer(&s, json!(100)).await.body;
+        assert_eq!(s["status"], "escalated", "{s}");
         let t = h
             .get_as(
                 &format!("/v1/tickets/{}", s["ticket"]["id"].as_str().expect("id")),
@@ -211,7 +215,7 @@ on_both_stores!(handoff_mid_walk_carries_the_journey, |db| async move {
     assert_eq!(journey[0]["node"], "check_debited");
     assert_eq!(
         journey[0]["answer"],
-        "No, nothing was charged; the recharge just failed"
+        "No, nothing was charged; the top-up just failed"
     );
     let facts = t["ticket"]["facts"].as_array().expect("facts");
     assert_eq!(
@@ -275,7 +279,7 @@ on_both_stores!(every_shipped_tree_walks_to_an_end, |db| async move {
     let h = Harness::start(db).await;
     let trees = h.get("/v1/trees").await.body;
     let list = trees["trees"].as_array().expect("trees");
-    assert_eq!(list.len(), 10);
+    assert_eq!(list.len(), 15);
     assert!(
         list.iter()
             .all(|t| t["fingerprint"].as_str().is_some_and(|f| f.len() == 16))

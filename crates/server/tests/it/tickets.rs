@@ -42,7 +42,7 @@ on_both_stores!(
         let high = escalate(
             &h,
             "recharge_failure",
-            json!({"money_debited": true, "hours_since_debit": 60}),
+            json!({"money_debited": true, "hours_since_debit": 60, "amount": 100}),
         )
         .await;
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
