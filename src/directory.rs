@@ -326,7 +326,7 @@ impl Directory {
         {
             Ok(file) => file,
             Err(err) => {
-                let pos = crate::compile::syntax_position(
+                let pos = crate::source::syntax_position(
                     source.text,
                     err.span.start.line,
                     err.span.start.col,
@@ -425,7 +425,7 @@ impl Directory {
                 ),
             }
         }
-        let findings = crate::compile::locate(&source, pending);
+        let findings = crate::diagnostic::locate(&source, pending);
         if findings.iter().any(Finding::is_error) {
             return (None, findings);
         }

@@ -62,6 +62,7 @@ mod source;
 mod text;
 mod ticket;
 mod tree;
+mod value;
 
 pub use catalogue::{Catalogue, CatalogueReport, check_paths, check_paths_with};
 pub use compile::{Report, check_str, check_str_with};
@@ -69,7 +70,7 @@ pub use diagnostic::{Code, Finding, Severity};
 pub use directory::{ChannelChoice, Directory, Hours, LocalTime};
 pub use error::LoadError;
 pub use limits::Limits;
-pub use model::{FORMAT_VERSION, Value};
+pub use model::FORMAT_VERSION;
 pub use scenario::{CaseResult, Coverage, Outcome, ScenarioReport, run_scenarios};
 pub use session::{
     Answer, AnswerKind, DEFAULT_STEP_LIMIT, Escalation, Jump, Origin, Question, Record, Resolution,
@@ -79,6 +80,7 @@ pub use source::Position;
 pub use text::printable;
 pub use ticket::{Ticket, TicketLine};
 pub use tree::{Channel, Edge, EdgeLabel, FactType, Priority, Tree};
+pub use value::Value;
 
 /// The README's Rust examples, compiled as doc tests so they stay true.
 #[doc = include_str!("../README.md")]

@@ -30,8 +30,8 @@ use serde::Deserialize;
 use crate::catalogue::Catalogue;
 use crate::diagnostic::{Code, Finding};
 use crate::error::LoadError;
-use crate::model::Value;
 use crate::session::{Session, Step};
+use crate::value::Value;
 
 /// How a walk ended, as a scenario expects it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
@@ -238,7 +238,7 @@ pub fn run_scenarios<P: AsRef<Path>>(
             }
             Err(err) => {
                 let pos =
-                    crate::compile::syntax_position(text, err.span.start.line, err.span.start.col);
+                    crate::source::syntax_position(text, err.span.start.line, err.span.start.col);
                 findings.push(Finding::new(
                     Code::Syntax,
                     &name,

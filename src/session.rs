@@ -11,10 +11,10 @@ use std::fmt;
 use petgraph::graph::NodeIndex;
 use serde::{Deserialize, Serialize};
 
-use crate::model::Value;
 use crate::tree::{
     Channel, FactSlot, FactTy, NodeKind, Offer, Priority, Stored, Text, Tree, TreeData,
 };
+use crate::value::Value;
 
 /// The step bound used unless [`SessionBuilder::step_limit`] sets another.
 pub const DEFAULT_STEP_LIMIT: u32 = 10_000;

@@ -7,10 +7,10 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use crate::directory::{ChannelChoice, Directory, LocalTime};
-use crate::model::Value;
 use crate::session::{Origin, Session, Step};
 use crate::text::printable as clean;
 use crate::tree::{Channel, Priority};
+use crate::value::Value;
 
 /// A hand-over to customer service, built by [`Session::ticket`] when a walk ends at an
 /// `Escalate`. It renders as text ([`Ticket::render`]) and serialises with serde (JSON
