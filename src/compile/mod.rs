@@ -445,6 +445,45 @@ fn show(value: &Value) -> String {
 mod tests {
     use super::*;
 
+    /// One edge order: the petgraph edges the compiler adds, `Tree::edges` and
+    /// `Node::edges` agree, rules before `otherwise` and the limit's `then` last.
+    #[test]
+    fn one_edge_order_everywhere() {
+        let text = r#"Tree(id: "t", start: "d", facts: [Fact(name: "n", type: Number, ask: "?")], nodes: [
+            Decide(id: "d", rules: [Rule(when: Gt("n", 1), next: "a"), Rule(when: Lt("n", 0), next: "b")],
+                   otherwise: "c", limit: Limit(times: 2, then: "b")),
+            Resolve(id: "a", text: "a"),
+            Resolve(id: "b", text: "b"),
+            Act(id: "c", text: "c", next: "d", solved: "a"),
+        ])"#;
+        let tree = check_str("t.ron", text)
+            .into_result()
+            .expect("a valid tree");
+        let graph = &tree.0.graph;
+        let added: Vec<(usize, usize)> = graph
+            .raw_edges()
+            .iter()
+            .map(|e| (e.source().index(), e.target().index()))
+            .collect();
+        let declared: Vec<(usize, usize)> = graph
+            .node_indices()
+            .flat_map(|v| graph[v].edges().map(move |(_, to)| (v.index(), to.index())))
+            .collect();
+        assert_eq!(added, declared);
+        let edges: Vec<String> = tree.edges().iter().map(ToString::to_string).collect();
+        assert_eq!(
+            edges,
+            [
+                "d --rule 1--> a",
+                "d --rule 2--> b",
+                "d --otherwise--> c",
+                "d --limit--> b",
+                "c --solved--> a",
+                "c --not_solved--> d",
+            ]
+        );
+    }
+
     /// Trees made to make a naive validator quadratic: long lists in messages are cut,
     /// and every check stays linear (these would take minutes otherwise).
     #[test]
