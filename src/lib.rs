@@ -54,6 +54,9 @@ mod compile;
 mod diagnostic;
 mod directory;
 mod error;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod internals;
 mod limits;
 mod model;
 mod scenario;

@@ -633,6 +633,44 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 }
 
+// ------------------------------------------------------------------------ parsing
+
+/// How deeply RON values may nest. Trees need a handful of levels; the bound keeps a
+/// hostile file from exhausting the stack.
+pub(crate) const RECURSION_LIMIT: usize = 128;
+
+/// The options of every RON file the crate reads (trees, the service directory,
+/// scenarios): `implicit_some`, so that optional fields are written bare, and a bound on
+/// nesting.
+pub(crate) fn ron_options() -> ron::Options {
+    ron::Options::default()
+        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+        .with_recursion_limit(RECURSION_LIMIT)
+}
+
+/// Which parser reads a tree file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Parser {
+    /// The fast reader, and ron for any text it does not take (errors included).
+    Fast,
+    /// ron alone.
+    Ron,
+}
+
+/// Parses a tree file. Errors are always ron's, with its positions.
+///
+/// # Errors
+///
+/// ron's error when the text is not a tree file's RON.
+pub(crate) fn parse(text: &str, parser: Parser) -> Result<TreeFile<'_>, ron::error::SpannedError> {
+    if parser == Parser::Fast
+        && let Some(file) = read(text)
+    {
+        return Ok(file);
+    }
+    ron_options().from_str(text)
+}
+
 // ------------------------------------------------------------------------ fast reader
 
 /// Reads a tree file written in the plain RON that trees use, much faster than ron's

@@ -34,17 +34,13 @@ use petgraph::graph::NodeIndex;
 use crate::diagnostic::{At, Code, Finding, Pending, locate};
 use crate::error::LoadError;
 use crate::limits::Limits;
-use crate::model::{FORMAT_VERSION, TreeFile};
+use crate::model::{FORMAT_VERSION, Parser, RECURSION_LIMIT, TreeFile, parse};
 use crate::source::{Position, Source, syntax_position};
 use crate::tree::{FactDecl, FactSlot, FactTy, Graph, Tree, TreeData};
 use crate::value::Value;
 
 use graph::{Edges, Marks};
 use hints::Hints;
-
-/// How deeply RON values may nest. Trees need a handful of levels; the bound keeps a
-/// hostile file from exhausting the stack.
-const RECURSION_LIMIT: usize = 128;
 
 /// The outcome of checking one tree file: the tree if it has no errors, and every finding
 /// (errors and warnings) in file order.
@@ -103,9 +99,14 @@ pub fn check_str(name: &str, text: &str) -> Report {
 
 /// [`check_str`] with other [`Limits`].
 pub fn check_str_with(name: &str, text: &str, limits: &Limits) -> Report {
+    check_str_by(name, text, limits, Parser::Fast)
+}
+
+/// [`check_str_with`], parsing with the given parser.
+pub(crate) fn check_str_by(name: &str, text: &str, limits: &Limits, parser: Parser) -> Report {
     let source = Source::new(name, text);
     if source.text.len() < PARALLEL_FINGERPRINT {
-        return check_source(&source, limits, || source.fingerprint());
+        return check_source(&source, limits, parser, || source.fingerprint());
     }
     // A large file's fingerprint (a hash of every token) is computed on a second thread
     // while the first one parses and checks; without a thread, it is computed after.
@@ -115,7 +116,7 @@ pub fn check_str_with(name: &str, text: &str, limits: &Limits) -> Report {
         let hashing = std::thread::Builder::new()
             .spawn_scoped(scope, || source.fingerprint_unless(&stop))
             .ok();
-        let report = check_source(&source, limits, || {
+        let report = check_source(&source, limits, parser, || {
             hashing
                 .and_then(|thread| thread.join().ok().flatten())
                 .unwrap_or_else(|| source.fingerprint())
@@ -130,17 +131,14 @@ pub fn check_str_with(name: &str, text: &str, limits: &Limits) -> Report {
 const PARALLEL_FINGERPRINT: usize = 1 << 20;
 
 /// Parses and checks; `fingerprint` is called once, only if the tree is valid.
-fn check_source(source: &Source<'_>, limits: &Limits, fingerprint: impl FnOnce() -> u64) -> Report {
+fn check_source(
+    source: &Source<'_>,
+    limits: &Limits,
+    parser: Parser,
+    fingerprint: impl FnOnce() -> u64,
+) -> Report {
     let name = source.name;
-    let ron = ron::Options::default()
-        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
-        .with_recursion_limit(RECURSION_LIMIT);
-    // Plain files take the fast reader; anything else, errors included, is ron's.
-    let parsed = match crate::model::read(source.text) {
-        Some(file) => Ok(file),
-        None => ron.from_str::<TreeFile<'_>>(source.text),
-    };
-    let file = match parsed {
+    let file = match parse(source.text, parser) {
         Ok(file) => file,
         Err(err) => {
             let pos = syntax_position(source.text, err.span.start.line, err.span.start.col);
