@@ -319,11 +319,7 @@ impl Directory {
     /// finding.
     pub fn check_str(name: &str, text: &str) -> (Option<Directory>, Vec<Finding>) {
         let source = Source::new(name, text);
-        let file: DirectoryFile = match ron::Options::default()
-            .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
-            .with_recursion_limit(64)
-            .from_str(source.text)
-        {
+        let file: DirectoryFile = match crate::model::ron_options().from_str(source.text) {
             Ok(file) => file,
             Err(err) => {
                 let pos = crate::source::syntax_position(

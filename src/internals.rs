@@ -21,3 +21,14 @@ pub fn parse_ron(text: &str) -> Option<impl Sized + '_> {
 pub fn check_str_ron(name: &str, text: &str) -> Report {
     check_str_by(name, text, &Limits::default(), Parser::Ron)
 }
+
+/// The differential property that holds the fast reader to ron, on any text: the two
+/// parsers refuse it with the same error, or read the same tree file bit for bit.
+/// `Ok(true)` when the fast reader took the text itself.
+///
+/// # Errors
+///
+/// A description of the difference, for the fuzz target to report.
+pub fn parsers_agree(text: &str) -> Result<bool, String> {
+    crate::model::differential(text)
+}

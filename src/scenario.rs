@@ -213,11 +213,7 @@ pub fn run_scenarios<P: AsRef<Path>>(
         })?;
         let name = file.display().to_string();
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-        match ron::Options::default()
-            .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
-            .with_recursion_limit(64)
-            .from_str::<ScenarioFile>(text)
-        {
+        match crate::model::ron_options().from_str::<ScenarioFile>(text) {
             Ok(scenarios) => {
                 if catalogue.get(&scenarios.tree).is_none() {
                     let pos = crate::source::Source::new(&name, text).locate(&["tree"])[0];
