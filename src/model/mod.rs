@@ -5,6 +5,11 @@
 //! they hold no escape, so that parsing a large tree allocates little beyond its lists;
 //! [`crate::compile`] resolves them into a [`crate::Tree`]. Field order in these structs is
 //! the order the format documents.
+//!
+//! [`parse`] reads a tree file: with the fast reader (`fast`) for the plain RON trees
+//! are written in, and with ron for anything else; `differential` holds the two to the
+//! same result. [`ron_options`] is the one set of ron options for every RON file the
+//! crate reads.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
