@@ -9,7 +9,8 @@ use std::sync::Arc;
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
 
-use crate::compile::{check_bytes, locate};
+use crate::compile::check_bytes;
+use crate::diagnostic::locate;
 use crate::diagnostic::{Code, Finding, Pending};
 use crate::directory::Directory;
 use crate::error::LoadError;

@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use crate::source::Position;
+use crate::source::{Position, Source};
 
 /// How serious a finding is. Errors stop a tree from loading; warnings do not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -184,12 +184,111 @@ impl fmt::Display for Finding {
     }
 }
 
-/// A finding before it has a position: the compiler names the value by path and the
-/// source turns all paths into positions in one scan at the end.
+/// A finding before it has a position: the compiler names the value by path (see
+/// [`At`]) and [`locate`] turns all paths into positions in one scan at the end.
 #[derive(Debug)]
 pub(crate) struct Pending {
     pub code: Code,
     pub path: String,
     pub message: String,
     pub node: Option<String>,
+}
+
+/// Turns pending findings into positioned ones with a single scan of the text, sorted by
+/// position.
+pub(crate) fn locate(source: &Source<'_>, pending: Vec<Pending>) -> Vec<Finding> {
+    if pending.is_empty() {
+        return Vec::new();
+    }
+    let paths: Vec<&str> = pending.iter().map(|p| p.path.as_str()).collect();
+    let positions = source.locate(&paths);
+    let mut findings: Vec<Finding> = pending
+        .into_iter()
+        .zip(positions)
+        .map(|(p, pos)| Finding::new(p.code, source.name, pos, p.message, p.node))
+        .collect();
+    findings.sort_by_key(|f| (f.line, f.column, f.code));
+    findings
+}
+
+/// Where a value sits in the file, as a path such as `nodes.3.answers.1.next`: what a
+/// [`Pending`] finding names, and [`Source::locate`] turns into a position.
+///
+/// A path is a chain of segments on the stack; it becomes a string only when a finding
+/// is reported, so that a clean tree builds none.
+#[derive(Clone, Copy)]
+pub(crate) struct At<'p> {
+    parent: Option<&'p At<'p>>,
+    segment: Segment<'p>,
+}
+
+#[derive(Clone, Copy)]
+enum Segment<'p> {
+    Name(&'p str),
+    Index(usize),
+}
+
+impl<'p> At<'p> {
+    /// A top-level field, such as `nodes`.
+    pub fn root(name: &'p str) -> Self {
+        At {
+            parent: None,
+            segment: Segment::Name(name),
+        }
+    }
+
+    /// A named field (or map key) inside this value.
+    pub fn name(&'p self, name: &'p str) -> At<'p> {
+        At {
+            parent: Some(self),
+            segment: Segment::Name(name),
+        }
+    }
+
+    /// An element of this list, or a positional field of this variant.
+    pub fn index(&'p self, index: usize) -> At<'p> {
+        At {
+            parent: Some(self),
+            segment: Segment::Index(index),
+        }
+    }
+}
+
+impl fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Iteratively: conditions may nest as deep as the parser allows.
+        let mut segments = Vec::new();
+        let mut at = Some(self);
+        while let Some(here) = at {
+            segments.push(here.segment);
+            at = here.parent;
+        }
+        for (i, segment) in segments.iter().rev().enumerate() {
+            if i > 0 {
+                f.write_str(".")?;
+            }
+            match segment {
+                Segment::Name(name) => f.write_str(name)?,
+                Segment::Index(index) => write!(f, "{index}")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_print_as_written() {
+        let nodes = At::root("nodes");
+        let node = nodes.index(3);
+        let answers = node.name("answers");
+        assert_eq!(
+            answers.index(1).name("next").to_string(),
+            "nodes.3.answers.1.next"
+        );
+        assert_eq!(At::root("start").to_string(), "start");
+    }
 }

@@ -378,14 +378,10 @@ impl Directory {
     /// finding.
     pub fn check_str(name: &str, text: &str) -> (Option<Directory>, Vec<Finding>) {
         let source = Source::new(name, text);
-        let file: DirectoryFile = match ron::Options::default()
-            .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
-            .with_recursion_limit(64)
-            .from_str(source.text)
-        {
+        let file: DirectoryFile = match crate::model::ron_options().from_str(source.text) {
             Ok(file) => file,
             Err(err) => {
-                let pos = crate::compile::syntax_position(
+                let pos = crate::source::syntax_position(
                     source.text,
                     err.span.start.line,
                     err.span.start.col,
@@ -513,7 +509,7 @@ impl Directory {
                 ),
             }
         }
-        let findings = crate::compile::locate(&source, pending);
+        let findings = crate::diagnostic::locate(&source, pending);
         if findings.iter().any(Finding::is_error) {
             return (None, findings);
         }

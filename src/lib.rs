@@ -54,6 +54,9 @@ mod compile;
 mod diagnostic;
 mod directory;
 mod error;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod internals;
 mod limits;
 mod model;
 mod scenario;
@@ -62,6 +65,7 @@ mod source;
 mod text;
 mod ticket;
 mod tree;
+mod value;
 
 pub use catalogue::{Catalogue, CatalogueReport, check_paths, check_paths_with};
 pub use compile::{Report, check_str, check_str_with};
@@ -69,7 +73,7 @@ pub use diagnostic::{Code, Finding, Severity};
 pub use directory::{ChannelChoice, Directory, Hours, LocalTime};
 pub use error::LoadError;
 pub use limits::Limits;
-pub use model::{FORMAT_VERSION, Value};
+pub use model::FORMAT_VERSION;
 pub use scenario::{CaseResult, Coverage, Outcome, ScenarioReport, run_scenarios};
 pub use session::{
     Answer, AnswerError, AnswerKind, DEFAULT_STEP_LIMIT, Decision, Escalation, Jump, Origin, Place,
@@ -80,6 +84,7 @@ pub use source::Position;
 pub use text::printable;
 pub use ticket::{FactSource, Ticket, TicketFact, TicketLine, TicketPlace};
 pub use tree::{Channel, Edge, EdgeLabel, FactType, Priority, Tree};
+pub use value::Value;
 
 /// The README's Rust examples, compiled as doc tests so they stay true.
 #[doc = include_str!("../README.md")]

@@ -218,11 +218,7 @@ pub fn run_scenarios<P: AsRef<Path>>(
         })?;
         let name = file.display().to_string();
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-        match ron::Options::default()
-            .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
-            .with_recursion_limit(64)
-            .from_str::<ScenarioFile>(text)
-        {
+        match crate::model::ron_options().from_str::<ScenarioFile>(text) {
             Ok(scenarios) => {
                 if catalogue.get(&scenarios.tree).is_none() {
                     let pos = crate::source::Source::new(&name, text).locate(&["tree"])[0];
@@ -243,7 +239,7 @@ pub fn run_scenarios<P: AsRef<Path>>(
             }
             Err(err) => {
                 let pos =
-                    crate::compile::syntax_position(text, err.span.start.line, err.span.start.col);
+                    crate::source::syntax_position(text, err.span.start.line, err.span.start.col);
                 findings.push(Finding::new(
                     Code::Syntax,
                     &name,

@@ -1,4 +1,4 @@
-//! The text of a tree file: its name, positions, and finding where a value was written.
+//! The text of a file: its name, positions, and finding where a value was written.
 //!
 //! ron gives positions for syntax errors only; the structs it fills keep none. Semantic
 //! findings therefore name the value they are about with a *path* such as
@@ -28,6 +28,24 @@ impl Position {
 impl fmt::Display for Position {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}", self.line, self.column)
+    }
+}
+
+/// ron's position of a syntax error, with the column counted as for every other
+/// finding: the `\r` of a CRLF line end is not a character of the line (ron counts it,
+/// which put errors at the end of a line one column too far right).
+pub(crate) fn syntax_position(text: &str, line: usize, column: usize) -> Position {
+    let (line, column) = (line.max(1), column.max(1));
+    let returns = text.split('\n').nth(line - 1).map_or(0, |written| {
+        written
+            .chars()
+            .take(column - 1)
+            .filter(|&c| c == '\r')
+            .count()
+    });
+    Position {
+        line: u32::try_from(line).unwrap_or(u32::MAX),
+        column: u32::try_from(column - returns).unwrap_or(u32::MAX).max(1),
     }
 }
 

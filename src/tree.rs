@@ -1,16 +1,18 @@
 //! The validated, immutable tree: nodes resolved to indices, texts resolved to locales,
-//! conditions typed. Only [`crate::compile`] builds one.
+//! conditions typed. Only [`crate::compile`] builds one (and `Tree::from_str` and
+//! `Tree::from_path` are defined there); this module imports nothing from it.
+//!
+//! It also holds the one definition of edge order, [`Node::edges`], which `Tree::edges`,
+//! the compiler's graph checks and the analyses all follow.
 
 use std::collections::HashMap;
 use std::fmt;
-use std::path::Path;
 use std::sync::Arc;
 
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::diagnostic::Finding;
-use crate::error::LoadError;
-use crate::model::Value;
+use crate::value::Value;
 
 /// The graph inside a tree. Node weights hold everything the walker needs; edges exist
 /// for the analyses (reachability, cycles, paths) and never for stepping.
@@ -54,35 +56,6 @@ pub(crate) struct TreeData {
 }
 
 impl Tree {
-    /// Loads a tree from RON text. Warnings are kept (see [`Tree::warnings`]); any error
-    /// refuses the tree.
-    ///
-    /// # Errors
-    ///
-    /// [`LoadError::Invalid`] with every finding, errors and warnings, in file order.
-    #[allow(clippy::should_implement_trait)]
-    pub fn from_str(text: &str) -> Result<Tree, LoadError> {
-        crate::check_str("<string>", text).into_result()
-    }
-
-    /// Loads a tree from a file; findings name the file as given.
-    ///
-    /// # Errors
-    ///
-    /// [`LoadError::Io`] if the file cannot be read, [`LoadError::Invalid`] as for
-    /// [`Tree::from_str`].
-    pub fn from_path(path: impl AsRef<Path>) -> Result<Tree, LoadError> {
-        let path = path.as_ref();
-        let limits = crate::Limits::default();
-        match crate::limits::read_file(path, &limits)? {
-            Ok(bytes) => crate::compile::check_bytes(&path.display().to_string(), &bytes, &limits)
-                .into_result(),
-            Err(finding) => Err(LoadError::Invalid {
-                findings: vec![finding],
-            }),
-        }
-    }
-
     /// The tree's id, as declared in the file.
     pub fn id(&self) -> &str {
         &self.0.id
@@ -188,33 +161,8 @@ impl Tree {
         v: NodeIndex,
         mut f: impl FnMut(EdgeLabel<'t>, NodeIndex),
     ) {
-        let node = &self.0.graph[v];
-        match &node.kind {
-            NodeKind::Ask {
-                offers, free_next, ..
-            } => {
-                for offer in offers.iter() {
-                    f(EdgeLabel::Answer(&offer.value), offer.next);
-                }
-                if let Some(next) = free_next {
-                    f(EdgeLabel::Input, *next);
-                }
-            }
-            NodeKind::Act { offers, .. } => {
-                for offer in offers.iter() {
-                    f(EdgeLabel::Answer(&offer.value), offer.next);
-                }
-            }
-            NodeKind::Decide { rules, otherwise } => {
-                for (i, (_, next)) in rules.iter().enumerate() {
-                    f(EdgeLabel::Rule(i), *next);
-                }
-                f(EdgeLabel::Otherwise, *otherwise);
-            }
-            NodeKind::Resolve { .. } | NodeKind::Escalate { .. } | NodeKind::Goto { .. } => {}
-        }
-        if let Some(limit) = node.limit {
-            f(EdgeLabel::Limit, limit.then);
+        for (label, to) in self.0.graph[v].edges() {
+            f(label, to);
         }
     }
 
@@ -515,6 +463,42 @@ pub(crate) enum NodeKind {
     },
 }
 
+impl Node {
+    /// The node's edges with their labels: the one definition of edge order, which
+    /// [`Tree::edges`] documents (answers, free input, rules, `otherwise`, then the
+    /// limit's `then`) and coverage indices depend on. The compiler's graph checks and
+    /// the analyses follow it too.
+    ///
+    /// While a tree is being compiled, a reference that names no node is
+    /// `NodeIndex::end()`; a compiled tree has none.
+    pub(crate) fn edges(&self) -> impl Iterator<Item = (EdgeLabel<'_>, NodeIndex)> + '_ {
+        type Rules = [(Cond, NodeIndex)];
+        let (offers, input, rules, otherwise): (&[Offer], _, &Rules, _) = match &self.kind {
+            NodeKind::Ask {
+                offers, free_next, ..
+            } => (offers, *free_next, &[], None),
+            NodeKind::Act { offers, .. } => (offers, None, &[], None),
+            NodeKind::Decide { rules, otherwise } => (&[], None, rules, Some(*otherwise)),
+            NodeKind::Resolve { .. } | NodeKind::Escalate { .. } | NodeKind::Goto { .. } => {
+                (&[], None, &[], None)
+            }
+        };
+        let answers = offers.iter().map(|o| (EdgeLabel::Answer(&o.value), o.next));
+        let input = input.map(|to| (EdgeLabel::Input, to));
+        let rules = rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (EdgeLabel::Rule(i), r.1));
+        let otherwise = otherwise.map(|to| (EdgeLabel::Otherwise, to));
+        let limit = self.limit.map(|l| (EdgeLabel::Limit, l.then));
+        answers
+            .chain(input)
+            .chain(rules)
+            .chain(otherwise)
+            .chain(limit)
+    }
+}
+
 impl NodeKind {
     pub fn is_terminal(&self) -> bool {
         matches!(
@@ -552,13 +536,4 @@ pub enum Channel {
     Chat,
     /// E-mail.
     Email,
-}
-
-/// Parses and checks a tree, as [`Tree::from_str`].
-impl std::str::FromStr for Tree {
-    type Err = LoadError;
-
-    fn from_str(text: &str) -> Result<Tree, LoadError> {
-        Tree::from_str(text)
-    }
 }

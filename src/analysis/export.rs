@@ -17,8 +17,8 @@
 
 use std::fmt::Write as _;
 
-use crate::model::Value;
 use crate::tree::{CmpOp, Cond, EdgeLabel, FactSlot, NodeKind, Offer, Stored, Tree};
+use crate::value::Value;
 
 /// Which nodes and edges scenarios exercised, for colouring an export.
 ///

@@ -68,7 +68,7 @@ impl Session {
     /// assert_eq!(decisions[0].rule, Some(0));
     /// assert_eq!(
     ///     decisions[0].to_string(),
-    ///     "debited_hours: hours_since_debit = 72 → rule 1 (hours_since_debit ≥ 48) → escalate_unreconciled"
+    ///     "debited_hours: hours_since_debit = 72 → rule 1 (hours_since_debit ≥ 48) → ask_debit_amount"
     /// );
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```

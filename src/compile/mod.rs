@@ -1,0 +1,551 @@
+//! Model → [`Tree`]: parse the text, resolve every id, type every value, build the graph,
+//! and run every check. All findings are collected; a `Tree` comes out only if none of
+//! them is an error.
+//!
+//! The pipeline, one module per concern:
+//!
+//! - this module: the entry points ([`check_str`], [`check_str_with`], [`check_bytes`],
+//!   `Tree::from_str`, `Tree::from_path`), the [`Report`], parsing, and the driver
+//!   ([`Compiler::compile`]) that runs the phases below in order;
+//! - [`resolve`]: names to indices — node ids to `NodeIndex`, fact names to slots, texts
+//!   to one string per declared locale, written values to their stored form;
+//! - [`lower`]: node definitions to compiled nodes, conditions to typed `Cond`s, and the
+//!   checks on answers (duplicates, types, coverage);
+//! - [`graph`]: the checks on the whole graph — reachability (W001), a way out from
+//!   every node (E009), bounded cycles (E010);
+//! - [`hints`]: "did you mean" suggestions for ids that name no node.
+//!
+//! Findings are reported by *path* (see [`At`]) and located in the text in one scan at
+//! the end ([`locate`]).
+
+mod graph;
+mod hints;
+mod lower;
+mod resolve;
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use petgraph::graph::NodeIndex;
+
+use crate::diagnostic::{At, Code, Finding, Pending, locate};
+use crate::error::LoadError;
+use crate::limits::Limits;
+use crate::model::{FORMAT_VERSION, Parser, RECURSION_LIMIT, TreeFile, parse};
+use crate::source::{Position, Source, syntax_position};
+use crate::tree::{FactDecl, FactSlot, FactTy, Graph, Tree, TreeData};
+use crate::value::Value;
+
+use graph::{Edges, Marks};
+use hints::Hints;
+
+/// The outcome of checking one tree file: the tree if it has no errors, and every finding
+/// (errors and warnings) in file order.
+///
+/// ```
+/// let report = troubletree::check_str("x.ron", r#"Tree(id: "x", start: "a", nodes: [
+///     Ask(id: "a", text: "Is it on?", answers: [Answer(value: "yes", text: "Yes", next: "b")]),
+///     Resolve(id: "b", text: "Good."),
+///     Resolve(id: "lost", text: "Never reached."),
+/// ])"#);
+/// assert!(report.tree.is_some()); // warnings only
+/// assert_eq!(report.findings[0].code, troubletree::Code::Unreachable);
+/// assert_eq!(report.findings[0].node.as_deref(), Some("lost"));
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Report {
+    /// The compiled tree, present when no finding is an error.
+    pub tree: Option<Tree>,
+    /// Every finding, sorted by position.
+    pub findings: Vec<Finding>,
+    /// The tree id as written, whenever the text parsed (even with errors): the catalogue
+    /// uses it so that a `Goto` into a tree refused for its own errors is not also
+    /// reported as naming an unknown tree.
+    pub(crate) id: Option<String>,
+}
+
+impl Report {
+    /// Whether any finding is an error.
+    pub fn has_errors(&self) -> bool {
+        self.findings.iter().any(Finding::is_error)
+    }
+
+    /// The tree, or every finding as a [`LoadError::Invalid`].
+    ///
+    /// # Errors
+    ///
+    /// [`LoadError::Invalid`] when the report holds at least one error.
+    pub fn into_result(self) -> Result<Tree, LoadError> {
+        match self.tree {
+            Some(tree) => Ok(tree),
+            None => Err(LoadError::Invalid {
+                findings: self.findings,
+            }),
+        }
+    }
+}
+
+/// Checks a tree given as text. `name` is used in findings (a path, or `<string>`).
+///
+/// This is the whole validator: parse, resolve, type-check, analyse the graph. It never
+/// panics, whatever the text, and its time and memory are linear in the size of the text.
+pub fn check_str(name: &str, text: &str) -> Report {
+    check_str_with(name, text, &Limits::default())
+}
+
+/// [`check_str`] with other [`Limits`].
+pub fn check_str_with(name: &str, text: &str, limits: &Limits) -> Report {
+    check_str_by(name, text, limits, Parser::Fast)
+}
+
+/// [`check_str_with`], parsing with the given parser.
+pub(crate) fn check_str_by(name: &str, text: &str, limits: &Limits, parser: Parser) -> Report {
+    let source = Source::new(name, text);
+    if source.text.len() < PARALLEL_FINGERPRINT {
+        return check_source(&source, limits, parser, || source.fingerprint());
+    }
+    // A large file's fingerprint (a hash of every token) is computed on a second thread
+    // while the first one parses and checks; without a thread, it is computed after.
+    // When the checks fail, the hash is abandoned.
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let hashing = std::thread::Builder::new()
+            .spawn_scoped(scope, || source.fingerprint_unless(&stop))
+            .ok();
+        let report = check_source(&source, limits, parser, || {
+            hashing
+                .and_then(|thread| thread.join().ok().flatten())
+                .unwrap_or_else(|| source.fingerprint())
+        });
+        stop.store(true, Ordering::Relaxed);
+        report
+    })
+}
+
+/// From this many bytes of text on, [`check_str`] hashes the fingerprint on a second
+/// thread: about a millisecond of hashing, far more than starting a thread costs.
+const PARALLEL_FINGERPRINT: usize = 1 << 20;
+
+/// Parses and checks; `fingerprint` is called once, only if the tree is valid.
+fn check_source(
+    source: &Source<'_>,
+    limits: &Limits,
+    parser: Parser,
+    fingerprint: impl FnOnce() -> u64,
+) -> Report {
+    let name = source.name;
+    let file = match parse(source.text, parser) {
+        Ok(file) => file,
+        Err(err) => {
+            let pos = syntax_position(source.text, err.span.start.line, err.span.start.col);
+            let message = syntax_message(&err.code);
+            return Report {
+                tree: None,
+                findings: vec![Finding::new(Code::Syntax, name, pos, message, None)],
+                id: None,
+            };
+        }
+    };
+    let id = file.id.to_string();
+    let mut compiler = Compiler {
+        limits: limits.clone(),
+        ..Compiler::default()
+    };
+    // The model is consumed a chunk of nodes at a time: what the nodes held as written is
+    // freed as soon as they are compiled, so the two forms of a large tree are never in
+    // memory at once.
+    let data = compiler.compile(file);
+    let findings = locate(source, compiler.pending);
+    let tree = match data {
+        Some(mut data) if !findings.iter().any(Finding::is_error) => {
+            data.file = name.into();
+            data.fingerprint = fingerprint();
+            data.warnings.clone_from(&findings);
+            Some(Tree(Arc::new(data)))
+        }
+        _ => None,
+    };
+    Report {
+        tree,
+        findings,
+        id: Some(id),
+    }
+}
+
+/// Checks a file's bytes: invalid UTF-8 is a syntax finding at the first bad byte.
+pub(crate) fn check_bytes(name: &str, bytes: &[u8], limits: &Limits) -> Report {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => check_str_with(name, text, limits),
+        Err(err) => {
+            let valid = String::from_utf8_lossy(&bytes[..err.valid_up_to()]);
+            // Columns do not count a byte order mark, as for every other finding.
+            let valid = valid.strip_prefix('\u{feff}').unwrap_or(&valid);
+            let line = valid.matches('\n').count() + 1;
+            let column = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            let pos = Position {
+                line: u32::try_from(line).unwrap_or(u32::MAX),
+                column: u32::try_from(column).unwrap_or(u32::MAX),
+            };
+            let message = "the file is not valid UTF-8; save it as UTF-8".to_owned();
+            Report {
+                tree: None,
+                findings: vec![Finding::new(Code::Syntax, name, pos, message, None)],
+                id: None,
+            }
+        }
+    }
+}
+
+fn syntax_message(code: &ron::Error) -> String {
+    match code {
+        ron::Error::ExceededRecursionLimit => {
+            format!(
+                "values are nested more than {RECURSION_LIMIT} levels deep; a tree never needs that"
+            )
+        }
+        other => {
+            let text = other.to_string();
+            let mut chars = text.chars();
+            match chars.next() {
+                Some(first) => first.to_lowercase().chain(chars).collect(),
+                None => "the text is not valid RON".to_owned(),
+            }
+        }
+    }
+}
+
+impl Tree {
+    /// Loads a tree from RON text. Warnings are kept (see [`Tree::warnings`]); any error
+    /// refuses the tree.
+    ///
+    /// # Errors
+    ///
+    /// [`LoadError::Invalid`] with every finding, errors and warnings, in file order.
+    #[allow(clippy::should_implement_trait)]
+    pub fn from_str(text: &str) -> Result<Tree, LoadError> {
+        check_str("<string>", text).into_result()
+    }
+
+    /// Loads a tree from a file; findings name the file as given.
+    ///
+    /// # Errors
+    ///
+    /// [`LoadError::Io`] if the file cannot be read, [`LoadError::Invalid`] as for
+    /// [`Tree::from_str`].
+    pub fn from_path(path: impl AsRef<Path>) -> Result<Tree, LoadError> {
+        let path = path.as_ref();
+        let limits = Limits::default();
+        match crate::limits::read_file(path, &limits)? {
+            Ok(bytes) => check_bytes(&path.display().to_string(), &bytes, &limits).into_result(),
+            Err(finding) => Err(LoadError::Invalid {
+                findings: vec![finding],
+            }),
+        }
+    }
+}
+
+/// The state of one compilation: what the phases have resolved so far, and the findings
+/// they reported. The phases are `impl` blocks in [`resolve`] and [`lower`]; the graph
+/// checks in [`graph`] take only what they need.
+#[derive(Default)]
+struct Compiler<'t> {
+    locales: Vec<Box<str>>,
+    pending: Vec<Pending>,
+    /// Declared facts by name; becomes the tree's index as it is.
+    fact_index: HashMap<Box<str>, FactSlot>,
+    facts: Vec<FactDecl>,
+    /// For each fact slot with many choices, each choice's index (the first, if repeated).
+    choice_index: Vec<Option<HashMap<Box<str>, u16>>>,
+    /// Nodes by id (the first node with each id); becomes the tree's index as it is.
+    node_index: HashMap<Box<str>, NodeIndex>,
+    /// Each node's id as a slice of the text (`None` for an id with escapes), to find
+    /// nearby targets without hashing: see [`Compiler::reference`].
+    ids: Vec<Option<&'t str>>,
+    /// Nodes with a reference that names nothing: the graph checks skip them.
+    broken: Vec<bool>,
+    /// For each fact slot, its index in the file's `facts` list.
+    fact_positions: Vec<usize>,
+    /// Facts that a `Decide` compares, with the first node that does: the walker asks
+    /// for them with their `ask` text.
+    decided: BTreeMap<FactSlot, String>,
+    /// Nodes whose id an earlier node already has. Every reference goes to the first, so
+    /// the later ones are unreachable by construction; E003 says so, W001 would repeat it.
+    duplicates: Vec<bool>,
+    /// "Did you mean" hints for ids that name no node, within a budget.
+    hints: Hints,
+    /// Bounds on ids, texts, answers and locales.
+    limits: Limits,
+}
+
+impl<'t> Compiler<'t> {
+    fn report(&mut self, code: Code, path: String, node: Option<&str>, message: String) {
+        self.pending.push(Pending {
+            code,
+            path,
+            message,
+            node: node.map(str::to_owned),
+        });
+    }
+
+    /// Runs the phases in order; the tree's data if no finding is an error.
+    fn compile(&mut self, file: TreeFile<'t>) -> Option<TreeData> {
+        let TreeFile {
+            format,
+            id,
+            version,
+            title,
+            locales,
+            facts,
+            start,
+            nodes,
+        } = file;
+        if format != FORMAT_VERSION {
+            self.report(
+                Code::UnsupportedFormat,
+                "format".into(),
+                None,
+                format!("this tree is written in format {format}, but this version of troubletree reads format {FORMAT_VERSION}"),
+            );
+            return None;
+        }
+        if id.trim().is_empty() {
+            self.report(
+                Code::InvalidDefinition,
+                "id".into(),
+                None,
+                "the tree id is empty; use the file name, e.g. id: \"recharge_failure\"".into(),
+            );
+        }
+        self.locales(&locales);
+        let title = title
+            .as_ref()
+            .map(|t| self.text(t, &At::root("title"), None));
+        for (i, fact) in facts.iter().enumerate() {
+            self.fact(i, fact);
+        }
+        drop(facts);
+        self.index_nodes(&nodes);
+        let start = match self.node_index.get(&*start) {
+            Some(&start) => start,
+            None => {
+                let hint = self.hints.suggest(&start, &self.node_index);
+                self.report(
+                    Code::MissingStart,
+                    "start".into(),
+                    None,
+                    format!("start names \"{start}\", but no node has that id{hint}"),
+                );
+                NodeIndex::end()
+            }
+        };
+        let mut limit_slots = 0usize;
+        let mut graph = Graph::with_capacity(nodes.len(), 0);
+        let mut edges = Edges::with_capacity(nodes.len());
+        for chunk in nodes.into_chunks() {
+            for def in chunk {
+                let i = graph.node_count();
+                let node = self.node(i, &def, &mut limit_slots);
+                edges.add(&node);
+                graph.add_node(node);
+            }
+        }
+        edges.finish();
+        self.ids = Vec::new();
+        if start != NodeIndex::end() {
+            graph::check(
+                &graph,
+                &edges,
+                start,
+                &Marks {
+                    broken: &self.broken,
+                    duplicates: &self.duplicates,
+                },
+                &mut self.pending,
+            );
+        }
+        self.missing_asks();
+        if self
+            .pending
+            .iter()
+            .any(|p| p.code.severity() == crate::Severity::Error)
+        {
+            return None;
+        }
+        // The tree's own edges come last, once the checks have freed what they used.
+        edges.into_graph(&mut graph);
+        Some(TreeData {
+            id: (*id).into(),
+            version,
+            file: "".into(),
+            title,
+            locales: std::mem::take(&mut self.locales).into(),
+            facts: std::mem::take(&mut self.facts).into(),
+            fact_index: std::mem::take(&mut self.fact_index),
+            graph,
+            node_index: std::mem::take(&mut self.node_index),
+            start,
+            limit_slots,
+            fingerprint: 0,
+            warnings: Vec::new(),
+        })
+    }
+}
+
+/// At most this many items of a list are named in a message; a longer list ends with
+/// "and N more", so that messages stay short however large the tree.
+const LISTED: usize = 32;
+
+/// Items separated by commas, at most [`LISTED`] of them.
+fn listed<T: fmt::Display>(
+    items: impl IntoIterator<Item = T, IntoIter: ExactSizeIterator>,
+) -> String {
+    let items = items.into_iter();
+    let more = items.len().saturating_sub(LISTED);
+    let mut out = String::new();
+    for (i, item) in items.take(LISTED).enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(&item.to_string());
+    }
+    if more > 0 {
+        out.push_str(&format!(" and {more} more"));
+    }
+    out
+}
+
+fn describe(ty: &FactTy) -> String {
+    match ty {
+        FactTy::Bool => "Bool (true or false)".into(),
+        FactTy::Number => "Number".into(),
+        FactTy::Text => "Text".into(),
+        FactTy::Choice(options) => {
+            format!(
+                "a Choice of {}",
+                listed(options.iter().map(|o| format!("\"{o}\"")))
+            )
+        }
+    }
+}
+
+fn show(value: &Value) -> String {
+    match value {
+        Value::Text(t) => format!("\"{t}\""),
+        other => other.to_string(),
+    }
+}
+
+/// Parses and checks a tree, as [`Tree::from_str`].
+impl std::str::FromStr for Tree {
+    type Err = crate::LoadError;
+
+    fn from_str(text: &str) -> Result<Tree, crate::LoadError> {
+        Tree::from_str(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One edge order: the petgraph edges the compiler adds, `Tree::edges` and
+    /// `Node::edges` agree, rules before `otherwise` and the limit's `then` last.
+    #[test]
+    fn one_edge_order_everywhere() {
+        let text = r#"Tree(id: "t", start: "d", facts: [Fact(name: "n", type: Number, ask: "?")], nodes: [
+            Decide(id: "d", rules: [Rule(when: Gt("n", 1), next: "a"), Rule(when: Lt("n", 0), next: "b")],
+                   otherwise: "c", limit: Limit(times: 2, then: "b")),
+            Resolve(id: "a", text: "a"),
+            Resolve(id: "b", text: "b"),
+            Act(id: "c", text: "c", next: "d", solved: "a"),
+        ])"#;
+        let tree = check_str("t.ron", text)
+            .into_result()
+            .expect("a valid tree");
+        let graph = &tree.0.graph;
+        let added: Vec<(usize, usize)> = graph
+            .raw_edges()
+            .iter()
+            .map(|e| (e.source().index(), e.target().index()))
+            .collect();
+        let declared: Vec<(usize, usize)> = graph
+            .node_indices()
+            .flat_map(|v| graph[v].edges().map(move |(_, to)| (v.index(), to.index())))
+            .collect();
+        assert_eq!(added, declared);
+        let edges: Vec<String> = tree.edges().iter().map(ToString::to_string).collect();
+        assert_eq!(
+            edges,
+            [
+                "d --rule 1--> a",
+                "d --rule 2--> b",
+                "d --otherwise--> c",
+                "d --limit--> b",
+                "c --solved--> a",
+                "c --not_solved--> d",
+            ]
+        );
+    }
+
+    /// Trees made to make a naive validator quadratic: long lists in messages are cut,
+    /// and every check stays linear (these would take minutes otherwise).
+    #[test]
+    fn large_hostile_trees_stay_linear_and_messages_short() {
+        use std::fmt::Write as _;
+        let n = 1_500;
+        // A Choice of n values, and n questions offering one each.
+        let mut text =
+            String::from("Tree(id: \"t\", start: \"q0\", facts: [Fact(name: \"c\", type: Choice([");
+        for j in 0..n {
+            let _ = write!(text, "\"v{j}\", ");
+        }
+        text.push_str("]), ask: \"?\")], nodes: [");
+        for j in 0..n {
+            let next = if j + 1 < n {
+                format!("q{}", j + 1)
+            } else {
+                "end".into()
+            };
+            let _ = write!(
+                text,
+                "Ask(id: \"q{j}\", text: \"?\", fact: \"c\", answers: [Answer(value: \"v{j}\", text: \"x\", next: \"{next}\")]), "
+            );
+        }
+        // A circle of n limits, and n references to nothing.
+        for j in 0..n {
+            let _ = write!(
+                text,
+                "Act(id: \"a{j}\", text: \"x\", next: \"gone{j}\", limit: Limit(times: 1, then: \"a{}\")), ",
+                (j + 1) % n
+            );
+        }
+        text.push_str("Resolve(id: \"end\", text: \"x\")])");
+        let report = check_str("hostile.ron", &text);
+        let count = |code| report.findings.iter().filter(|f| f.code == code).count();
+        assert_eq!(count(Code::UncoveredAnswer), n);
+        assert_eq!(count(Code::UnboundedCycle), n);
+        assert_eq!(count(Code::DanglingReference), n);
+        for finding in &report.findings {
+            assert!(finding.message.len() < 1_000, "{}", finding.message);
+        }
+        let uncovered = report
+            .findings
+            .iter()
+            .find(|f| f.code == Code::UncoveredAnswer)
+            .map(|f| f.message.as_str());
+        assert!(
+            // The first question offers "v0": the 32 after it are named.
+            uncovered.is_some_and(|m| m.contains("\"v32\" and more")),
+            "{uncovered:?}"
+        );
+        let circle = report
+            .findings
+            .iter()
+            .find(|f| f.code == Code::UnboundedCycle);
+        assert!(circle.is_some_and(|f| f.message.contains(&format!("and {} more", n - LISTED))));
+    }
+}

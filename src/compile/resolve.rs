@@ -1,0 +1,439 @@
+//! Names to indices: node ids to `NodeIndex` (E003, E005, E006), fact names to slots
+//! (E004, E007), texts to one string per declared locale (W003, W004), and written
+//! values to the stored form of their fact's type.
+
+use std::borrow::Cow;
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
+
+use petgraph::graph::NodeIndex;
+
+use super::{Compiler, LISTED, listed};
+use crate::diagnostic::{At, Code};
+use crate::limits::{bad_name, shown};
+use crate::model::{FactDef, FactTypeDef, Nodes, Str, Text as TextDef, ValueDef, lookup};
+use crate::tree::{FactDecl, FactSlot, FactTy, Offer, Stored, Text};
+use crate::value::Value;
+
+/// How far [`Compiler::reference`] looks for a target among the neighbouring nodes
+/// (behind, for a retry; ahead, for the next steps) before it hashes.
+const NEAR_BEHIND: usize = 2;
+/// See [`NEAR_BEHIND`].
+const NEAR_AHEAD: usize = 6;
+
+/// From this many values on, duplicate answers and choice lookups use a hash set rather
+/// than a scan.
+pub(super) const SCAN_LIMIT: usize = 16;
+
+impl<'t> Compiler<'t> {
+    pub(super) fn locales(&mut self, locales: &[Str<'_>]) {
+        if locales.len() > self.limits.max_locales {
+            self.report(
+                Code::LimitExceeded,
+                "locales".into(),
+                None,
+                format!(
+                    "the tree declares {} locales, more than the limit of {}",
+                    locales.len(),
+                    self.limits.max_locales
+                ),
+            );
+            return;
+        }
+        let mut seen = HashSet::new();
+        for (i, locale) in locales.iter().enumerate() {
+            if locale.trim().is_empty() || !seen.insert(&**locale) {
+                self.report(
+                    Code::InvalidDefinition,
+                    format!("locales.{i}"),
+                    None,
+                    format!("locale \"{locale}\" is empty or declared twice"),
+                );
+            } else {
+                self.locales.push((**locale).into());
+            }
+        }
+        if self.locales.is_empty() {
+            self.locales.push("zh".into());
+        }
+    }
+
+    /// Compiles a text; reports missing and unknown locales.
+    pub(super) fn text(&mut self, def: &TextDef<'_>, at: &At<'_>, node: Option<&str>) -> Text {
+        let longest = match def {
+            TextDef::Plain(text) => text.len(),
+            TextDef::Localized(entries) => entries.iter().map(|(_, t)| t.len()).max().unwrap_or(0),
+        };
+        // Bytes bound characters from above: count only when the bytes could exceed.
+        if longest > self.limits.max_text_chars {
+            let chars = match def {
+                TextDef::Plain(text) => text.chars().count(),
+                TextDef::Localized(entries) => entries
+                    .iter()
+                    .map(|(_, t)| t.chars().count())
+                    .max()
+                    .unwrap_or(0),
+            };
+            if chars > self.limits.max_text_chars {
+                self.report(
+                    Code::LimitExceeded,
+                    at.to_string(),
+                    node,
+                    format!("this text is {chars} characters long, more than the limit of {}; shorten it or split the step", self.limits.max_text_chars),
+                );
+            }
+        }
+        match def {
+            TextDef::Plain(text) => {
+                if self.locales.len() > 1 {
+                    let missing = listed(&self.locales[1..]);
+                    self.report(
+                        Code::MissingTranslation,
+                        at.to_string(),
+                        node,
+                        format!("this text is a plain string, so it has no {missing} translation; write it as {{ \"{}\": \"...\", ... }}", self.locales[0]),
+                    );
+                }
+                Text(self.locales.iter().map(|_| (**text).into()).collect())
+            }
+            TextDef::Localized(entries) => {
+                for (locale, _) in entries.iter() {
+                    if !self.locales.iter().any(|l| **l == **locale) {
+                        let declared = listed(&self.locales);
+                        self.report(
+                            Code::UnknownLocale,
+                            at.name(locale).to_string(),
+                            node,
+                            format!("locale \"{locale}\" is not declared by this tree (declared: {declared}); add it to `locales` or remove this entry"),
+                        );
+                    }
+                }
+                if self.locales.iter().any(|l| lookup(entries, l).is_none()) {
+                    let missing: Vec<&str> = self
+                        .locales
+                        .iter()
+                        .filter(|l| lookup(entries, l).is_none())
+                        .map(|l| &**l)
+                        .collect();
+                    let message = format!("this text has no {} translation", listed(&missing));
+                    self.report(Code::MissingTranslation, at.to_string(), node, message);
+                }
+                let fallback = lookup(entries, &self.locales[0])
+                    .or_else(|| entries.first().map(|(_, text)| text))
+                    .map_or("", |text| &**text);
+                Text(
+                    self.locales
+                        .iter()
+                        .map(|l| lookup(entries, l).map_or(fallback, |text| &**text).into())
+                        .collect(),
+                )
+            }
+        }
+    }
+
+    /// Fixed labels the engine supplies (yes/no, done, solved...), in each locale.
+    pub(super) fn builtin(&self, zh: &str, en: &str) -> Text {
+        Text(
+            self.locales
+                .iter()
+                .map(|l| {
+                    if l.starts_with("zh") {
+                        zh.into()
+                    } else {
+                        en.into()
+                    }
+                })
+                .collect(),
+        )
+    }
+
+    pub(super) fn fact(&mut self, i: usize, def: &FactDef<'_>) {
+        let facts = At::root("facts");
+        let at = facts.index(i);
+        if def.name.trim().is_empty() {
+            self.report(
+                Code::InvalidDefinition,
+                at.name("name").to_string(),
+                None,
+                "a fact has an empty name".into(),
+            );
+        }
+        if let Some(why) = bad_name(&def.name, &self.limits) {
+            let shown = shown(&def.name);
+            self.report(
+                Code::LimitExceeded,
+                at.name("name").to_string(),
+                None,
+                format!("the name of fact {} (\"{shown}…\") {why}", i + 1),
+            );
+        }
+        let mut choice_index = None;
+        let ty = match &def.ty {
+            FactTypeDef::Bool => FactTy::Bool,
+            FactTypeDef::Number => FactTy::Number,
+            FactTypeDef::Text => FactTy::Text,
+            FactTypeDef::Choice(options) => {
+                let mut seen = HashSet::new();
+                for (j, o) in options.iter().enumerate() {
+                    if !seen.insert(&**o) {
+                        self.report(
+                            Code::InvalidDefinition,
+                            at.name("type").name("0").index(j).to_string(),
+                            None,
+                            format!("fact \"{}\" lists the choice \"{o}\" twice", def.name),
+                        );
+                    }
+                }
+                if options.is_empty() {
+                    self.report(Code::InvalidDefinition, at.name("type").to_string(), None, format!("fact \"{}\" is a Choice with no values; list them, e.g. Choice([\"a\", \"b\"])", def.name));
+                }
+                if options.len() > SCAN_LIMIT {
+                    let mut index: HashMap<Box<str>, u16> = HashMap::with_capacity(options.len());
+                    for (j, o) in options.iter().enumerate() {
+                        if let Ok(j) = u16::try_from(j) {
+                            index.entry((**o).into()).or_insert(j);
+                        }
+                    }
+                    choice_index = Some(index);
+                }
+                FactTy::Choice(options.iter().map(|o| (**o).into()).collect())
+            }
+        };
+        if !def.labels.is_empty() && !matches!(ty, FactTy::Choice(_)) {
+            self.report(
+                Code::InvalidDefinition,
+                at.name("labels").to_string(),
+                None,
+                format!(
+                    "fact \"{}\" is not a Choice, so it takes no labels",
+                    def.name
+                ),
+            );
+        }
+        let ask = def
+            .ask
+            .as_ref()
+            .map(|t| self.text(t, &at.name("ask"), None));
+        let offers: Box<[Offer]> = match &ty {
+            FactTy::Bool => [(true, "是", "Yes"), (false, "否", "No")]
+                .into_iter()
+                .map(|(b, zh, en)| Offer {
+                    value: Value::Bool(b),
+                    text: self.builtin(zh, en),
+                    stored: Some(Stored::Bool(b)),
+                    next: NodeIndex::end(),
+                })
+                .collect(),
+            FactTy::Choice(options) => {
+                let labels = at.name("labels");
+                for label in def.labels.keys() {
+                    let known = match &choice_index {
+                        Some(index) => index.contains_key(label),
+                        None => options.iter().any(|o| **o == *label),
+                    };
+                    if !known {
+                        self.report(
+                            Code::TypeMismatch,
+                            labels.name(label).to_string(),
+                            None,
+                            format!(
+                                "\"{label}\" is not one of the choices of fact \"{}\"",
+                                def.name
+                            ),
+                        );
+                    }
+                }
+                options
+                    .iter()
+                    .enumerate()
+                    .map(|(j, o)| {
+                        let text = match def.labels.get(o) {
+                            Some(label) => self.text(label, &labels.name(o), None),
+                            None => Text(self.locales.iter().map(|_| o.clone()).collect()),
+                        };
+                        Offer {
+                            value: Value::Text(o.to_string()),
+                            text,
+                            stored: u16::try_from(j).ok().map(Stored::Choice),
+                            next: NodeIndex::end(),
+                        }
+                    })
+                    .collect()
+            }
+            FactTy::Number | FactTy::Text => Box::new([]),
+        };
+        if self.fact_index.contains_key(&*def.name) {
+            self.report(
+                Code::DuplicateFact,
+                at.name("name").to_string(),
+                None,
+                format!("fact \"{}\" is declared twice", def.name),
+            );
+            return;
+        }
+        let Ok(slot) = FactSlot::try_from(self.facts.len()) else {
+            self.report(
+                Code::InvalidDefinition,
+                at.to_string(),
+                None,
+                "a tree may declare at most 65536 facts".into(),
+            );
+            return;
+        };
+        self.fact_index.insert((*def.name).into(), slot);
+        self.fact_positions.push(i);
+        self.choice_index.push(choice_index);
+        self.facts.push(FactDecl {
+            name: (*def.name).into(),
+            ty,
+            ask,
+            offers,
+        });
+    }
+
+    pub(super) fn index_nodes(&mut self, nodes: &Nodes<'t>) {
+        self.broken = vec![false; nodes.len()];
+        self.duplicates = vec![false; nodes.len()];
+        if u32::try_from(nodes.len()).is_err() {
+            self.report(
+                Code::InvalidDefinition,
+                "nodes".into(),
+                None,
+                "a tree may hold at most 4294967295 nodes".into(),
+            );
+            return;
+        }
+        self.node_index.reserve(nodes.len());
+        self.ids = nodes
+            .iter()
+            .map(|node| match &node.id().0 {
+                Cow::Borrowed(id) => Some(*id),
+                Cow::Owned(_) => None,
+            })
+            .collect();
+        for (i, node) in nodes.iter().enumerate() {
+            let id: &str = node.id();
+            if let Some(why) = bad_name(id, &self.limits) {
+                let shown = shown(id);
+                self.report(
+                    Code::LimitExceeded,
+                    format!("nodes.{i}.id"),
+                    None,
+                    format!("the id of node {} (\"{shown}…\") {why}", i + 1),
+                );
+            }
+            if blank(id) {
+                self.report(
+                    Code::InvalidDefinition,
+                    format!("nodes.{i}.id"),
+                    None,
+                    format!("node {} has an empty id", i + 1),
+                );
+            }
+            match self.node_index.entry(id.into()) {
+                Entry::Occupied(first) => {
+                    let line_hint = first.get().index() + 1;
+                    self.duplicates[i] = true;
+                    self.report(
+                        Code::DuplicateId,
+                        format!("nodes.{i}.id"),
+                        Some(id),
+                        format!("node id \"{id}\" is already used by node {line_hint} of the list; ids must be unique"),
+                    );
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert(NodeIndex::new(i));
+                }
+            }
+        }
+    }
+
+    pub(super) fn reference(
+        &mut self,
+        i: usize,
+        node: &str,
+        field: &str,
+        at: &At<'_>,
+        target: &str,
+    ) -> NodeIndex {
+        // Most references lead a few nodes on (or back, for a retry): comparing with
+        // the ids nearby spares a hash lookup and its cache misses, which dominate on a
+        // large tree. A nearby node that is the first with its id is what the index
+        // would give.
+        let nearby = i.saturating_sub(NEAR_BEHIND)..(i + 1 + NEAR_AHEAD).min(self.ids.len());
+        for j in nearby {
+            // Ids that differ mostly differ in their length or their last character.
+            if let Some(id) = self.ids[j]
+                && id.len() == target.len()
+                && id.as_bytes().last() == target.as_bytes().last()
+                && id == target
+                && !self.duplicates[j]
+            {
+                return NodeIndex::new(j);
+            }
+        }
+        if let Some(&index) = self.node_index.get(target) {
+            return index;
+        }
+        self.broken[i] = true;
+        let hint = self.hints.suggest(target, &self.node_index);
+        self.report(
+            Code::DanglingReference,
+            at.to_string(),
+            Some(node),
+            format!("{field} of node \"{node}\" names \"{target}\", but no node has that id{hint}"),
+        );
+        NodeIndex::end()
+    }
+
+    pub(super) fn fact_slot(&mut self, node: &str, at: &At<'_>, name: &str) -> Option<FactSlot> {
+        if let Some(&slot) = self.fact_index.get(name) {
+            return Some(slot);
+        }
+        let declared: Vec<&str> = self
+            .facts
+            .iter()
+            .take(LISTED + 1)
+            .map(|f| &*f.name)
+            .collect();
+        let declared = match self.facts.len() {
+            0 => "none".to_owned(),
+            n if n > LISTED => format!("{} and {} more", declared[..LISTED].join(", "), n - LISTED),
+            _ => declared.join(", "),
+        };
+        self.report(
+            Code::UnknownFact,
+            at.to_string(),
+            Some(node),
+            format!("node \"{node}\" uses fact \"{name}\", which the tree does not declare (declared: {declared}); add Fact(name: \"{name}\", ...) to `facts`"),
+        );
+        None
+    }
+
+    /// The stored form of a written value for a fact, as [`FactTy::store`] gives it for
+    /// the same value, without a scan of a long list of choices.
+    pub(super) fn store(&self, slot: FactSlot, value: &ValueDef<'_>) -> Option<Stored> {
+        let ty = &self.facts[usize::from(slot)].ty;
+        match (ty, value) {
+            (FactTy::Choice(options), ValueDef::Text(t)) => {
+                match &self.choice_index[usize::from(slot)] {
+                    Some(index) => index.get(&**t).copied().map(Stored::Choice),
+                    None => {
+                        let index = options.iter().position(|o| **o == **t)?;
+                        Some(Stored::Choice(u16::try_from(index).ok()?))
+                    }
+                }
+            }
+            (FactTy::Bool, ValueDef::Bool(b)) => Some(Stored::Bool(*b)),
+            (FactTy::Number, ValueDef::Number(n)) if n.is_finite() => Some(Stored::Number(*n)),
+            (FactTy::Text, ValueDef::Text(t)) => Some(Stored::Text((**t).into())),
+            _ => None,
+        }
+    }
+}
+
+/// Whether a name is empty or only white space (`trim().is_empty()`, without scanning
+/// the name from both ends).
+fn blank(name: &str) -> bool {
+    name.chars().all(char::is_whitespace)
+}

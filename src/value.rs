@@ -1,0 +1,88 @@
+//! [`Value`]: what an answer carries, what a fact holds, what a condition compares with.
+//!
+//! A leaf: the compiled tree, the walker and the tickets all use it, and it depends on
+//! nothing in the crate. Reading a value from a tree file (`Deserialize`) is the
+//! model's business and is implemented there, beside the visitor that reads the values
+//! of a tree file.
+
+use std::fmt;
+
+use serde::{Serialize, Serializer};
+
+/// A value: what an answer carries, what a fact holds, what a condition compares with.
+///
+/// In RON a value is written as itself: `true`, `5000`, `"bank_card"`. A `Choice` fact
+/// holds one of its declared strings.
+///
+/// ```
+/// use troubletree::Value;
+/// assert_eq!(Value::from(true).to_string(), "true");
+/// assert_eq!(Value::from(50.0).to_string(), "50");
+/// assert_eq!(Value::from("bank_card").to_string(), "bank_card");
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// `true` or `false`.
+    Bool(bool),
+    /// A finite number.
+    Number(f64),
+    /// A string: free text, a `Choice` value, or the value of an answer that fills no fact.
+    Text(String),
+}
+
+impl Value {
+    /// The name of this value's type as the format spells it: `Bool`, `Number` or `Text`.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Bool(_) => "Bool",
+            Value::Number(_) => "Number",
+            Value::Text(_) => "Text",
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Number(n) => write!(f, "{n}"),
+            Value::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Bool(v)
+    }
+}
+impl From<f64> for Value {
+    fn from(v: f64) -> Self {
+        Value::Number(v)
+    }
+}
+impl From<i32> for Value {
+    fn from(v: i32) -> Self {
+        Value::Number(f64::from(v))
+    }
+}
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Text(v.to_owned())
+    }
+}
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Text(v)
+    }
+}
+
+impl Serialize for Value {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Value::Bool(b) => s.serialize_bool(*b),
+            Value::Number(n) => s.serialize_f64(*n),
+            Value::Text(t) => s.serialize_str(t),
+        }
+    }
+}
