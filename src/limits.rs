@@ -6,7 +6,7 @@
 /// `check_str_with` and `check_paths_with` take others.
 ///
 /// ```
-/// let strict = troubletree::Limits { max_answers: 2, ..troubletree::Limits::default() };
+/// let strict = troubletree::Limits::default().max_answers(2);
 /// let text = r#"Tree(id: "t", start: "q", nodes: [
 ///     Ask(id: "q", text: "Which?", answers: [
 ///         Answer(value: "a", text: "A", next: "end"),
@@ -18,22 +18,44 @@
 /// let report = troubletree::check_str_with("t.ron", text, &strict);
 /// assert_eq!(report.findings[0].code, troubletree::Code::LimitExceeded);
 /// ```
-/// Set fields with struct update syntax, `Limits { max_answers: 50, ..Limits::default() }`,
-/// so that a new bound in a later version keeps its default.
+///
+/// The struct is `#[non_exhaustive]`: start from [`Limits::default`] (or
+/// [`Limits::unlimited`]) and change bounds with the methods of the same name, so that a
+/// bound added in a later version keeps its default. The fields can be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Limits {
     /// Largest file read, in bytes (16 MiB): a tree of tens of thousands of nodes. Text
     /// handed over directly as a string is the host's to bound.
     pub max_file_bytes: u64,
-    /// Longest id, fact name, locale or choice value, in characters (256).
+    /// Longest id, tree id, fact name, locale or string value (a `Choice` value, an
+    /// answer's value, a value in a condition), in characters (256).
     pub max_id_chars: usize,
     /// Longest single text, in characters (20 000).
     pub max_text_chars: usize,
     /// Most answers one question may offer (1 000).
     pub max_answers: usize,
+    /// Most values a `Choice` fact may list (1 000). Whatever this says, a `Choice` never
+    /// has more than 65 536 values: the walker keeps a choice as a 16-bit index.
+    pub max_choices: usize,
+    /// Most rules one `Decide` may hold (1 000).
+    pub max_rules: usize,
+    /// How deeply conditions may nest, counting each `All`, `Any` and `Not` as one level
+    /// (16). The parser's nesting bound refuses conditions deeper than about 28 levels of
+    /// `All`/`Any` whatever this says.
+    pub max_condition_depth: usize,
     /// Most locales a tree may declare (32): every text is kept once per locale.
     pub max_locales: usize,
-    /// Refuse control characters (NUL, ESC...) in ids, fact names and locales (true).
+    /// The most moves a walk through one tree may take (10 000, the walker's default
+    /// step bound [`crate::DEFAULT_STEP_LIMIT`]): a tree whose longest walk could take
+    /// more is refused, so that a tree that checks never meets the walker's bound. The
+    /// longest walk is bounded from above from the loops and their limits (see
+    /// `docs/FORMAT.md`, section 9).
+    pub max_walk_steps: u64,
+    /// Hold ids, tree ids, fact names, locales and `Goto` targets to the identifier
+    /// alphabet (ASCII letters, digits, `_`, `-`, `.`), and refuse control characters,
+    /// bidirectional overrides, zero-width characters and line separators in string
+    /// values (true).
     pub plain_ids: bool,
 }
 
@@ -44,45 +66,183 @@ impl Default for Limits {
             max_id_chars: 256,
             max_text_chars: 20_000,
             max_answers: 1_000,
+            max_choices: 1_000,
+            max_rules: 1_000,
+            max_condition_depth: 16,
             max_locales: 32,
+            max_walk_steps: u64::from(crate::DEFAULT_STEP_LIMIT),
             plain_ids: true,
         }
     }
 }
 
+macro_rules! setters {
+    ($( $(#[$doc:meta])* $field:ident: $ty:ty; )*) => {
+        impl Limits {
+            $(
+                $(#[$doc])*
+                #[must_use]
+                pub fn $field(mut self, value: $ty) -> Self {
+                    self.$field = value;
+                    self
+                }
+            )*
+        }
+    };
+}
+
+setters! {
+    /// Sets [`Limits::max_file_bytes`](#structfield.max_file_bytes).
+    max_file_bytes: u64;
+    /// Sets [`Limits::max_id_chars`](#structfield.max_id_chars).
+    max_id_chars: usize;
+    /// Sets [`Limits::max_text_chars`](#structfield.max_text_chars).
+    max_text_chars: usize;
+    /// Sets [`Limits::max_answers`](#structfield.max_answers).
+    max_answers: usize;
+    /// Sets [`Limits::max_choices`](#structfield.max_choices).
+    max_choices: usize;
+    /// Sets [`Limits::max_rules`](#structfield.max_rules).
+    max_rules: usize;
+    /// Sets [`Limits::max_condition_depth`](#structfield.max_condition_depth).
+    max_condition_depth: usize;
+    /// Sets [`Limits::max_locales`](#structfield.max_locales).
+    max_locales: usize;
+    /// Sets [`Limits::max_walk_steps`](#structfield.max_walk_steps).
+    max_walk_steps: u64;
+    /// Sets [`Limits::plain_ids`](#structfield.plain_ids).
+    plain_ids: bool;
+}
+
 impl Limits {
-    /// No limit at all, for generated benchmark trees and trusted tools.
+    /// No limit at all, for generated benchmark trees and trusted tools. (The walker's
+    /// own representation still bounds a `Choice` to 65 536 values.)
     pub fn unlimited() -> Self {
         Limits {
             max_file_bytes: u64::MAX,
             max_id_chars: usize::MAX,
             max_text_chars: usize::MAX,
             max_answers: usize::MAX,
+            max_choices: usize::MAX,
+            max_rules: usize::MAX,
+            max_condition_depth: usize::MAX,
             max_locales: usize::MAX,
+            max_walk_steps: u64::MAX,
             plain_ids: false,
         }
     }
-}
 
-/// Why a name is not acceptable as an id, if it is not: too long, or holding control
-/// characters (a NUL or an escape sequence in an id reaches logs and terminals).
-pub(crate) fn bad_name(name: &str, limits: &Limits) -> Option<String> {
-    if limits.plain_ids && name.chars().any(char::is_control) {
-        return Some(
-            "contains a control character (such as NUL or ESC); ids are plain text".into(),
-        );
+    /// The most values a `Choice` may list under these limits: the walker stores a
+    /// choice as a 16-bit index, whatever the limits say.
+    pub(crate) fn choices(&self) -> usize {
+        self.max_choices.min(CHOICE_CEILING)
     }
-    let chars = name
-        .chars()
-        .take(limits.max_id_chars.saturating_add(1))
-        .count();
-    (chars > limits.max_id_chars)
-        .then(|| format!("is longer than {} characters", limits.max_id_chars))
 }
 
-/// The start of a refused name, printable, for a message.
-pub(crate) fn shown(name: &str) -> String {
-    crate::text::printable(&name.chars().take(40).collect::<String>()).replace('\n', "\u{fffd}")
+/// The most values any `Choice` may list: its values are stored as `u16` indices.
+pub(crate) const CHOICE_CEILING: usize = 1 << 16;
+
+/// Whether `c` belongs to the identifier alphabet: ASCII letters and digits, `_`, `-`
+/// and `.`. (A node id can then never hold the `/` of a `tree/node` place.)
+pub(crate) fn id_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')
+}
+
+/// Characters that are invisible, or change how the text around them reads, without
+/// being control characters: zero-width characters, bidirectional marks, overrides and
+/// isolates, the line and paragraph separators, the byte order mark.
+pub(crate) fn invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061c}'
+            | '\u{180e}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{2028}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{feff}'
+    )
+}
+
+/// Why a name is not acceptable as an id (a node id, tree id, fact name, locale or
+/// `Goto` target), if it is not: too long, or holding a character outside the
+/// identifier alphabet.
+pub(crate) fn bad_name(name: &str, limits: &Limits) -> Option<String> {
+    if let Some(why) = too_long(name, limits.max_id_chars) {
+        return Some(why);
+    }
+    if limits.plain_ids
+        && let Some(c) = name.chars().find(|&c| !id_char(c))
+    {
+        return Some(format!(
+            "holds {}; ids may hold only ASCII letters, digits, `_`, `-` and `.`",
+            char_shown(c)
+        ));
+    }
+    None
+}
+
+/// Why a string value (a `Choice` value, an answer's value, a value in a condition) is
+/// not acceptable, if it is not: too long, or holding a control or invisible character.
+pub(crate) fn bad_value(value: &str, limits: &Limits) -> Option<String> {
+    if let Some(why) = too_long(value, limits.max_id_chars) {
+        return Some(why);
+    }
+    if limits.plain_ids
+        && let Some(c) = value.chars().find(|&c| c.is_control() || invisible(c))
+    {
+        return Some(format!(
+            "holds {}; values may not hold control characters, bidirectional overrides, zero-width characters or line separators",
+            char_shown(c)
+        ));
+    }
+    None
+}
+
+fn too_long(text: &str, max: usize) -> Option<String> {
+    // Bytes bound characters from above: count only when the bytes could exceed.
+    if text.len() <= max {
+        return None;
+    }
+    let chars = text.chars().take(max.saturating_add(1)).count();
+    (chars > max).then(|| format!("is longer than {max} characters"))
+}
+
+/// A character as a message shows it: `"é"`, or its code (`U+001B`) when it is not
+/// printable or is one of the [`invisible`] ones.
+fn char_shown(c: char) -> String {
+    if c.is_control() || invisible(c) || c.is_whitespace() {
+        format!("the character U+{:04X}", u32::from(c))
+    } else {
+        format!("the character \"{c}\"")
+    }
+}
+
+/// At most this many characters of a string from the tree are quoted in a message.
+pub(crate) const QUOTED_CHARS: usize = 64;
+
+/// A string from the tree as a message quotes it: in double quotes, cut after
+/// [`QUOTED_CHARS`] characters (with `…`), control and invisible characters replaced
+/// by U+FFFD. However long the string, the quote is short, so messages stay bounded.
+pub(crate) struct Quoted<'a>(pub &'a str);
+
+impl std::fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use std::fmt::Write as _;
+        f.write_char('"')?;
+        let mut chars = self.0.chars();
+        for c in chars.by_ref().take(QUOTED_CHARS) {
+            f.write_char(if c.is_control() || invisible(c) {
+                '\u{fffd}'
+            } else {
+                c
+            })?;
+        }
+        if chars.next().is_some() {
+            f.write_char('…')?;
+        }
+        f.write_char('"')
+    }
 }
 
 /// Reads a file of at most `limits.max_file_bytes`; a larger one is a finding, not a

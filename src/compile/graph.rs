@@ -12,6 +12,7 @@ use petgraph::graph::NodeIndex;
 
 use super::listed;
 use crate::diagnostic::{Code, Pending};
+use crate::limits::Quoted;
 use crate::tree::{Graph, Node};
 
 /// Nodes the checks treat specially, as the earlier phases marked them.
@@ -45,6 +46,7 @@ pub(super) fn check(
     edges: &Edges,
     start: NodeIndex,
     marks: &Marks<'_>,
+    max_walk_steps: u64,
     pending: &mut Vec<Pending>,
 ) {
     let n = graph.node_count();
@@ -91,8 +93,9 @@ pub(super) fn check(
                 format!("nodes.{}", v.index()),
                 Some(id),
                 format!(
-                    "node \"{id}\" cannot be reached from start \"{}\"; link to it or remove it",
-                    graph[start].id
+                    "node {} cannot be reached from start {}; link to it or remove it",
+                    Quoted(id),
+                    Quoted(&graph[start].id)
                 ),
             );
         }
@@ -104,13 +107,119 @@ pub(super) fn check(
                 format!("nodes.{}", v.index()),
                 Some(id),
                 format!(
-                    "no walk from node \"{id}\" reaches a Resolve, Escalate or Goto; give it a way out"
+                    "no walk from node {} reaches a Resolve, Escalate or Goto; give it a way out",
+                    Quoted(id)
                 ),
             );
         }
     }
     drop((reached, exits));
+    let before = pending.len();
     cycles(graph, edges, pending);
+    // The bound on walks holds only when every loop is bounded.
+    if pending[before..]
+        .iter()
+        .all(|p| p.code != Code::UnboundedCycle)
+    {
+        walk_bound(graph, edges, max_walk_steps, pending);
+    }
+}
+
+/// E016 when a walk through the tree could take more than `max` moves: the walker's
+/// step bound must never be what ends a walk of a tree that checks.
+///
+/// The bound is computed on the strongly connected components of the graph (every
+/// edge, limits' `then` included), in linear time. Within a component of `n` nodes
+/// whose limits sum to `t`, a walk makes at most `t` counted arrivals (each limit counts
+/// its passes), and between two of them only uncounted moves, which the cycle check
+/// proved form no cycle, so at most `n` of them: at most `t + (t + 1) × n` moves inside
+/// the component, and none inside a component without a cycle. A walk passes the
+/// components in topological order, with one move from each to the next; the bound is
+/// the heaviest such chain, from any node.
+fn walk_bound(graph: &Graph, edges: &Edges, max: u64, pending: &mut Vec<Pending>) {
+    let n = graph.node_count();
+    let mut component = vec![u32::MAX; n];
+    // For each component, in the order found (successors first): the bound on the moves
+    // of a walk from it, and the limited node of the heaviest loop on that walk.
+    let mut bounds: Vec<(u64, Option<(u64, u32)>)> = Vec::new();
+    components(edges, |members| {
+        let c = u32::try_from(bounds.len()).unwrap_or(u32::MAX);
+        for &v in members {
+            component[v as usize] = c;
+        }
+        let mut times = 0u64;
+        let mut cyclic = members.len() > 1;
+        let mut heaviest: Option<(u64, u32)> = None;
+        let mut after = (0u64, None);
+        for &v in members {
+            let node = &graph[NodeIndex::new(v as usize)];
+            if let Some(limit) = node.limit {
+                times += u64::from(limit.times);
+                if heaviest.is_none_or(|(t, _)| u64::from(limit.times) > t) {
+                    heaviest = Some((u64::from(limit.times), v));
+                }
+            }
+            for &w in edges.of(v as usize) {
+                let d = component[w as usize];
+                if d == c {
+                    cyclic |= w == v;
+                } else if let Some(&(bound, loop_)) = bounds.get(d as usize) {
+                    let through = bound.saturating_add(1);
+                    if through > after.0 {
+                        after = (through, loop_);
+                    }
+                }
+            }
+        }
+        let inside = if cyclic {
+            let n = u64::try_from(members.len()).unwrap_or(u64::MAX);
+            times.saturating_add(times.saturating_add(1).saturating_mul(n))
+        } else {
+            0
+        };
+        // The loop to name: this component's, unless one further on weighs more.
+        let own = if cyclic {
+            heaviest.map(|(_, v)| (inside, v))
+        } else {
+            None
+        };
+        let loop_ = match (own, after.1) {
+            (Some(a), Some(b)) => Some(if a.0 >= b.0 { a } else { b }),
+            (a, b) => a.or(b),
+        };
+        bounds.push((inside.saturating_add(after.0), loop_));
+    });
+    let Some(&(bound, loop_)) = bounds.iter().max_by_key(|(bound, _)| *bound) else {
+        return;
+    };
+    if bound <= max {
+        return;
+    }
+    match loop_ {
+        Some((_, v)) => {
+            let node = &graph[NodeIndex::new(v as usize)];
+            let times = node.limit.map_or(0, |l| l.times);
+            report(
+                pending,
+                Code::LimitExceeded,
+                format!("nodes.{v}.limit.times"),
+                Some(&node.id),
+                format!(
+                    "a walk through this tree could take up to {bound} moves, more than the {max} a session allows; the loop through node {} may be passed {times} times: lower `times` (a walk that needs more is better handed over)",
+                    Quoted(&node.id)
+                ),
+            );
+        }
+        None => report(
+            pending,
+            Code::LimitExceeded,
+            "nodes".into(),
+            None,
+            format!(
+                "a walk through this tree could take up to {bound} moves, more than the {max} a session allows; split the flow into trees joined by Goto"
+            ),
+        ),
+    }
 }
 
 /// A walk is bounded when every cycle it could repeat passes a counted arrival at a
@@ -155,10 +264,10 @@ fn cycles(graph: &Graph, edges: &Edges, pending: &mut Vec<Pending>) {
     for mut component in loops(&moves) {
         component.sort_unstable();
         let first = NodeIndex::new(component[0] as usize);
-        let names: Vec<&str> = component
+        let names: Vec<String> = component
             .iter()
             .take(8)
-            .map(|&i| &*graph[NodeIndex::new(i as usize)].id)
+            .map(|&i| Quoted(&graph[NodeIndex::new(i as usize)].id).to_string())
             .collect();
         let more = if component.len() > 8 {
             format!(" and {} more", component.len() - 8)
@@ -211,7 +320,7 @@ fn exhausted(graph: &Graph, pending: &mut Vec<Pending>) -> Vec<Option<NodeIndex>
                     let from = path.iter().position(|&p| p == at).unwrap_or(0);
                     let mut circle: Vec<NodeIndex> = path[from..].to_vec();
                     circle.sort_unstable();
-                    let chain = listed(circle.iter().map(|i| &*graph[*i].id));
+                    let chain = listed(circle.iter().map(|i| Quoted(&graph[*i].id)));
                     circles.extend(circle.iter().map(|&c| (c, chain.clone())));
                     break None;
                 }
@@ -328,9 +437,25 @@ fn index_u32(v: NodeIndex) -> u32 {
 }
 
 /// The strongly connected components of `graph` that hold a cycle (two nodes or more,
-/// or one with an edge to itself). Tarjan's algorithm, with an explicit stack: linear
-/// time, no recursion.
+/// or one with an edge to itself).
 fn loops(graph: &Edges) -> Vec<Vec<u32>> {
+    let mut out = Vec::new();
+    components(graph, |component| {
+        let cyclic = match component {
+            [v] => graph.of(*v as usize).contains(v),
+            _ => true,
+        };
+        if cyclic {
+            out.push(component.to_vec());
+        }
+    });
+    out
+}
+
+/// Calls `emit` with each strongly connected component of `graph`, successors first (in
+/// reverse topological order: every edge leaving a component leads to one emitted
+/// before it). Tarjan's algorithm, with an explicit stack: linear time, no recursion.
+fn components(graph: &Edges, mut emit: impl FnMut(&[u32])) {
     /// Where the walk stands: numbers, low links and the two stacks.
     struct Walk {
         order: Vec<u32>,
@@ -362,7 +487,6 @@ fn loops(graph: &Edges) -> Vec<Vec<u32>> {
         calls: Vec::new(),
         next: 0,
     };
-    let mut out = Vec::new();
     for root in 0..n {
         if walk.order[root] != UNSEEN {
             continue;
@@ -390,26 +514,15 @@ fn loops(graph: &Edges) -> Vec<Vec<u32>> {
             if walk.low[i] != walk.order[i] {
                 continue;
             }
-            if walk.stack.last() == Some(&v) {
-                walk.stack.pop();
-                walk.on_stack[i] = false;
-                if graph.of(i).contains(&v) {
-                    out.push(vec![v]);
-                }
-                continue;
-            }
-            let mut component = Vec::new();
-            while let Some(w) = walk.stack.pop() {
+            // The component is the top of the stack down to `v`.
+            let from = walk.stack.iter().rposition(|&w| w == v).unwrap_or(0);
+            for &w in &walk.stack[from..] {
                 walk.on_stack[w as usize] = false;
-                component.push(w);
-                if w == v {
-                    break;
-                }
             }
-            out.push(component);
+            emit(&walk.stack[from..]);
+            walk.stack.truncate(from);
         }
     }
-    out
 }
 
 #[cfg(test)]

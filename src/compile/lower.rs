@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use super::resolve::SCAN_LIMIT;
 use super::{Compiler, LISTED, describe, show};
 use crate::diagnostic::{At, Code};
+use crate::limits::{Quoted, bad_name, bad_value};
 use crate::model::{AnswerDef, ChannelDef, ConditionDef, NodeDef, PriorityDef, ValueDef};
 use crate::tree::{
     Channel, CmpOp, Cond, FactSlot, FactTy, Limit, Node, NodeKind, Offer, Priority, Stored, Text,
@@ -41,7 +42,8 @@ impl Compiler<'_> {
                         at.name("limit").name("times").to_string(),
                         Some(id),
                         format!(
-                            "node \"{id}\" has limit times: {}; use a number from 1 to 65535",
+                            "node {} has limit times: {}; use a number from 1 to 65535",
+                            Quoted(id),
                             l.times
                         ),
                     );
@@ -102,12 +104,25 @@ impl Compiler<'_> {
                 rules, otherwise, ..
             } => {
                 let rules_at = at.name("rules");
+                if rules.len() > self.limits.max_rules {
+                    self.report(
+                        Code::LimitExceeded,
+                        rules_at.to_string(),
+                        Some(id),
+                        format!(
+                            "decision {} has {} rules, more than the limit of {}; split it into several decisions",
+                            Quoted(id),
+                            rules.len(),
+                            self.limits.max_rules
+                        ),
+                    );
+                }
                 let rules = rules
                     .iter()
                     .enumerate()
                     .map(|(j, rule)| {
                         let rule_at = rules_at.index(j);
-                        let cond = self.cond(id, &rule_at.name("when"), &rule.when);
+                        let cond = self.cond(id, &rule_at.name("when"), &rule.when, 0);
                         let next = self.reference(
                             i,
                             id,
@@ -160,7 +175,32 @@ impl Compiler<'_> {
                         Code::InvalidDefinition,
                         at.name("tree").to_string(),
                         Some(id),
-                        format!("Goto \"{id}\" names no tree"),
+                        format!("Goto {} names no tree", Quoted(id)),
+                    );
+                } else if let Some(why) = bad_name(tree, &self.limits) {
+                    self.report(
+                        Code::LimitExceeded,
+                        at.name("tree").to_string(),
+                        Some(id),
+                        format!(
+                            "the tree {} named by Goto {} {why}",
+                            Quoted(tree),
+                            Quoted(id)
+                        ),
+                    );
+                }
+                if let Some(node) = node
+                    && let Some(why) = bad_name(node, &self.limits)
+                {
+                    self.report(
+                        Code::LimitExceeded,
+                        at.name("node").to_string(),
+                        Some(id),
+                        format!(
+                            "the node {} named by Goto {} {why}",
+                            Quoted(node),
+                            Quoted(id)
+                        ),
                     );
                 }
                 NodeKind::Goto {
@@ -200,20 +240,28 @@ impl Compiler<'_> {
                 let ty = slot.map_or(crate::FactType::Text, |s| {
                     self.facts[usize::from(s)].ty.public()
                 });
-                self.report(Code::InvalidDefinition, at.to_string(), Some(id), format!("question \"{id}\" fills a {ty} fact, so it takes free input and needs `next`"));
+                self.report(
+                    Code::InvalidDefinition,
+                    at.to_string(),
+                    Some(id),
+                    format!(
+                        "question {} fills a {ty} fact, so it takes free input and needs `next`",
+                        Quoted(id)
+                    ),
+                );
                 None
             }
             (false, Some(_)) => {
-                self.report(Code::InvalidDefinition, at.name("next").to_string(), Some(id), format!("question \"{id}\" offers answers, so each answer names its own `next`; remove this `next`"));
+                self.report(Code::InvalidDefinition, at.name("next").to_string(), Some(id), format!("question {} offers answers, so each answer names its own `next`; remove this `next`", Quoted(id)));
                 None
             }
             (false, None) => None,
         };
         if free_input && !answers.is_empty() {
-            self.report(Code::InvalidDefinition, at.name("answers").to_string(), Some(id), format!("question \"{id}\" fills a free-input fact; it offers no answers (use a Choice fact to offer a fixed set)"));
+            self.report(Code::InvalidDefinition, at.name("answers").to_string(), Some(id), format!("question {} fills a free-input fact; it offers no answers (use a Choice fact to offer a fixed set)", Quoted(id)));
         }
         if !free_input && answers.is_empty() {
-            self.report(Code::InvalidDefinition, at.to_string(), Some(id), format!("question \"{id}\" offers no answers; add Answer(value: ..., text: ..., next: ...) entries"));
+            self.report(Code::InvalidDefinition, at.to_string(), Some(id), format!("question {} offers no answers; add Answer(value: ..., text: ..., next: ...) entries", Quoted(id)));
         }
         let answers_at = at.name("answers");
         if answers.len() > self.limits.max_answers {
@@ -222,7 +270,8 @@ impl Compiler<'_> {
                 answers_at.to_string(),
                 Some(id),
                 format!(
-                    "question \"{id}\" offers {} answers, more than the limit of {}; use a Choice fact and a Decide, or split the question",
+                    "question {} offers {} answers, more than the limit of {}; use a Choice fact and a Decide, or split the question",
+                    Quoted(id),
                     answers.len(),
                     self.limits.max_answers
                 ),
@@ -232,8 +281,18 @@ impl Compiler<'_> {
         let mut seen = Seen::new(answers.len());
         for (j, answer) in answers.iter().enumerate() {
             let answer_at = answers_at.index(j);
+            self.value_bounds(id, &answer_at.name("value"), &answer.value);
             if !seen.insert(&answer.value) {
-                self.report(Code::DuplicateAnswer, answer_at.name("value").to_string(), Some(id), format!("question \"{id}\" offers the value {} twice; each answer needs its own value", show(&answer.value.to_value())));
+                self.report(
+                    Code::DuplicateAnswer,
+                    answer_at.name("value").to_string(),
+                    Some(id),
+                    format!(
+                        "question {} offers the value {} twice; each answer needs its own value",
+                        Quoted(id),
+                        show(&answer.value.to_value())
+                    ),
+                );
             }
             let stored = match slot {
                 Some(slot) if !free_input => {
@@ -242,8 +301,9 @@ impl Compiler<'_> {
                         let fact_name = fact.unwrap_or_default();
                         let ty = &self.facts[usize::from(slot)].ty;
                         let message = format!(
-                            "answer value {} does not fit fact \"{fact_name}\", which is {}",
+                            "answer value {} does not fit fact {}, which is {}",
                             show(&answer.value.to_value()),
+                            Quoted(fact_name),
                             describe(ty)
                         );
                         self.report(
@@ -285,7 +345,7 @@ impl Compiler<'_> {
                     .iter()
                     .filter(|o| !seen.contains_text(o))
                     .take(LISTED + 1)
-                    .map(|o| format!("\"{o}\""))
+                    .map(|o| Quoted(o).to_string())
                     .collect(),
                 _ => Vec::new(),
             },
@@ -301,7 +361,7 @@ impl Compiler<'_> {
                 Code::UncoveredAnswer,
                 answers_at.to_string(),
                 Some(id),
-                format!("question \"{id}\" offers no answer for {uncovered} of fact \"{}\"; when the fact already holds that value, the walker cannot answer for the user and asks this question again", fact.unwrap_or_default()),
+                format!("question {} offers no answer for {uncovered} of fact {}; when the fact already holds that value, the walker cannot answer for the user and asks this question again", Quoted(id), Quoted(fact.unwrap_or_default())),
             );
         }
         NodeKind::Ask {
@@ -312,7 +372,28 @@ impl Compiler<'_> {
         }
     }
 
-    fn cond(&mut self, node: &str, at: &At<'_>, def: &ConditionDef<'_>) -> Option<Cond> {
+    /// A condition inside `depth` levels of `All`, `Any` and `Not` (0 for a rule's
+    /// `when`), typed; `None` when it has an error (reported).
+    fn cond(
+        &mut self,
+        node: &str,
+        at: &At<'_>,
+        def: &ConditionDef<'_>,
+        depth: usize,
+    ) -> Option<Cond> {
+        if depth > self.limits.max_condition_depth {
+            self.report(
+                Code::LimitExceeded,
+                at.to_string(),
+                Some(node),
+                format!(
+                    "the condition of node {} nests more than {} levels deep (each All, Any and Not is a level); split the decision into several",
+                    Quoted(node),
+                    self.limits.max_condition_depth
+                ),
+            );
+            return None;
+        }
         match def {
             ConditionDef::Eq(f, v) | ConditionDef::Ne(f, v) => {
                 let slot = self.fact_slot(node, &at.name("0"), f)?;
@@ -343,7 +424,10 @@ impl Compiler<'_> {
                         Code::TypeMismatch,
                         at.name("0").to_string(),
                         Some(node),
-                        format!("{op:?} compares numbers, but fact \"{f}\" is {described}"),
+                        format!(
+                            "{op:?} compares numbers, but fact {} is {described}",
+                            Quoted(f)
+                        ),
                     );
                     return None;
                 }
@@ -355,7 +439,8 @@ impl Compiler<'_> {
                             at.name("1").to_string(),
                             Some(node),
                             format!(
-                                "{op:?} needs a number to compare fact \"{f}\" with, not {}",
+                                "{op:?} needs a number to compare fact {} with, not {}",
+                                Quoted(f),
                                 show(&other.to_value())
                             ),
                         );
@@ -380,7 +465,7 @@ impl Compiler<'_> {
                 let list_at = at.name("0");
                 let mut out = Vec::with_capacity(list.len());
                 for (j, c) in list.iter().enumerate() {
-                    out.push(self.cond(node, &list_at.index(j), c));
+                    out.push(self.cond(node, &list_at.index(j), c, depth + 1));
                 }
                 let out: Box<[Cond]> = out.into_iter().collect::<Option<Vec<_>>>()?.into();
                 Some(if matches!(def, ConditionDef::All(_)) {
@@ -390,7 +475,7 @@ impl Compiler<'_> {
                 })
             }
             ConditionDef::Not(inner) => self
-                .cond(node, &at.name("0"), inner)
+                .cond(node, &at.name("0"), inner, depth + 1)
                 .map(|c| Cond::Not(Box::new(c))),
         }
     }
@@ -402,19 +487,35 @@ impl Compiler<'_> {
         slot: FactSlot,
         value: &ValueDef<'_>,
     ) -> Option<Stored> {
+        self.value_bounds(node, at, value);
         match self.store(slot, value) {
             Some(stored) => Some(stored),
             None => {
                 let fact = &self.facts[usize::from(slot)];
                 let message = format!(
-                    "fact \"{}\" is {}, so it cannot be compared with {}",
-                    fact.name,
+                    "fact {} is {}, so it cannot be compared with {}",
+                    Quoted(&fact.name),
                     describe(&fact.ty),
                     show(&value.to_value())
                 );
                 self.report(Code::TypeMismatch, at.to_string(), Some(node), message);
                 None
             }
+        }
+    }
+
+    /// E016 for a string value that is too long or holds control or invisible
+    /// characters.
+    fn value_bounds(&mut self, node: &str, at: &At<'_>, value: &ValueDef<'_>) {
+        if let ValueDef::Text(text) = value
+            && let Some(why) = bad_value(text, &self.limits)
+        {
+            self.report(
+                Code::LimitExceeded,
+                at.to_string(),
+                Some(node),
+                format!("the value {} {why}", Quoted(text)),
+            );
         }
     }
 
@@ -436,7 +537,9 @@ impl Compiler<'_> {
                 format!("facts.{i}"),
                 None,
                 format!(
-                    "fact \"{name}\" is compared by Decide \"{node}\" but has no `ask` text; when the host does not supply it, the user would be asked with the bare name (add ask: {{ ... }})"
+                    "fact {} is compared by Decide {} but has no `ask` text; when the host does not supply it, the user would be asked with the bare name (add ask: {{ ... }})",
+                    Quoted(&name),
+                    Quoted(&node)
                 ),
             );
         }

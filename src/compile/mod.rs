@@ -33,7 +33,7 @@ use petgraph::graph::NodeIndex;
 
 use crate::diagnostic::{At, Code, Finding, Pending, locate};
 use crate::error::LoadError;
-use crate::limits::Limits;
+use crate::limits::{Limits, Quoted, bad_name};
 use crate::model::{FORMAT_VERSION, Parser, RECURSION_LIMIT, TreeFile, parse};
 use crate::source::{Position, Source, syntax_position};
 use crate::tree::{FactDecl, FactSlot, FactTy, Graph, Tree, TreeData};
@@ -203,8 +203,13 @@ pub(crate) fn check_bytes(name: &str, bytes: &[u8], limits: &Limits) -> Report {
 fn syntax_message(code: &ron::Error) -> String {
     match code {
         ron::Error::ExceededRecursionLimit => {
+            // Each level of a condition costs the parser two (`Not(...)`) to four
+            // (`All([...])`) levels of RON nesting: say what that means for conditions.
             format!(
-                "values are nested more than {RECURSION_LIMIT} levels deep; a tree never needs that"
+                "values are nested too deeply: a tree file may nest at most {RECURSION_LIMIT} levels of brackets, which allows conditions about {} levels of All/Any or {} of Not, and conditions are held to {} levels anyway",
+                condition_levels(4),
+                condition_levels(2),
+                Limits::default().max_condition_depth
             )
         }
         other => {
@@ -216,6 +221,15 @@ fn syntax_message(code: &ron::Error) -> String {
             }
         }
     }
+}
+
+/// How many levels of a condition the parser's nesting bound allows when each level
+/// costs `cost` levels of RON nesting (`All([...])` costs 4 levels, `Not(...)` 2): what
+/// surrounds the outermost condition (the tree, its node list, the `Decide`, its rule
+/// list, the rule, the innermost comparison) takes 14. `tests/it/limits.rs` checks the
+/// numbers against the parser.
+fn condition_levels(cost: usize) -> usize {
+    RECURSION_LIMIT.saturating_sub(14) / cost
 }
 
 impl Tree {
@@ -283,11 +297,18 @@ struct Compiler<'t> {
 
 impl<'t> Compiler<'t> {
     fn report(&mut self, code: Code, path: String, node: Option<&str>, message: String) {
+        // A node id over the limit (itself a finding) is cut in every finding that names
+        // its node, so that findings stay small however long the id.
+        let keep = self.limits.max_id_chars.max(crate::limits::QUOTED_CHARS);
+        let node = node.map(|id| match id.char_indices().nth(keep) {
+            Some((end, _)) => format!("{}…", &id[..end]),
+            None => id.to_owned(),
+        });
         self.pending.push(Pending {
             code,
             path,
             message,
-            node: node.map(str::to_owned),
+            node,
         });
     }
 
@@ -319,6 +340,13 @@ impl<'t> Compiler<'t> {
                 None,
                 "the tree id is empty; use the file name, e.g. id: \"recharge_failure\"".into(),
             );
+        } else if let Some(why) = bad_name(&id, &self.limits) {
+            self.report(
+                Code::LimitExceeded,
+                "id".into(),
+                None,
+                format!("the tree id {} {why}", Quoted(&id)),
+            );
         }
         self.locales(&locales);
         let title = title
@@ -337,7 +365,10 @@ impl<'t> Compiler<'t> {
                     Code::MissingStart,
                     "start".into(),
                     None,
-                    format!("start names \"{start}\", but no node has that id{hint}"),
+                    format!(
+                        "start names {}, but no node has that id{hint}",
+                        Quoted(&start)
+                    ),
                 );
                 NodeIndex::end()
             }
@@ -364,6 +395,7 @@ impl<'t> Compiler<'t> {
                     broken: &self.broken,
                     duplicates: &self.duplicates,
                 },
+                self.limits.max_walk_steps,
                 &mut self.pending,
             );
         }
@@ -399,21 +431,33 @@ impl<'t> Compiler<'t> {
 /// "and N more", so that messages stay short however large the tree.
 const LISTED: usize = 32;
 
-/// Items separated by commas, at most [`LISTED`] of them.
+/// At most about this many characters of a list are written in a message: a list of
+/// long items stops sooner than [`LISTED`], with "and N more".
+const LISTED_CHARS: usize = 400;
+
+/// Items separated by commas: at most [`LISTED`] of them and about [`LISTED_CHARS`]
+/// characters, then "and N more". Items from the tree should be [`Quoted`], so that each
+/// is short too: a message is then bounded whatever the tree holds.
 fn listed<T: fmt::Display>(
     items: impl IntoIterator<Item = T, IntoIter: ExactSizeIterator>,
 ) -> String {
+    use fmt::Write as _;
     let items = items.into_iter();
-    let more = items.len().saturating_sub(LISTED);
+    let total = items.len();
     let mut out = String::new();
+    let mut written = 0;
     for (i, item) in items.take(LISTED).enumerate() {
         if i > 0 {
+            if out.len() >= LISTED_CHARS {
+                break;
+            }
             out.push_str(", ");
         }
-        out.push_str(&item.to_string());
+        let _ = write!(out, "{item}");
+        written += 1;
     }
-    if more > 0 {
-        out.push_str(&format!(" and {more} more"));
+    if total > written {
+        let _ = write!(out, " and {} more", total - written);
     }
     out
 }
@@ -424,17 +468,15 @@ fn describe(ty: &FactTy) -> String {
         FactTy::Number => "Number".into(),
         FactTy::Text => "Text".into(),
         FactTy::Choice(options) => {
-            format!(
-                "a Choice of {}",
-                listed(options.iter().map(|o| format!("\"{o}\"")))
-            )
+            format!("a Choice of {}", listed(options.iter().map(|o| Quoted(o))))
         }
     }
 }
 
+/// A value as a message shows it: text [`Quoted`] (so cut), numbers and booleans bare.
 fn show(value: &Value) -> String {
     match value {
-        Value::Text(t) => format!("\"{t}\""),
+        Value::Text(t) => Quoted(t).to_string(),
         other => other.to_string(),
     }
 }

@@ -8,9 +8,9 @@ use std::collections::{HashMap, HashSet};
 
 use petgraph::graph::NodeIndex;
 
-use super::{Compiler, LISTED, listed};
+use super::{Compiler, listed};
 use crate::diagnostic::{At, Code};
-use crate::limits::{bad_name, shown};
+use crate::limits::{Quoted, bad_name, bad_value};
 use crate::model::{FactDef, FactTypeDef, Nodes, Str, Text as TextDef, ValueDef, lookup};
 use crate::tree::{FactDecl, FactSlot, FactTy, Offer, Stored, Text};
 use crate::value::Value;
@@ -42,12 +42,20 @@ impl<'t> Compiler<'t> {
         }
         let mut seen = HashSet::new();
         for (i, locale) in locales.iter().enumerate() {
+            if let Some(why) = bad_name(locale, &self.limits) {
+                self.report(
+                    Code::LimitExceeded,
+                    format!("locales.{i}"),
+                    None,
+                    format!("locale {} {why}", Quoted(locale)),
+                );
+            }
             if locale.trim().is_empty() || !seen.insert(&**locale) {
                 self.report(
                     Code::InvalidDefinition,
                     format!("locales.{i}"),
                     None,
-                    format!("locale \"{locale}\" is empty or declared twice"),
+                    format!("locale {} is empty or declared twice", Quoted(locale)),
                 );
             } else {
                 self.locales.push((**locale).into());
@@ -86,7 +94,7 @@ impl<'t> Compiler<'t> {
         match def {
             TextDef::Plain(text) => {
                 if self.locales.len() > 1 {
-                    let missing = listed(&self.locales[1..]);
+                    let missing = listed(self.locales[1..].iter().map(|l| Quoted(l)));
                     self.report(
                         Code::MissingTranslation,
                         at.to_string(),
@@ -99,12 +107,12 @@ impl<'t> Compiler<'t> {
             TextDef::Localized(entries) => {
                 for (locale, _) in entries.iter() {
                     if !self.locales.iter().any(|l| **l == **locale) {
-                        let declared = listed(&self.locales);
+                        let declared = listed(self.locales.iter().map(|l| Quoted(l)));
                         self.report(
                             Code::UnknownLocale,
                             at.name(locale).to_string(),
                             node,
-                            format!("locale \"{locale}\" is not declared by this tree (declared: {declared}); add it to `locales` or remove this entry"),
+                            format!("locale {} is not declared by this tree (declared: {declared}); add it to `locales` or remove this entry", Quoted(locale)),
                         );
                     }
                 }
@@ -115,7 +123,10 @@ impl<'t> Compiler<'t> {
                         .filter(|l| lookup(entries, l).is_none())
                         .map(|l| &**l)
                         .collect();
-                    let message = format!("this text has no {} translation", listed(&missing));
+                    let message = format!(
+                        "this text has no {} translation",
+                        listed(missing.iter().map(|l| Quoted(l)))
+                    );
                     self.report(Code::MissingTranslation, at.to_string(), node, message);
                 }
                 let fallback = lookup(entries, &self.locales[0])
@@ -159,12 +170,11 @@ impl<'t> Compiler<'t> {
             );
         }
         if let Some(why) = bad_name(&def.name, &self.limits) {
-            let shown = shown(&def.name);
             self.report(
                 Code::LimitExceeded,
                 at.name("name").to_string(),
                 None,
-                format!("the name of fact {} (\"{shown}…\") {why}", i + 1),
+                format!("the name of fact {} ({}) {why}", i + 1, Quoted(&def.name)),
             );
         }
         let mut choice_index = None;
@@ -173,19 +183,44 @@ impl<'t> Compiler<'t> {
             FactTypeDef::Number => FactTy::Number,
             FactTypeDef::Text => FactTy::Text,
             FactTypeDef::Choice(options) => {
+                if options.len() > self.limits.choices() {
+                    self.report(
+                        Code::LimitExceeded,
+                        at.name("type").to_string(),
+                        None,
+                        format!(
+                            "fact {} lists {} choices, more than the limit of {}; a question offers one answer per choice, so split the fact",
+                            Quoted(&def.name),
+                            options.len(),
+                            self.limits.choices()
+                        ),
+                    );
+                }
                 let mut seen = HashSet::new();
                 for (j, o) in options.iter().enumerate() {
+                    if let Some(why) = bad_value(o, &self.limits) {
+                        self.report(
+                            Code::LimitExceeded,
+                            at.name("type").name("0").index(j).to_string(),
+                            None,
+                            format!("choice {} of fact {} {why}", Quoted(o), Quoted(&def.name)),
+                        );
+                    }
                     if !seen.insert(&**o) {
                         self.report(
                             Code::InvalidDefinition,
                             at.name("type").name("0").index(j).to_string(),
                             None,
-                            format!("fact \"{}\" lists the choice \"{o}\" twice", def.name),
+                            format!(
+                                "fact {} lists the choice {} twice",
+                                Quoted(&def.name),
+                                Quoted(o)
+                            ),
                         );
                     }
                 }
                 if options.is_empty() {
-                    self.report(Code::InvalidDefinition, at.name("type").to_string(), None, format!("fact \"{}\" is a Choice with no values; list them, e.g. Choice([\"a\", \"b\"])", def.name));
+                    self.report(Code::InvalidDefinition, at.name("type").to_string(), None, format!("fact {} is a Choice with no values; list them, e.g. Choice([\"a\", \"b\"])", Quoted(&def.name)));
                 }
                 if options.len() > SCAN_LIMIT {
                     let mut index: HashMap<Box<str>, u16> = HashMap::with_capacity(options.len());
@@ -205,8 +240,8 @@ impl<'t> Compiler<'t> {
                 at.name("labels").to_string(),
                 None,
                 format!(
-                    "fact \"{}\" is not a Choice, so it takes no labels",
-                    def.name
+                    "fact {} is not a Choice, so it takes no labels",
+                    Quoted(&def.name)
                 ),
             );
         }
@@ -237,8 +272,9 @@ impl<'t> Compiler<'t> {
                             labels.name(label).to_string(),
                             None,
                             format!(
-                                "\"{label}\" is not one of the choices of fact \"{}\"",
-                                def.name
+                                "{} is not one of the choices of fact {}",
+                                Quoted(label),
+                                Quoted(&def.name)
                             ),
                         );
                     }
@@ -267,7 +303,7 @@ impl<'t> Compiler<'t> {
                 Code::DuplicateFact,
                 at.name("name").to_string(),
                 None,
-                format!("fact \"{}\" is declared twice", def.name),
+                format!("fact {} is declared twice", Quoted(&def.name)),
             );
             return;
         }
@@ -314,12 +350,11 @@ impl<'t> Compiler<'t> {
         for (i, node) in nodes.iter().enumerate() {
             let id: &str = node.id();
             if let Some(why) = bad_name(id, &self.limits) {
-                let shown = shown(id);
                 self.report(
                     Code::LimitExceeded,
                     format!("nodes.{i}.id"),
                     None,
-                    format!("the id of node {} (\"{shown}…\") {why}", i + 1),
+                    format!("the id of node {} ({}) {why}", i + 1, Quoted(id)),
                 );
             }
             if blank(id) {
@@ -338,7 +373,7 @@ impl<'t> Compiler<'t> {
                         Code::DuplicateId,
                         format!("nodes.{i}.id"),
                         Some(id),
-                        format!("node id \"{id}\" is already used by node {line_hint} of the list; ids must be unique"),
+                        format!("node id {} is already used by node {line_hint} of the list; ids must be unique", Quoted(id)),
                     );
                 }
                 Entry::Vacant(slot) => {
@@ -381,7 +416,11 @@ impl<'t> Compiler<'t> {
             Code::DanglingReference,
             at.to_string(),
             Some(node),
-            format!("{field} of node \"{node}\" names \"{target}\", but no node has that id{hint}"),
+            format!(
+                "{field} of node {} names {}, but no node has that id{hint}",
+                Quoted(node),
+                Quoted(target)
+            ),
         );
         NodeIndex::end()
     }
@@ -390,22 +429,15 @@ impl<'t> Compiler<'t> {
         if let Some(&slot) = self.fact_index.get(name) {
             return Some(slot);
         }
-        let declared: Vec<&str> = self
-            .facts
-            .iter()
-            .take(LISTED + 1)
-            .map(|f| &*f.name)
-            .collect();
         let declared = match self.facts.len() {
             0 => "none".to_owned(),
-            n if n > LISTED => format!("{} and {} more", declared[..LISTED].join(", "), n - LISTED),
-            _ => declared.join(", "),
+            _ => listed(self.facts.iter().map(|f| Quoted(&f.name))),
         };
         self.report(
             Code::UnknownFact,
             at.to_string(),
             Some(node),
-            format!("node \"{node}\" uses fact \"{name}\", which the tree does not declare (declared: {declared}); add Fact(name: \"{name}\", ...) to `facts`"),
+            format!("node {} uses fact {}, which the tree does not declare (declared: {declared}); add Fact(name: {}, ...) to `facts`", Quoted(node), Quoted(name), Quoted(name)),
         );
         None
     }

@@ -307,7 +307,7 @@ fn deep_nesting_is_refused_without_overflowing_the_stack() {
             assert_eq!(finding.column, *column, "{finding}");
         }
         assert_eq!(
-            finding.message.contains("nested more than"),
+            finding.message.contains("nested too deeply"),
             *limit,
             "{finding}"
         );

@@ -6,6 +6,7 @@ mod content;
 mod export;
 mod invalid;
 mod journeys;
+mod limits;
 mod paths;
 mod properties;
 mod robustness;

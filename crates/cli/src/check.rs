@@ -17,10 +17,7 @@ pub(crate) fn check(
     format: CheckFormat,
     max_file_size: u64,
 ) -> Result<ExitCode, Fail> {
-    let limits = troubletree::Limits {
-        max_file_bytes: max_file_size,
-        ..troubletree::Limits::default()
-    };
+    let limits = troubletree::Limits::default().max_file_bytes(max_file_size);
     let report =
         troubletree::check_paths_with(paths, &limits).map_err(|e| Fail::usage(e.to_string()))?;
     if report.files.is_empty() {

@@ -121,7 +121,8 @@ const UNNAMED: &str = "(unnamed)";
 pub struct ImportOptions {
     /// Whether a question's missing answer gets an `Escalate` node (default `true`).
     pub repair: bool,
-    /// The tree id; the chart's `name` when `None`.
+    /// The tree id; when `None`, the chart's `name` with every character outside the
+    /// identifier alphabet (ASCII letters, digits, `_`, `-`, `.`) written as `_`.
     pub tree_id: Option<String>,
 }
 
@@ -702,7 +703,18 @@ impl Chart {
 
     fn render(&self, options: &ImportOptions) -> Result<Imported, ImportError> {
         let tree_id = match (&options.tree_id, &self.name) {
-            (Some(id), _) | (None, Some(id)) => id.clone(),
+            (Some(id), _) => id.clone(),
+            // Tree ids keep to the identifier alphabet; a chart's name is free text.
+            (None, Some(name)) => name
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.') {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect(),
             (None, None) => {
                 return Err(ImportError::MissingField {
                     chart: self.label.clone(),
