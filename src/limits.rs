@@ -230,6 +230,17 @@ impl std::fmt::Display for Quoted<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         use std::fmt::Write as _;
         f.write_char('"')?;
+        Bare(self.0).fmt(f)?;
+        f.write_char('"')
+    }
+}
+
+/// [`Quoted`] without the quotes, for names that read better bare (`no en translation`).
+pub(crate) struct Bare<'a>(pub &'a str);
+
+impl std::fmt::Display for Bare<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use std::fmt::Write as _;
         let mut chars = self.0.chars();
         for c in chars.by_ref().take(QUOTED_CHARS) {
             f.write_char(if c.is_control() || invisible(c) {
@@ -241,7 +252,7 @@ impl std::fmt::Display for Quoted<'_> {
         if chars.next().is_some() {
             f.write_char('…')?;
         }
-        f.write_char('"')
+        Ok(())
     }
 }
 

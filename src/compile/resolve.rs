@@ -10,7 +10,7 @@ use petgraph::graph::NodeIndex;
 
 use super::{Compiler, listed};
 use crate::diagnostic::{At, Code};
-use crate::limits::{Quoted, bad_name, bad_value};
+use crate::limits::{Bare, Quoted, bad_name, bad_value};
 use crate::model::{FactDef, FactTypeDef, Nodes, Str, Text as TextDef, ValueDef, lookup};
 use crate::tree::{FactDecl, FactSlot, FactTy, Offer, Stored, Text};
 use crate::value::Value;
@@ -94,7 +94,7 @@ impl<'t> Compiler<'t> {
         match def {
             TextDef::Plain(text) => {
                 if self.locales.len() > 1 {
-                    let missing = listed(self.locales[1..].iter().map(|l| Quoted(l)));
+                    let missing = listed(self.locales[1..].iter().map(|l| Bare(l)));
                     self.report(
                         Code::MissingTranslation,
                         at.to_string(),
@@ -125,7 +125,7 @@ impl<'t> Compiler<'t> {
                         .collect();
                     let message = format!(
                         "this text has no {} translation",
-                        listed(missing.iter().map(|l| Quoted(l)))
+                        listed(missing.iter().map(|l| Bare(l)))
                     );
                     self.report(Code::MissingTranslation, at.to_string(), node, message);
                 }
