@@ -9,7 +9,7 @@ use std::sync::Arc;
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, NodeIndex};
 
-use crate::compile::check_bytes;
+use crate::compile::{check_bytes, fill};
 use crate::diagnostic::locate;
 use crate::diagnostic::{Code, Finding, Pending};
 use crate::directory::Directory;
@@ -286,6 +286,19 @@ fn check_texts(
         }
     }
     let mut pending: Vec<(usize, Pending)> = Vec::new();
+    // Directory values in texts are filled in once, here (E017 for one the directory
+    // does not have). Without a directory, texts keep their references as written.
+    if let Some((_, directory)) = &directory {
+        for (i, tree) in &mut trees {
+            if !tree.0.directory_refs {
+                continue;
+            }
+            match fill(tree, directory) {
+                Ok(filled) => *tree = filled,
+                Err(found) => pending.extend(found.into_iter().map(|p| (*i, p))),
+            }
+        }
+    }
     let mut by_id: BTreeMap<String, (usize, Tree)> = BTreeMap::new();
     for (i, tree) in trees {
         if let Some((first, _)) = by_id.get(tree.id()) {

@@ -99,6 +99,9 @@ codes! {
     /// Input past a [`crate::Limits`] bound: a file too large, an id or text too long,
     /// too many answers or locales.
     LimitExceeded = "E016", "limit-exceeded", Error;
+    /// A text names a value of the service directory (`{hotline.hours}`) that is not
+    /// one, or that the catalogue's directory does not have.
+    DirectoryValue = "E017", "directory-value", Error;
     /// No walk from `start` reaches this node.
     Unreachable = "W001", "unreachable", Warning;
     /// A question on a `Bool` or `Choice` fact offers no answer for some value.
@@ -109,6 +112,12 @@ codes! {
     UnknownLocale = "W004", "unknown-locale", Warning;
     /// A fact a `Decide` compares has no `ask` text to ask for it with.
     MissingAsk = "W005", "missing-ask", Warning;
+    /// A condition compares a `Number` fact with a constant outside the fact's range, so
+    /// it gives the same answer for every value the fact can take.
+    OutOfRange = "W006", "out-of-range", Warning;
+    /// A Chinese text has half-width punctuation (`,:?;()`) between Chinese characters,
+    /// where full-width (`，：？；（）`) belongs.
+    HalfWidthPunctuation = "W007", "half-width-punctuation", Warning;
 }
 
 impl fmt::Display for Code {

@@ -44,6 +44,15 @@ fn one() -> u32 {
 #[serde(rename = "Channel", deny_unknown_fields)]
 struct ChannelFile {
     kind: ChannelKindFile,
+    /// How tree texts name the channel in references (`{security_line.hours}`); by
+    /// default the kind's (`hotline`, `in_app`, `chat`, `email`) for a channel that
+    /// serves every priority.
+    #[serde(default)]
+    id: Option<String>,
+    /// How texts call the channel (`{security_line.name}`): "24-hour account security
+    /// line".
+    #[serde(default)]
+    name: Option<TextDef>,
     contact: TextDef,
     /// `"09:00-21:00"`; absent means always open.
     #[serde(default)]
@@ -224,6 +233,10 @@ impl fmt::Display for Hours {
 #[derive(Debug, Clone)]
 struct ChannelEntry {
     kind: Channel,
+    /// The id texts name it by, if any.
+    id: Option<String>,
+    /// How texts call it, if the directory says.
+    name: Option<Vec<(String, String)>>,
     contact: Vec<(String, String)>,
     hours: Option<Hours>,
     response_hours: u32,
@@ -331,6 +344,95 @@ pub struct ChannelChoice {
     pub busy: Option<String>,
     /// True when the directory holds example contacts, not a real wallet's.
     pub example: bool,
+}
+
+/// The fields a text may name of a channel: `{hotline.hours}` and so on.
+///
+/// - `name`: how texts call the channel (its `name`);
+/// - `contact`: its `contact`;
+/// - `hours`: its opening hours, `9:00–21:00` in Chinese and `09:00–21:00` otherwise;
+/// - `reply`: its promised reply time in hours (`response_hours`);
+/// - `usual`: its usual reply time in hours (`usual_hours`).
+///
+/// `{busy}` names the busy periods (`春节、双11`, `Spring Festival and Double 11`).
+pub(crate) const VALUE_FIELDS: [&str; 5] = ["name", "contact", "hours", "reply", "usual"];
+
+/// The reference that names the busy periods: `{busy}`.
+pub(crate) const BUSY: &str = "busy";
+
+/// A reference to a directory value in a tree text: `{channel.field}` or `{busy}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Reference<'t> {
+    /// Where it is in the text (bytes, braces included).
+    pub start: usize,
+    pub end: usize,
+    /// The channel's id (or `busy`).
+    pub channel: &'t str,
+    /// The field, after the dot.
+    pub field: Option<&'t str>,
+}
+
+impl Reference<'_> {
+    /// Why the reference names no possible value whatever the directory, if it does not:
+    /// a field that is not one of [`VALUE_FIELDS`], a field on `{busy}`, none on a
+    /// channel.
+    pub(crate) fn malformed(&self) -> Option<String> {
+        use crate::limits::Quoted;
+        match (self.channel, self.field) {
+            (BUSY, None) => None,
+            (BUSY, Some(_)) => Some("`{busy}` takes no field".to_owned()),
+            (channel, None) => Some(format!(
+                "name a value of channel {}: {}",
+                Quoted(channel),
+                VALUE_FIELDS
+                    .iter()
+                    .map(|f| format!("{{{channel}.{f}}}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            (_, Some(field)) if VALUE_FIELDS.contains(&field) => None,
+            (_, Some(field)) => Some(format!(
+                "{} is not a value of a channel (values: {})",
+                Quoted(field),
+                VALUE_FIELDS.join(", ")
+            )),
+        }
+    }
+}
+
+/// The references to directory values in a text: `{busy}`, and each `{` followed by a
+/// channel and a field joined by a dot (ASCII letters, digits, `_`, `-`) and `}`. Any
+/// other brace is text, `{example}` included.
+pub(crate) fn references(text: &str) -> Vec<Reference<'_>> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(found) = text[at..].find('{') {
+        let start = at + found;
+        let rest = &text[start + 1..];
+        let len = rest
+            .bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+            .count();
+        let name = &rest[..len];
+        let reference = match name.split_once('.') {
+            Some((channel, field)) => Some((channel, Some(field))),
+            None => (name == BUSY).then_some((name, None)),
+        };
+        if let Some((channel, field)) = reference
+            && rest.as_bytes().get(len) == Some(&b'}')
+        {
+            out.push(Reference {
+                start,
+                end: start + len + 2,
+                channel,
+                field,
+            });
+            at = start + len + 2;
+        } else {
+            at = start + 1;
+        }
+    }
+    out
 }
 
 fn pick(text: &[(String, String)], locale: &str) -> String {
@@ -461,8 +563,51 @@ impl Directory {
                     parsed
                 }
             };
+            let id = c.id.clone().or_else(|| {
+                only_for.is_none().then(|| {
+                    match kind {
+                        Channel::Hotline => "hotline",
+                        Channel::InApp => "in_app",
+                        Channel::Chat => "chat",
+                        Channel::Email => "email",
+                    }
+                    .to_owned()
+                })
+            });
+            if let Some(id) = &c.id
+                && (id.is_empty()
+                    || id == "busy"
+                    || !id
+                        .chars()
+                        .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '_' | '-')))
+            {
+                bad(
+                    format!("channels.{i}.id"),
+                    format!(
+                        "channel id {} is not a name texts can use: write ASCII letters, digits, `_` and `-` (and not `busy`)",
+                        crate::limits::Quoted(id)
+                    ),
+                );
+            }
+            // Two general channels of one kind (both `hotline` by default) are reported
+            // below as listed twice; an id given in the file must be free.
+            if let Some(id) = &c.id
+                && channels
+                    .iter()
+                    .any(|e: &ChannelEntry| e.id.as_ref() == Some(id))
+            {
+                bad(
+                    format!("channels.{i}"),
+                    format!(
+                        "two channels have the id {}; give one of them its own `id`",
+                        crate::limits::Quoted(id)
+                    ),
+                );
+            }
             let entry = ChannelEntry {
                 kind,
+                id,
+                name: c.name.as_ref().map(text_pairs),
                 contact: text_pairs(&c.contact),
                 hours,
                 response_hours: c.response_hours,
@@ -527,6 +672,98 @@ impl Directory {
     /// Whether the directory holds example contacts rather than a real wallet's.
     pub fn is_example(&self) -> bool {
         self.example
+    }
+
+    /// `text` with every directory value it names filled in, in `locale`; a reference
+    /// this directory cannot fill stays as written. Tickets use it for the texts of a
+    /// tree that was not loaded in a catalogue with this directory.
+    pub(crate) fn filled(&self, text: &str, locale: &str) -> String {
+        if !text.contains('{') {
+            return text.to_owned();
+        }
+        let mut out = String::with_capacity(text.len() + 32);
+        let mut last = 0;
+        for reference in references(text) {
+            out.push_str(&text[last..reference.start]);
+            match self.value(&reference, locale) {
+                Ok(value) => out.push_str(&value),
+                Err(_) => out.push_str(&text[reference.start..reference.end]),
+            }
+            last = reference.end;
+        }
+        out.push_str(&text[last..]);
+        out
+    }
+
+    /// The value a tree text names with `{channel.field}` (or `{busy}`), in a locale;
+    /// `Err` says why the directory has none. See [`VALUE_FIELDS`].
+    pub(crate) fn value(&self, reference: &Reference<'_>, locale: &str) -> Result<String, String> {
+        let zh = locale.starts_with("zh");
+        if reference.channel == BUSY {
+            let mut names: Vec<String> = Vec::new();
+            for b in &self.busy {
+                let name = pick(&b.name, locale);
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+            return match names.as_slice() {
+                [] => Err("the directory lists no busy period".to_owned()),
+                [one] => Ok(one.clone()),
+                [first @ .., last] if zh => Ok(format!("{}、{last}", first.join("、"))),
+                [first @ .., last] => Ok(format!("{} and {last}", first.join(", "))),
+            };
+        }
+        let Some(channel) = self
+            .channels
+            .iter()
+            .find(|c| c.id.as_deref() == Some(reference.channel))
+        else {
+            let known: Vec<&str> = self
+                .channels
+                .iter()
+                .filter_map(|c| c.id.as_deref())
+                .collect();
+            return Err(format!(
+                "the directory has no channel {} (its channels: {}; a reserved channel needs an `id`)",
+                crate::limits::Quoted(reference.channel),
+                known.join(", ")
+            ));
+        };
+        let field = reference.field.unwrap_or_default();
+        match field {
+            "name" => channel
+                .name
+                .as_ref()
+                .map(|n| pick(n, locale))
+                .ok_or_else(|| format!("channel {} has no `name`", reference.channel)),
+            "contact" => Ok(pick(&channel.contact, locale)),
+            "hours" => channel
+                .hours
+                .map(|h| {
+                    let text = h.to_string();
+                    // Chinese writes 9:00, English 09:00.
+                    match text.strip_prefix('0') {
+                        Some(rest) if zh => rest.to_owned(),
+                        _ => text,
+                    }
+                })
+                .ok_or_else(|| {
+                    format!(
+                        "channel {} is always open: it has no opening hours to name",
+                        reference.channel
+                    )
+                }),
+            "reply" => Ok(channel.response_hours.to_string()),
+            "usual" => channel
+                .usual_hours
+                .map(|u| u.to_string())
+                .ok_or_else(|| format!("channel {} has no `usual_hours`", reference.channel)),
+            _ => Err(format!(
+                "{} is not a value of a channel",
+                crate::limits::Quoted(field)
+            )),
+        }
     }
 
     /// The directory's name in a locale.

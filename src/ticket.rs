@@ -43,8 +43,13 @@ pub struct Ticket {
     pub trees: Vec<String>,
     /// The locale of the texts.
     pub locale: String,
-    /// Why the user needs an agent.
+    /// Why the user needs an agent, as the user was told.
     pub reason: String,
+    /// The note for the agent (the `Escalate`'s `agent`: what was tried, what was
+    /// captured), separate from the advice to the user; `None` when the tree writes none
+    /// (and for a hand-off the user asked for).
+    #[serde(default)]
+    pub agent: Option<String>,
     /// How urgent it is.
     pub priority: Priority,
     /// The channel to use now, chosen from the directory.
@@ -79,8 +84,15 @@ pub struct TicketFact {
     pub tree: String,
     /// The fact's name.
     pub name: String,
+    /// How people call it: the fact's `label` in the ticket's locale, else its name.
+    #[serde(default)]
+    pub label: String,
     /// Its value.
     pub value: Value,
+    /// The value in words: for a yes/no or `Choice` fact, the label of the answer with
+    /// that value in the ticket's locale; otherwise the value as written.
+    #[serde(default)]
+    pub shown: String,
     /// Who supplied it.
     pub source: FactSource,
 }
@@ -133,7 +145,9 @@ impl Session {
     /// let now = LocalTime::new(2026, 5, 6, 10, 0).expect("valid");
     /// let ticket = session.ticket(&directory, now).expect("escalated");
     /// assert_eq!(ticket.node, "escalate_unreconciled");
-    /// assert!(ticket.render().contains("hours_since_debit"));
+    /// // Facts by their labels, the directory's values filled in.
+    /// assert!(ticket.render().contains("hours since the debit = 60"));
+    /// assert!(ticket.reason.contains("daily 09:00–21:00"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn ticket(&self, directory: &Directory, now: LocalTime) -> Option<Ticket> {
@@ -148,14 +162,19 @@ impl Session {
             now,
             &locale,
         )?;
-        Some(self.build_ticket(
-            escalation.reason.to_owned(),
+        // Texts of a tree walked outside a catalogue with this directory still name its
+        // values (`{hotline.hours}`): the ticket fills them in.
+        let fill = |text: &str| directory.filled(text, &locale);
+        let mut ticket = self.build_ticket(
+            fill(escalation.reason),
             escalation.priority,
             channel,
-            escalation.prepare().map(str::to_owned).collect(),
+            escalation.prepare().map(fill).collect(),
             false,
             now,
-        ))
+        );
+        ticket.agent = escalation.agent.map(fill);
+        Some(ticket)
     }
 
     /// A ticket for a user who asks for a person (转人工) at the current step, whatever
@@ -188,6 +207,7 @@ impl Session {
             _ if zh => "用户要求转人工。".to_owned(),
             _ => "The user asked for a person.".to_owned(),
         };
+        let reason = directory.filled(&reason, &locale);
         let priority = Priority::Normal;
         let channel = directory.choose_for(priority, None, self.can_log_in(), now, &locale)?;
         Some(self.build_ticket(reason, priority, channel, Vec::new(), true, now))
@@ -227,6 +247,8 @@ impl Session {
             facts.push(TicketFact {
                 tree: tree.to_owned(),
                 name: name.to_owned(),
+                label: name.to_owned(),
+                shown: value.to_string(),
                 value,
                 source,
             });
@@ -282,6 +304,25 @@ impl Session {
                 set(&mut facts, tree.id(), name, value, source);
             }
         }
+        // Facts as people read them: labelled, and valued in words.
+        for f in &mut facts {
+            let Some(data) = self.catalogue().get(&f.tree).map(|t| &t.0) else {
+                continue;
+            };
+            let Some(&slot) = data.fact_index.get(&*f.name) else {
+                continue;
+            };
+            let at = data
+                .locales
+                .iter()
+                .position(|l| **l == *locale)
+                .unwrap_or(0);
+            let decl = &data.facts[usize::from(slot)];
+            f.label = decl.label(at).to_owned();
+            if let Some(offer) = decl.offers.iter().find(|o| o.value == f.value) {
+                f.shown = offer.text.get(at).to_owned();
+            }
+        }
         let save = self.save();
         let case = format!(
             "TT-{:04}{:02}{:02}-{}",
@@ -302,6 +343,7 @@ impl Session {
             trees,
             locale,
             reason,
+            agent: None,
             priority,
             channel,
             prepare,
@@ -337,6 +379,7 @@ struct Labels {
     started: &'static str,
     priority: &'static str,
     reason: &'static str,
+    agent: &'static str,
     contact: &'static str,
     open: &'static str,
     closed: &'static str,
@@ -358,6 +401,7 @@ const ZH: Labels = Labels {
     started: "用户最初的问题",
     priority: "优先级",
     reason: "转人工原因",
+    agent: "给客服的说明",
     contact: "联系方式",
     open: "现在可用",
     closed: "现在不在服务时间",
@@ -379,6 +423,7 @@ const EN: Labels = Labels {
     started: "Started with",
     priority: "Priority",
     reason: "Why an agent is needed",
+    agent: "Note for the agent",
     contact: "Contact",
     open: "open now",
     closed: "closed now",
@@ -453,6 +498,9 @@ impl Ticket {
         );
         let _ = writeln!(out, "{}: {}", l.priority, priority_name(self.priority, zh));
         let _ = writeln!(out, "{}: {}", l.reason, clean(&self.reason));
+        if let Some(agent) = &self.agent {
+            let _ = writeln!(out, "{}: {}", l.agent, clean(agent));
+        }
         let hours = c
             .hours
             .map_or_else(|| l.always.to_owned(), |h| h.to_string());
@@ -495,8 +543,8 @@ impl Ticket {
                 let _ = writeln!(
                     out,
                     "  {} = {} ({source}; {})",
-                    clean(&f.name),
-                    clean(&f.value.to_string()),
+                    clean(&f.label),
+                    clean(&f.shown),
                     clean(&f.tree)
                 );
             }

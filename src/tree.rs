@@ -39,6 +39,7 @@ const _: () = {
     assert_send_sync::<Tree>();
 };
 
+#[derive(Clone)]
 pub(crate) struct TreeData {
     pub id: Box<str>,
     pub version: u32,
@@ -53,6 +54,11 @@ pub(crate) struct TreeData {
     pub limit_slots: usize,
     pub fingerprint: u64,
     pub warnings: Vec<Finding>,
+    /// Whether some text names a directory value (`{hotline.hours}`), to be filled in
+    /// by a catalogue with a directory.
+    pub directory_refs: bool,
+    /// For a tree whose texts were filled in from a directory: the tree as written.
+    pub written: Option<Tree>,
 }
 
 impl Tree {
@@ -323,9 +329,51 @@ impl FactTy {
 pub(crate) struct FactDecl {
     pub name: Box<str>,
     pub ty: FactTy,
+    /// How people read the fact's name (a ticket), when the tree gives a label.
+    pub label: Option<Text>,
     pub ask: Option<Text>,
     /// What a `Decide` offers when it asks for this fact (Bool and Choice only).
     pub offers: Box<[Offer]>,
+    /// The values a `Number` fact takes (inclusive bounds).
+    pub range: Range,
+}
+
+impl FactDecl {
+    /// The fact's label in a locale, or its name when it has none.
+    pub fn label(&self, locale: usize) -> &str {
+        self.label.as_ref().map_or(&*self.name, |t| t.get(locale))
+    }
+}
+
+/// The inclusive bounds of a `Number` fact (`min:` and `max:` in the tree); both `None`
+/// for every other fact and for a number without a range.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Range {
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+impl Range {
+    /// Whether a stored value is within the range (always, for anything but a number).
+    pub fn holds(&self, stored: &Stored) -> bool {
+        match stored {
+            Stored::Number(n) => self.contains(*n),
+            _ => true,
+        }
+    }
+
+    /// Whether a number is within the range.
+    pub fn contains(&self, n: f64) -> bool {
+        self.min.is_none_or(|min| n >= min) && self.max.is_none_or(|max| n <= max)
+    }
+
+    /// The number a value is, when it is a number out of this range.
+    pub fn refuses(&self, value: &Value) -> Option<f64> {
+        match value {
+            Value::Number(n) if !self.contains(*n) => Some(*n),
+            _ => None,
+        }
+    }
 }
 
 /// A fact value in the form the walker keeps: choices are indices, so answering from an
@@ -456,6 +504,8 @@ pub(crate) enum NodeKind {
         priority: Priority,
         channel: Option<Channel>,
         prepare: Box<[Text]>,
+        /// A note for the agent, beside the reason written to the user.
+        agent: Option<Text>,
     },
     Goto {
         tree: Box<str>,

@@ -10,7 +10,8 @@ use crate::diagnostic::{At, Code};
 use crate::limits::{Quoted, bad_name, bad_value};
 use crate::model::{AnswerDef, ChannelDef, ConditionDef, NodeDef, PriorityDef, ValueDef};
 use crate::tree::{
-    Channel, CmpOp, Cond, FactSlot, FactTy, Limit, Node, NodeKind, Offer, Priority, Stored, Text,
+    Channel, CmpOp, Cond, FactSlot, FactTy, Limit, Node, NodeKind, Offer, Priority, Range, Stored,
+    Text,
 };
 use crate::value::Value;
 
@@ -145,8 +146,12 @@ impl Compiler<'_> {
                 priority,
                 channel,
                 prepare,
+                agent,
                 ..
             } => NodeKind::Escalate {
+                agent: agent
+                    .as_ref()
+                    .map(|t| self.text(t, &at.name("agent"), Some(id))),
                 reason: self.text(reason, &at.name("reason"), Some(id)),
                 priority: match priority {
                     PriorityDef::Low => Priority::Low,
@@ -432,7 +437,10 @@ impl Compiler<'_> {
                     return None;
                 }
                 match v {
-                    ValueDef::Number(n) => Some(Cond::Cmp(slot, op, *n)),
+                    ValueDef::Number(n) => {
+                        self.in_range(node, &at.name("1"), slot, *n);
+                        Some(Cond::Cmp(slot, op, *n))
+                    }
                     other => {
                         self.report(
                             Code::TypeMismatch,
@@ -488,6 +496,9 @@ impl Compiler<'_> {
         value: &ValueDef<'_>,
     ) -> Option<Stored> {
         self.value_bounds(node, at, value);
+        if let ValueDef::Number(n) = value {
+            self.in_range(node, at, slot, *n);
+        }
         match self.store(slot, value) {
             Some(stored) => Some(stored),
             None => {
@@ -502,6 +513,30 @@ impl Compiler<'_> {
                 None
             }
         }
+    }
+
+    /// W006 for a constant outside the range of the `Number` fact it is compared with:
+    /// the comparison gives the same answer for every value the fact can take.
+    fn in_range(&mut self, node: &str, at: &At<'_>, slot: FactSlot, n: f64) {
+        let fact = &self.facts[usize::from(slot)];
+        if fact.range.contains(n) {
+            return;
+        }
+        let range = match fact.range {
+            Range {
+                min: Some(min),
+                max: Some(max),
+            } => format!("from {} to {}", Value::Number(min), Value::Number(max)),
+            Range { min: Some(min), .. } => format!("at least {}", Value::Number(min)),
+            Range { max: Some(max), .. } => format!("at most {}", Value::Number(max)),
+            Range { .. } => return,
+        };
+        let message = format!(
+            "fact {} takes values {range}, so comparing it with {} gives the same answer for every value it can take; compare with a value in its range",
+            Quoted(&fact.name),
+            Value::Number(n)
+        );
+        self.report(Code::OutOfRange, at.to_string(), Some(node), message);
     }
 
     /// E016 for a string value that is too long or holds control or invisible

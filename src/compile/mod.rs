@@ -18,6 +18,7 @@
 //! Findings are reported by *path* (see [`At`]) and located in the text in one scan at
 //! the end ([`locate`]).
 
+mod fill;
 mod graph;
 mod hints;
 mod lower;
@@ -39,6 +40,7 @@ use crate::source::{Position, Source, syntax_position};
 use crate::tree::{FactDecl, FactSlot, FactTy, Graph, Tree, TreeData};
 use crate::value::Value;
 
+pub(crate) use fill::fill;
 use graph::{Edges, Marks};
 use hints::Hints;
 
@@ -293,6 +295,8 @@ struct Compiler<'t> {
     hints: Hints,
     /// Bounds on ids, texts, answers and locales.
     limits: Limits,
+    /// Whether some text names a directory value (`{hotline.hours}`).
+    directory_refs: bool,
 }
 
 impl<'t> Compiler<'t> {
@@ -423,6 +427,8 @@ impl<'t> Compiler<'t> {
             limit_slots,
             fingerprint: 0,
             warnings: Vec::new(),
+            directory_refs: self.directory_refs,
+            written: None,
         })
     }
 }

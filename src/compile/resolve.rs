@@ -10,9 +10,10 @@ use petgraph::graph::NodeIndex;
 
 use super::{Compiler, listed};
 use crate::diagnostic::{At, Code};
+use crate::directory::references;
 use crate::limits::{Bare, Quoted, bad_name, bad_value};
 use crate::model::{FactDef, FactTypeDef, Nodes, Str, Text as TextDef, ValueDef, lookup};
-use crate::tree::{FactDecl, FactSlot, FactTy, Offer, Stored, Text};
+use crate::tree::{FactDecl, FactSlot, FactTy, Offer, Range, Stored, Text};
 use crate::value::Value;
 
 /// How far [`Compiler::reference`] looks for a target among the neighbouring nodes
@@ -91,6 +92,29 @@ impl<'t> Compiler<'t> {
                 );
             }
         }
+        // References to directory values, E017 when malformed.
+        match def {
+            TextDef::Plain(text) => self.references(text, at, node),
+            TextDef::Localized(entries) => {
+                for (locale, text) in entries.iter() {
+                    self.references(text, &at.name(locale), node);
+                }
+            }
+        }
+        // W007: Chinese texts write `，：？；（）` full-width.
+        match def {
+            TextDef::Plain(text) if self.locales.iter().any(|l| l.starts_with("zh")) => {
+                self.half_width(text, at, node);
+            }
+            TextDef::Plain(_) => {}
+            TextDef::Localized(entries) => {
+                for (locale, text) in entries.iter() {
+                    if locale.starts_with("zh") {
+                        self.half_width(text, &at.name(locale), node);
+                    }
+                }
+            }
+        }
         match def {
             TextDef::Plain(text) => {
                 if self.locales.len() > 1 {
@@ -140,6 +164,67 @@ impl<'t> Compiler<'t> {
                 )
             }
         }
+    }
+
+    /// Notes that the tree names directory values (filled in when a catalogue with a
+    /// directory is loaded), and reports those that no directory could have (E017).
+    fn references(&mut self, text: &str, at: &At<'_>, node: Option<&str>) {
+        if !text.contains('{') {
+            return;
+        }
+        for reference in references(text) {
+            self.directory_refs = true;
+            if let Some(why) = reference.malformed() {
+                let written = Quoted(&text[reference.start..reference.end]);
+                self.report(
+                    Code::DirectoryValue,
+                    at.to_string(),
+                    node,
+                    format!("this text names the directory value {written}, but {why}"),
+                );
+            }
+        }
+    }
+
+    /// W007 when a Chinese text has half-width `,:?;()` next to a Chinese character:
+    /// one finding per text, naming the first and counting the others.
+    fn half_width(&mut self, text: &str, at: &At<'_>, node: Option<&str>) {
+        let mut found = 0usize;
+        let mut first = String::new();
+        let mut before: Option<char> = None;
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            if HALF_WIDTH.contains(&c)
+                && (before.is_some_and(cjk) || chars.peek().is_some_and(|&n| cjk(n)))
+            {
+                if found == 0 {
+                    let full = FULL_WIDTH[HALF_WIDTH.iter().position(|&h| h == c).unwrap_or(0)];
+                    let after: String = chars.clone().take(4).collect();
+                    let lead = before.map(String::from).unwrap_or_default();
+                    first = format!(
+                        "\"{c}\" in \"{}\" (write \"{full}\")",
+                        Bare(&format!("{lead}{c}{after}"))
+                    );
+                }
+                found += 1;
+            }
+            before = Some(c);
+        }
+        if found == 0 {
+            return;
+        }
+        let others = match found {
+            1 => String::new(),
+            n => format!(" and {} more", n - 1),
+        };
+        self.report(
+            Code::HalfWidthPunctuation,
+            at.to_string(),
+            node,
+            format!(
+                "this Chinese text has half-width punctuation next to Chinese characters: {first}{others}; Chinese text writes ，：？；（） full-width"
+            ),
+        );
     }
 
     /// Fixed labels the engine supplies (yes/no, done, solved...), in each locale.
@@ -249,6 +334,11 @@ impl<'t> Compiler<'t> {
             .ask
             .as_ref()
             .map(|t| self.text(t, &at.name("ask"), None));
+        let label = def
+            .label
+            .as_ref()
+            .map(|t| self.text(t, &at.name("label"), None));
+        let range = self.range(&at, def, &ty);
         let offers: Box<[Offer]> = match &ty {
             FactTy::Bool => [(true, "是", "Yes"), (false, "否", "No")]
                 .into_iter()
@@ -322,9 +412,63 @@ impl<'t> Compiler<'t> {
         self.facts.push(FactDecl {
             name: (*def.name).into(),
             ty,
+            label,
             ask,
             offers,
+            range,
         });
+    }
+
+    /// The range of a `Number` fact: `min` and `max` finite, in order, and on a number
+    /// only (E014 otherwise).
+    fn range(&mut self, at: &At<'_>, def: &FactDef<'_>, ty: &FactTy) -> Range {
+        let mut range = Range::default();
+        for (field, bound, slot) in [
+            ("min", def.min, &mut range.min),
+            ("max", def.max, &mut range.max),
+        ] {
+            let Some(bound) = bound else { continue };
+            if !matches!(ty, FactTy::Number) {
+                self.report(
+                    Code::InvalidDefinition,
+                    at.name(field).to_string(),
+                    None,
+                    format!(
+                        "fact {} is not a Number, so it takes no `{field}`",
+                        Quoted(&def.name)
+                    ),
+                );
+            } else if !bound.is_finite() {
+                self.report(
+                    Code::InvalidDefinition,
+                    at.name(field).to_string(),
+                    None,
+                    format!(
+                        "the `{field}` of fact {} must be a finite number (leave it out for no bound)",
+                        Quoted(&def.name)
+                    ),
+                );
+            } else {
+                *slot = Some(bound);
+            }
+        }
+        if let (Some(min), Some(max)) = (range.min, range.max)
+            && min > max
+        {
+            self.report(
+                Code::InvalidDefinition,
+                at.name("max").to_string(),
+                None,
+                format!(
+                    "fact {} has min: {} above max: {}; no value would fit",
+                    Quoted(&def.name),
+                    Value::Number(min),
+                    Value::Number(max)
+                ),
+            );
+            range = Range::default();
+        }
+        range
     }
 
     pub(super) fn index_nodes(&mut self, nodes: &Nodes<'t>) {
@@ -462,6 +606,19 @@ impl<'t> Compiler<'t> {
             _ => None,
         }
     }
+}
+
+/// Punctuation that Chinese text writes full-width, and its full-width forms.
+const HALF_WIDTH: [char; 6] = [',', ':', '?', ';', '(', ')'];
+/// See [`HALF_WIDTH`].
+const FULL_WIDTH: [char; 6] = ['，', '：', '？', '；', '（', '）'];
+
+/// Chinese characters and Chinese punctuation, for W007: CJK ideographs (and extension
+/// A), CJK punctuation (`。、「」`) and full-width forms (`，：？`).
+fn cjk(c: char) -> bool {
+    matches!(c,
+        '\u{4e00}'..='\u{9fff}' | '\u{3400}'..='\u{4dbf}' | '\u{3000}'..='\u{303f}' | '\u{ff00}'..='\u{ffef}'
+    )
 }
 
 /// Whether a name is empty or only white space (`trim().is_empty()`, without scanning

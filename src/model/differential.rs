@@ -115,7 +115,8 @@ mod tests {
             ",", ":", "(", ")", "[", "]", "{", "}", "\"", "\\", "\\\"", "/", "*", "//", "/*", "*/",
             "#", "r", "r#\"", "\"#", " ", "\n", "\u{85}", "é", "0", "07", "-1", "2.5", "1e3",
             "0x1F", "1_0", "true", "false", "None", "Some(", "Bool", "Ask", "_", "'", "id", "type",
-            "Answer(", "Eq(", "Not(", "\\u{41}", "\\n",
+            "Answer(", "Eq(", "Not(", "\\u{41}", "\\n", "min: ", "max: ", "inf", "NaN", "label: ",
+            "agent: ", "1.5",
         ];
         let mut state = 0x2545_f491_4f6c_dd1du64;
         let mut next = move |n: usize| {
@@ -161,6 +162,8 @@ mod tests {
             r#"Tree(format: 1, version: 7, id: "t", start: "a", facts: [Fact(name: "n", type: Number, ask: "?"), Fact(name: "c", type: Choice(["x", "y",],), labels: {"y": "Y", "x": {"en": "X"}})], nodes: [Decide(id: "a", rules: [Rule(when: All([Gt("n", 2.5), Not(In("c", ["x"],),), Known("n"), Any([]), Eq("n", -1), Le("n", 1e3), Ne("n", 0x10)]), next: "b")], otherwise: "b", limit: Limit(times: 2, then: "b")), Escalate(id: "b", reason: "r", priority: Urgent, channel: Chat, prepare: ["p", {"zh": "q"}])])"#,
             r#"Tree(id: "t", start: "a", nodes: [Ask(id: "a", text: "?", fact: "f", answers: [Answer(value: true, text: "y", next: "b"), Answer(value: "s", text: "n", next: "b"), Answer(value: 12, text: "n", next: "b")]), Goto(id: "b", tree: "u", node: "c")])"#,
             r#"Tree(id: "t", start: "a", nodes: [Ask(id: "a", text: "?", fact: "f", answers: [Answer(value: -0.0, text: "y", next: "b"), Answer(value: -0, text: "n", next: "b"), Answer(value: 0.0, text: "n", next: "b"), Answer(value: 1e-320, text: "n", next: "b"), Answer(value: 9007199254740993, text: "n", next: "b")])])"#,
+            // Ranges, labels and agent notes.
+            r#"Tree(id: "t", start: "a", facts: [Fact(name: "h", type: Number, min: 0, max: 8760, label: {"zh": "小时", "en": "hours"}), Fact(name: "a", type: Number, max: -0.5, min: -1e3, label: "amount"), Fact(name: "b", type: Number, min: 9007199254740993, max: 1e20)], nodes: [Escalate(id: "a", reason: "r", agent: {"zh": "说明", "en": "note"}), Escalate(id: "b", reason: "r", agent: "note", prepare: [])])"#,
         ];
         for form in forms {
             assert!(agrees(form), "not read fast: {form}");

@@ -485,23 +485,45 @@ impl<'a> Reader<'a> {
 
     fn fact(&mut self) -> Fast<FactDef<'a>> {
         self.named("Fact")?;
-        let (mut name, mut ty, mut ask, mut labels) = (None, None, None, None);
+        let (mut name, mut ty, mut label, mut ask, mut labels) = (None, None, None, None, None);
+        let (mut min, mut max) = (None, None);
         self.fields(|r, field| match field {
             "name" => once(&mut name, r.string()?),
             "type" => once(&mut ty, r.fact_type()?),
+            "label" => once(&mut label, r.some(Self::text)?),
             "ask" => once(&mut ask, r.some(Self::text)?),
             "labels" => {
                 let entries = r.map(Self::text)?;
                 once(&mut labels, Labels(sorted_unique(entries)?))
             }
+            "min" => once(&mut min, r.some(Self::f64)?),
+            "max" => once(&mut max, r.some(Self::f64)?),
             _ => None,
         })?;
         Some(FactDef {
             name: name?,
             ty: ty?,
+            label,
             ask,
             labels: labels.unwrap_or_default(),
+            min,
+            max,
         })
+    }
+
+    /// A number where an `f64` is expected: plain integers here, any other number read
+    /// by ron itself (`inf`, `NaN` and other words are left to ron).
+    fn f64(&mut self) -> Fast<f64> {
+        if !matches!(self.peek()?, b'0'..=b'9' | b'-' | b'+' | b'.') {
+            return None;
+        }
+        let token = self.number_token()?;
+        match Self::plain_integer(token, 15) {
+            // Below 2^53: exact as f64, as ron reads it.
+            #[allow(clippy::cast_precision_loss)]
+            Some(n) => Some(n as f64),
+            None => ron_options().from_str::<f64>(token).ok(),
+        }
     }
 
     fn fact_type(&mut self) -> Fast<FactTypeDef<'a>> {
@@ -681,6 +703,7 @@ impl<'a> Reader<'a> {
             }
             "Escalate" => {
                 let (mut reason, mut priority, mut channel, mut prepare) = (None, None, None, None);
+                let mut agent = None;
                 self.fields(|r, field| match field {
                     "id" => once(&mut id, r.string()?),
                     "reason" => once(&mut reason, r.text()?),
@@ -705,6 +728,7 @@ impl<'a> Reader<'a> {
                         })?,
                     ),
                     "prepare" => once(&mut prepare, r.list(Self::text)?),
+                    "agent" => once(&mut agent, r.some(Self::text)?),
                     _ => None,
                 })?;
                 NodeDef::Escalate {
@@ -713,6 +737,7 @@ impl<'a> Reader<'a> {
                     priority: priority.unwrap_or_default(),
                     channel,
                     prepare: prepare.unwrap_or_default(),
+                    agent,
                 }
             }
             "Goto" => {

@@ -171,12 +171,21 @@ pub(crate) struct FactDef<'a> {
     pub name: Str<'a>,
     #[serde(rename = "type", borrow)]
     pub ty: FactTypeDef<'a>,
+    /// How the fact is named for people (an agent reading a ticket), instead of its name.
+    #[serde(default, borrow)]
+    pub label: Option<Text<'a>>,
     /// The question the walker asks when a `Decide` needs this fact and nobody supplied it.
     #[serde(default, borrow)]
     pub ask: Option<Text<'a>>,
     /// Labels for the values of a `Choice` fact, shown when the walker asks for it.
     #[serde(default, borrow)]
     pub labels: Labels<'a>,
+    /// The smallest value a `Number` fact takes (inclusive).
+    #[serde(default)]
+    pub min: Option<f64>,
+    /// The largest value a `Number` fact takes (inclusive).
+    #[serde(default)]
+    pub max: Option<f64>,
 }
 
 /// The type of a fact.
@@ -252,6 +261,10 @@ pub(crate) enum NodeDef<'a> {
         channel: Option<ChannelDef>,
         #[serde(default, borrow)]
         prepare: Vec<Text<'a>>,
+        /// A note for the agent who takes the case (what was tried, what was captured),
+        /// beside the `reason`, which is written to the user.
+        #[serde(default, borrow)]
+        agent: Option<Text<'a>>,
     },
     /// A jump into another tree (its start, or the named node).
     Goto {

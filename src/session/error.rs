@@ -43,6 +43,23 @@ pub enum StartError {
         /// The value given.
         value: Value,
     },
+    /// A number outside the range its fact declares (`min:` and `max:` in the tree).
+    #[error(
+        "fact \"{fact}\" of tree \"{tree}\" takes {}, not {value}",
+        range_text(*min, *max)
+    )]
+    OutOfRange {
+        /// The fact.
+        fact: String,
+        /// The tree that declares its range.
+        tree: String,
+        /// The smallest value it takes, if bounded below.
+        min: Option<f64>,
+        /// The largest value it takes, if bounded above.
+        max: Option<f64>,
+        /// The value given.
+        value: f64,
+    },
     /// The start tree declares no such locale.
     #[error(
         "tree \"{tree}\" has no locale \"{locale}\" (declared: {})",
@@ -101,6 +118,23 @@ pub enum AnswerError {
         expected: FactType,
         /// The value given.
         value: Value,
+    },
+    /// A number outside the range of the fact it fills (`min:` and `max:` in the tree).
+    #[error(
+        "node \"{node}\" asks for fact \"{fact}\", which takes {}, not {value}",
+        range_text(*min, *max)
+    )]
+    OutOfRange {
+        /// The node asking.
+        node: String,
+        /// The fact it fills.
+        fact: String,
+        /// The smallest value it takes, if bounded below.
+        min: Option<f64>,
+        /// The largest value it takes, if bounded above.
+        max: Option<f64>,
+        /// The value given.
+        value: f64,
     },
     /// [`crate::Session::choose`] with a position past the offered answers.
     #[error("node \"{node}\" offers {count} answer(s); there is no answer number {}", index.saturating_add(1))]
@@ -225,6 +259,16 @@ pub(crate) fn shown(value: &Value) -> String {
         }
         Value::Text(t) => format!("{t:?}"),
         other => other.to_string(),
+    }
+}
+
+/// "a number from 0 to 8760", "a number of at least 0", "a number of at most 10".
+fn range_text(min: Option<f64>, max: Option<f64>) -> String {
+    match (min, max) {
+        (Some(min), Some(max)) => format!("a number from {min} to {max}"),
+        (Some(min), None) => format!("a number of at least {min}"),
+        (None, Some(max)) => format!("a number of at most {max}"),
+        (None, None) => "a number".to_owned(),
     }
 }
 

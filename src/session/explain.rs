@@ -31,28 +31,58 @@ pub struct Decision<'a> {
     pub seen: Vec<(&'a str, Option<Value>)>,
     /// Where the decision led.
     pub next: &'a str,
+    /// The `Display` line with each fact named by its label in the session's locale.
+    labelled: String,
+}
+
+impl Decision<'_> {
+    /// The decision as an agent reads it: its `Display` line with each fact named by its
+    /// label (`label:` in the tree) in the session's locale, or by its name when it has
+    /// none. Tickets show this.
+    ///
+    /// ```
+    /// use troubletree::{Session, Tree};
+    /// let tree = Tree::from_path("trees/recharge_failure.ron")?;
+    /// let mut session = Session::builder(&tree).locale("en").fact("money_debited", true).start()?;
+    /// session.answer(72.0)?; // hours since the debit
+    /// assert_eq!(
+    ///     session.decisions()[0].in_words(),
+    ///     "debited_hours: hours since the debit = 72 → rule 1 (hours since the debit ≥ 48) → ask_debit_amount"
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn in_words(&self) -> &str {
+        &self.labelled
+    }
 }
 
 impl fmt::Display for Decision<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: ", self.place.node)?;
-        let seen: Vec<String> = self
-            .seen
-            .iter()
-            .map(|(name, value)| match value {
-                Some(v) => format!("{name} = {}", shown(v)),
-                None => format!("{name} unknown"),
-            })
-            .collect();
-        if !seen.is_empty() {
-            write!(f, "{} → ", seen.join(", "))?;
-        }
-        match self.rule {
-            Some(i) => write!(f, "rule {} ({})", i + 1, self.condition)?,
-            None => write!(f, "otherwise (none of: {})", self.condition)?,
-        }
-        write!(f, " → {}", self.next)
+        let names: Vec<&str> = self.seen.iter().map(|(name, _)| *name).collect();
+        line(f, self, &names, &self.condition)
     }
+}
+
+/// A decision's line, with the facts it saw named by `names` and its condition in words.
+fn line(f: &mut impl fmt::Write, d: &Decision<'_>, names: &[&str], condition: &str) -> fmt::Result {
+    write!(f, "{}: ", d.place.node)?;
+    let seen: Vec<String> = d
+        .seen
+        .iter()
+        .zip(names)
+        .map(|((_, value), name)| match value {
+            Some(v) => format!("{name} = {}", shown(v)),
+            None => format!("{name} unknown"),
+        })
+        .collect();
+    if !seen.is_empty() {
+        write!(f, "{} → ", seen.join(", "))?;
+    }
+    match d.rule {
+        Some(i) => write!(f, "rule {} ({condition})", i + 1)?,
+        None => write!(f, "otherwise (none of: {condition})")?,
+    }
+    write!(f, " → {}", d.next)
 }
 
 impl Session {
@@ -85,7 +115,13 @@ impl Session {
             let data = &catalogue.tree(e.tree).0;
             match &e.what {
                 Recorded::Rule(rule) => {
-                    if let Some(d) = decision(data, e.node, rule.map(|r| r as usize), &facts) {
+                    let locale = data
+                        .locales
+                        .iter()
+                        .position(|l| **l == *state.locale)
+                        .unwrap_or(0);
+                    let rule = rule.map(|r| r as usize);
+                    if let Some(d) = decision(data, e.node, rule, &facts, locale) {
                         out.push(d);
                     }
                 }
@@ -116,29 +152,36 @@ fn decision<'a>(
     at: petgraph::graph::NodeIndex,
     rule: Option<usize>,
     facts: &[Option<Stored>],
+    locale: usize,
 ) -> Option<Decision<'a>> {
     let node = &data.graph[at];
     let NodeKind::Decide { rules, otherwise } = &node.kind else {
         return None;
     };
-    let (condition, next) = match rule {
-        Some(i) => {
-            let (cond, next) = rules.get(i)?;
-            (words(data, cond), *next)
-        }
-        None => (
-            rules
+    let named = |naming: Naming| -> Option<String> {
+        Some(match rule {
+            Some(i) => words(data, &rules.get(i)?.0, naming),
+            None => rules
                 .iter()
-                .map(|(c, _)| words(data, c))
+                .map(|(c, _)| words(data, c, naming))
                 .collect::<Vec<_>>()
                 .join("; "),
-            *otherwise,
-        ),
+        })
+    };
+    let condition = named(Naming::Names)?;
+    let condition_labelled = named(Naming::Labels(locale))?;
+    let next = match rule {
+        Some(i) => rules.get(i)?.1,
+        None => *otherwise,
     };
     let mut slots: Vec<FactSlot> = Vec::new();
     for (cond, _) in rules.iter().take(rule.map_or(rules.len(), |i| i + 1)) {
         read_slots(cond, &mut slots);
     }
+    let labels: Vec<&str> = slots
+        .iter()
+        .map(|slot| data.facts[usize::from(*slot)].label(locale))
+        .collect();
     let seen = slots
         .into_iter()
         .map(|slot| {
@@ -150,7 +193,7 @@ fn decision<'a>(
             (&*decl.name, value)
         })
         .collect();
-    Some(Decision {
+    let mut decision = Decision {
         place: Place {
             tree: &data.id,
             node: &node.id,
@@ -159,7 +202,21 @@ fn decision<'a>(
         condition,
         seen,
         next: &data.graph[next].id,
-    })
+        labelled: String::new(),
+    };
+    let mut labelled = String::new();
+    line(&mut labelled, &decision, &labels, &condition_labelled).ok()?;
+    decision.labelled = labelled;
+    Some(decision)
+}
+
+/// How a condition in words names its facts.
+#[derive(Clone, Copy)]
+enum Naming {
+    /// By their names, as the tree's conditions do.
+    Names,
+    /// By their labels in this locale (their names when they have none).
+    Labels(usize),
 }
 
 /// The facts a condition reads, each once, in the order written.
@@ -184,8 +241,14 @@ fn read_slots(cond: &Cond, out: &mut Vec<FactSlot>) {
 
 /// A condition in words: `network_ok = false`, `hours_since_debit ≥ 48`,
 /// `account_status is one of "restricted", "unverified"`, joined by `and` / `or`.
-fn words(data: &TreeData, cond: &Cond) -> String {
-    let name = |slot: FactSlot| &*data.facts[usize::from(slot)].name;
+fn words(data: &TreeData, cond: &Cond, naming: Naming) -> String {
+    let name = |slot: FactSlot| {
+        let decl = &data.facts[usize::from(slot)];
+        match naming {
+            Naming::Names => &*decl.name,
+            Naming::Labels(locale) => decl.label(locale),
+        }
+    };
     let value = |slot: FactSlot, stored: &Stored| {
         let decl: &FactDecl = &data.facts[usize::from(slot)];
         shown(&decl.ty.value(stored))
@@ -211,18 +274,18 @@ fn words(data: &TreeData, cond: &Cond) -> String {
                 .join(", ")
         ),
         Cond::Known(s) => format!("{} is known", name(*s)),
-        Cond::All(all) => joined(data, all, " and "),
-        Cond::Any(any) => joined(data, any, " or "),
-        Cond::Not(c) => format!("not ({})", words(data, c)),
+        Cond::All(all) => joined(data, all, " and ", naming),
+        Cond::Any(any) => joined(data, any, " or ", naming),
+        Cond::Not(c) => format!("not ({})", words(data, c, naming)),
     }
 }
 
-fn joined(data: &TreeData, conds: &[Cond], with: &str) -> String {
+fn joined(data: &TreeData, conds: &[Cond], with: &str, naming: Naming) -> String {
     let parts: Vec<String> = conds
         .iter()
         .map(|c| match c {
-            Cond::All(_) | Cond::Any(_) => format!("({})", words(data, c)),
-            _ => words(data, c),
+            Cond::All(_) | Cond::Any(_) => format!("({})", words(data, c, naming)),
+            _ => words(data, c, naming),
         })
         .collect();
     parts.join(with)

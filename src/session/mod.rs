@@ -215,6 +215,15 @@ fn check_host_facts(catalogue: &Catalogue, facts: &[(Box<str>, Value)]) -> Resul
                     value: value.clone(),
                 });
             }
+            if let Some(value) = decl.range.refuses(value) {
+                return Err(StartError::OutOfRange {
+                    fact: name.to_string(),
+                    tree: data.id.to_string(),
+                    min: decl.range.min,
+                    max: decl.range.max,
+                    value,
+                });
+            }
         }
         if !declared {
             let mut names: Vec<String> = catalogue
@@ -371,12 +380,14 @@ impl Session {
                 priority,
                 channel,
                 prepare,
+                agent,
             } => Step::Escalated(Escalation {
                 tree,
                 node: id,
                 reason: reason.get(locale),
                 priority: *priority,
                 channel: *channel,
+                agent: agent.as_ref().map(|a| a.get(locale)),
                 prepare,
                 locale,
             }),
@@ -454,6 +465,16 @@ impl Session {
                 expected: fact_type(data, slot).public(),
                 value,
             },
+            Refused::OutOfRange { node, slot, value } => {
+                let decl = &data.facts[usize::from(slot)];
+                AnswerError::OutOfRange {
+                    node: node.to_owned(),
+                    fact: decl.name.to_string(),
+                    min: decl.range.min,
+                    max: decl.range.max,
+                    value,
+                }
+            }
             Refused::NoSuchAnswer { node, index, count } => AnswerError::NoSuchAnswer {
                 node: node.to_owned(),
                 index,
@@ -702,7 +723,7 @@ impl Session {
                 None => {
                     let prefix = if zh { "自动判断" } else { "decided" };
                     let text = match decision {
-                        Some(d) => format!("{prefix} {d}"),
+                        Some(d) => format!("{prefix} {}", d.in_words()),
                         None => format!("{prefix} ({})", record.node),
                     };
                     (text, None)

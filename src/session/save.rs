@@ -570,6 +570,9 @@ impl Resume {
                         "the answer {} does not fit the question at node \"{node}\"",
                         super::error::shown(&value)
                     ),
+                    Refused::OutOfRange { node, value, .. } => format!(
+                        "the answer {value} is out of the range of the fact asked at node \"{node}\""
+                    ),
                     Refused::NoSuchAnswer { node, .. } | Refused::Ended { node } => {
                         format!("the walk cannot take an answer at node \"{node}\"")
                     }

@@ -176,6 +176,9 @@ pub struct Escalation<'a> {
     pub priority: Priority,
     /// The channel the tree suggests, if it names one.
     pub channel: Option<Channel>,
+    /// The note for the agent who takes the case (the `Escalate`'s `agent`), in the
+    /// session's locale, if the tree writes one.
+    pub agent: Option<&'a str>,
     pub(crate) prepare: &'a [Text],
     pub(crate) locale: usize,
 }

@@ -85,6 +85,12 @@ pub(crate) enum Refused<'a> {
         slot: FactSlot,
         value: Value,
     },
+    /// A number outside its fact's range.
+    OutOfRange {
+        node: &'a str,
+        slot: FactSlot,
+        value: f64,
+    },
     NoSuchAnswer {
         node: &'a str,
         index: usize,
@@ -305,14 +311,15 @@ impl State {
                         count: 0,
                     });
                 };
-                let stored = data.facts[usize::from(slot)]
-                    .ty
-                    .store(value)
-                    .ok_or_else(|| Refused::WrongType {
-                        node,
-                        slot,
-                        value: value.clone(),
-                    })?;
+                let decl = &data.facts[usize::from(slot)];
+                let stored = decl.ty.store(value).ok_or_else(|| Refused::WrongType {
+                    node,
+                    slot,
+                    value: value.clone(),
+                })?;
+                if let Some(value) = decl.range.refuses(value) {
+                    return Err(Refused::OutOfRange { node, slot, value });
+                }
                 self.facts[usize::from(slot)] = Some(stored.clone());
                 self.transcript.push(Entry {
                     tree: self.tree,
@@ -353,6 +360,9 @@ impl State {
                     slot,
                     value: value.clone(),
                 })?;
+                if let Some(value) = decl.range.refuses(value) {
+                    return Err(Refused::OutOfRange { node, slot, value });
+                }
                 self.facts[usize::from(slot)] = Some(stored.clone());
                 self.transcript.push(Entry {
                     tree: self.tree,
@@ -513,11 +523,13 @@ pub(crate) fn entry_facts(
     data.facts
         .iter()
         .map(|decl| {
+            // A value learned in another tree is taken only within this tree's range.
             let learned = known
                 .iter()
                 .rev()
                 .find(|(name, _)| **name == *decl.name)
-                .and_then(|(_, v)| decl.ty.store(v));
+                .and_then(|(_, v)| decl.ty.store(v))
+                .filter(|s| decl.range.holds(s));
             learned.or_else(|| {
                 host.iter()
                     .find(|(name, _)| **name == *decl.name)

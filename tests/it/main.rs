@@ -4,6 +4,7 @@
 mod alloc;
 mod content;
 mod export;
+mod format;
 mod invalid;
 mod journeys;
 mod limits;

@@ -106,11 +106,11 @@ const PHRASES: [(&str, &str); 6] = [
     ("请检查网络连接", "Check your network connection"),
     ("换一张银行卡再试", "Try another bank card"),
     (
-        "页面提示\"系统繁忙\"吗?",
+        "页面提示\"系统繁忙\"吗？",
         "Does the page say \"system busy\"?",
     ),
     ("请等待 48 小时", "Please wait 48 hours"),
-    ("联系客服:9:00–21:00", "Contact support: 09:00–21:00"),
+    ("联系客服：9:00–21:00", "Contact support: 09:00–21:00"),
     ("日志在 C:\\钱包\\log", "Logs are in C:\\wallet\\log"),
 ];
 

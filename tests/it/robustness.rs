@@ -371,7 +371,8 @@ fn run_session(tree: &Tree, index: u64) -> Outcome {
         }
         let value = match session.current() {
             Step::Ask(q) | Step::Act(q) => match q.kind {
-                AnswerKind::Number => Value::Number(rng.below(96) as f64),
+                // Amounts are at least 0.01: a number from 1.
+                AnswerKind::Number => Value::Number((rng.below(96) + 1) as f64),
                 AnswerKind::Text => Value::Text(format!("note {}", rng.below(10))),
                 _ => {
                     let pick = rng.below(q.answers().len());
@@ -959,13 +960,15 @@ proptest! {
 // ------------------------------------------------------------------ 5. nothing lost
 
 /// The kinds of failure the battery below must provoke at least once.
-const KINDS: [&str; 6] = [
+const KINDS: [&str; 7] = [
     "NotOffered",
     "WrongType",
     "NothingToUndo",
     "StepLimit",
     "NoSuchAnswer",
     "Ended",
+    // A number outside its fact's range (`answer_str("0")` for an amount).
+    "OutOfRange",
 ];
 
 fn kind(e: &AnswerError) -> &'static str {
@@ -976,6 +979,7 @@ fn kind(e: &AnswerError) -> &'static str {
         AnswerError::StepLimit { .. } => "StepLimit",
         AnswerError::NoSuchAnswer { .. } => "NoSuchAnswer",
         AnswerError::Ended { .. } => "Ended",
+        AnswerError::OutOfRange { .. } => "OutOfRange",
         _ => "other",
     }
 }
@@ -1061,7 +1065,8 @@ fn every_failing_operation_leaves_the_save_byte_identical() {
                 // The same stop under every tighter bound: the next answer moves too far.
                 let value = match session.current() {
                     Step::Ask(q) | Step::Act(q) => match q.kind {
-                        AnswerKind::Number => Value::Number(rng.below(96) as f64),
+                        // Amounts are at least 0.01: a number from 1.
+                        AnswerKind::Number => Value::Number((rng.below(96) + 1) as f64),
                         AnswerKind::Text => Value::from("note"),
                         _ => {
                             let pick = rng.below(q.answers().len());

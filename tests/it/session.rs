@@ -953,7 +953,14 @@ fn a_save_keeps_facts_and_locale_but_not_the_bound() {
 #[test]
 fn numbers_in_a_save_survive_any_json_library() {
     let tree = recharge();
-    for hours in [0.1, 47.000_000_000_000_01, 1e300, -0.0, f64::MIN_POSITIVE] {
+    // Within the fact's range, 0 to 8760 hours.
+    for hours in [
+        0.1,
+        47.000_000_000_000_01,
+        8_759.999_999_999_998,
+        -0.0,
+        f64::MIN_POSITIVE,
+    ] {
         let mut session = Session::new(&tree).unwrap();
         answer_all(&mut session, &["true"]);
         session.answer(hours).unwrap();

@@ -161,7 +161,7 @@ pub fn wide_paths(layers: usize) -> String {
         out.push("        Ask(id: \"");
         out.layer_id("layer", i, layers);
         out.push("\", text: ");
-        out.text(("走左边还是右边?", "Left or right?"));
+        out.text(("走左边还是右边？", "Left or right?"));
         out.push(", answers: [Answer(value: \"left\", text: ");
         out.text(("左边", "Left"));
         out.push(", next: \"");
@@ -237,29 +237,32 @@ type Choices = &'static [(&'static str, Phrase)];
 const BOOL_FACTS: [(&str, Phrase); 5] = [
     (
         "network_ok",
-        ("你的网络连接正常吗?", "Is your network connection working?"),
+        (
+            "你的网络连接正常吗？",
+            "Is your network connection working?",
+        ),
     ),
     (
         "money_debited",
-        ("钱已经被扣走了吗?", "Has the money already been taken?"),
+        ("钱已经被扣走了吗？", "Has the money already been taken?"),
     ),
     (
         "card_bound",
         (
-            "这张银行卡还绑定在账户上吗?",
+            "这张银行卡还绑定在账户上吗？",
             "Is the bank card still linked to your account?",
         ),
     ),
     (
         "sms_received",
         (
-            "收到验证码短信了吗?",
+            "收到验证码短信了吗？",
             "Did you receive the verification SMS?",
         ),
     ),
     (
         "app_updated",
-        ("APP已经是最新版本了吗?", "Is the app up to date?"),
+        ("APP已经是最新版本了吗？", "Is the app up to date?"),
     ),
 ];
 
@@ -267,7 +270,7 @@ const BOOL_FACTS: [(&str, Phrase); 5] = [
 const CHOICE_FACTS: [(&str, Phrase, Choices); 3] = [
     (
         "pay_method",
-        ("这笔钱是用什么方式付的?", "How did you pay?"),
+        ("这笔钱是用什么方式付的？", "How did you pay?"),
         &[
             ("balance", ("钱包余额", "Wallet balance")),
             ("bank_card", ("储蓄卡", "Debit card")),
@@ -276,7 +279,7 @@ const CHOICE_FACTS: [(&str, Phrase, Choices); 3] = [
     ),
     (
         "account_status",
-        ("你的账户现在是什么状态?", "What state is your account in?"),
+        ("你的账户现在是什么状态？", "What state is your account in?"),
         &[
             ("normal", ("正常", "Normal")),
             ("restricted", ("被限制", "Restricted")),
@@ -286,7 +289,7 @@ const CHOICE_FACTS: [(&str, Phrase, Choices); 3] = [
     ),
     (
         "channel",
-        ("你是在哪里操作的?", "Where did you do it?"),
+        ("你是在哪里操作的？", "Where did you do it?"),
         &[
             ("app", ("手机APP", "The phone app")),
             ("web", ("网页", "The website")),
@@ -300,19 +303,19 @@ const NUMBER_FACTS: [(&str, Phrase, [u32; 3]); 3] = [
     (
         "hours_since_debit",
         (
-            "从扣款到现在过去了几个小时?",
+            "从扣款到现在过去了几个小时？",
             "How many hours ago was the money taken?",
         ),
         [24, 48, 72],
     ),
     (
         "amount",
-        ("涉及的金额是多少元?", "What is the amount, in yuan?"),
+        ("涉及的金额是多少元？", "What is the amount, in yuan?"),
         [500, 5000, 50000],
     ),
     (
         "attempts",
-        ("你已经试了几次?", "How many times have you tried?"),
+        ("你已经试了几次？", "How many times have you tried?"),
         [1, 2, 3],
     ),
 ];
@@ -320,21 +323,21 @@ const NUMBER_FACTS: [(&str, Phrase, [u32; 3]); 3] = [
 /// Questions that fill no fact. Texts are written as RON string contents (escaped).
 const QUESTIONS: [Phrase; 6] = [
     (
-        "页面上有错误提示吗?",
+        "页面上有错误提示吗？",
         "Does the page show an error message?",
     ),
-    ("问题是今天才出现的吗?", "Did the problem start today?"),
-    ("换一台手机试过吗?", "Have you tried another phone?"),
+    ("问题是今天才出现的吗？", "Did the problem start today?"),
+    ("换一台手机试过吗？", "Have you tried another phone?"),
     (
-        "商家那边显示收到款了吗?",
+        "商家那边显示收到款了吗？",
         "Does the merchant show the payment as received?",
     ),
     (
-        r#"页面提示\"系统繁忙\"吗?"#,
+        r#"页面提示\"系统繁忙\"吗？"#,
         r#"Does the page say \"system busy\"?"#,
     ),
     (
-        "账单里能看到这笔交易吗?",
+        "账单里能看到这笔交易吗？",
         "Can you see the transaction in your bill?",
     ),
 ];
@@ -380,7 +383,7 @@ const RESOLUTIONS: [Phrase; 4] = [
 
 const REASONS: [Phrase; 3] = [
     (
-        "多次尝试后仍未解决,需要客服处理。",
+        "多次尝试后仍未解决，需要客服处理。",
         "Still failing after several tries; customer service must take over.",
     ),
     (
@@ -388,7 +391,7 @@ const REASONS: [Phrase; 3] = [
         "An agent must check the transaction records.",
     ),
     (
-        "账户可能有风险,请尽快联系客服。",
+        "账户可能有风险，请尽快联系客服。",
         "The account may be at risk; contact customer service now.",
     ),
 ];
@@ -1014,7 +1017,7 @@ impl Out {
                 self.exit(k, steps, block.then);
                 self.push("\")),\n");
                 self.node_start("Ask", k, steps, "_check");
-                self.text(("还是同样的错误吗?", "Is it the same error?"));
+                self.text(("还是同样的错误吗？", "Is it the same error?"));
                 self.push(", answers: [");
                 let again = Exit::Step(u32::try_from(k).unwrap_or(u32::MAX));
                 self.answer(&"\"same\"", ("一样", "Yes, the same"), k, steps, again, 0);
@@ -1248,7 +1251,7 @@ impl Out {
     fn finale(&mut self) {
         self.line("        // Shared by the whole tree.");
         self.push("        Ask(id: \"final_check\", text: ");
-        self.text(("现在问题解决了吗?", "Is the problem solved now?"));
+        self.text(("现在问题解决了吗？", "Is the problem solved now?"));
         self.push(", answers: [Answer(value: \"yes\", text: ");
         self.text(("解决了", "Yes"));
         self.push(", next: \"resolved\"), Answer(value: \"no\", text: ");
@@ -1256,13 +1259,13 @@ impl Out {
         self.push(", next: \"escalate_agent\")]),\n");
         self.push("        Resolve(id: \"resolved\", text: ");
         self.text((
-            "问题已解决,感谢你的耐心。",
+            "问题已解决，感谢你的耐心。",
             "The problem is solved. Thank you for your patience.",
         ));
         self.push("),\n");
         self.push("        Escalate(id: \"escalate_agent\", reason: ");
         self.text((
-            "自助排查没有解决问题,需要客服处理。",
+            "自助排查没有解决问题，需要客服处理。",
             "Self-service did not solve the problem; customer service must take over.",
         ));
         self.push(", priority: High, channel: Hotline, prepare: [");
