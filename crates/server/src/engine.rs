@@ -1032,7 +1032,7 @@ mod tests {
         assert!(
             lines[2]
                 .2
-                .starts_with("decided check_network: network_ok = false"),
+                .starts_with("decided check_network: network stable = false"),
             "{lines:?}"
         );
         assert_eq!(walk.handoff().expect_err("ended").code, "session-ended");
