@@ -199,6 +199,13 @@ pub fn check_report(text: &str, report: &Report) -> Result<(), String> {
         if f.message.is_empty() {
             return Err(format!("finding without a message: {f:?}"));
         }
+        // Messages quote strings from the tree cut and cleaned, so they stay short and
+        // safe for a terminal whatever the text holds (ron's own syntax messages aside).
+        if f.code != troubletree::Code::Syntax
+            && (f.message.len() > 2_000 || f.message.chars().any(char::is_control))
+        {
+            return Err(format!("a message is too long or holds a control character: {f:?}"));
+        }
     }
     if report.tree.is_some() == report.has_errors() {
         return Err(format!(
