@@ -204,7 +204,9 @@ pub fn check_report(text: &str, report: &Report) -> Result<(), String> {
         if f.code != troubletree::Code::Syntax
             && (f.message.len() > 2_000 || f.message.chars().any(char::is_control))
         {
-            return Err(format!("a message is too long or holds a control character: {f:?}"));
+            return Err(format!(
+                "a message is too long or holds a control character: {f:?}"
+            ));
         }
     }
     if report.tree.is_some() == report.has_errors() {
