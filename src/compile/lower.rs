@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use super::resolve::SCAN_LIMIT;
-use super::{Compiler, LISTED, describe, show};
+use super::{Compiler, LISTED, LISTED_CHARS, describe, show};
 use crate::diagnostic::{At, Code};
 use crate::limits::{Quoted, bad_name, bad_value};
 use crate::model::{AnswerDef, ChannelDef, ConditionDef, NodeDef, PriorityDef, ValueDef};
@@ -357,10 +357,24 @@ impl Compiler<'_> {
             _ => Vec::new(),
         };
         if !uncovered.is_empty() && !answers.is_empty() {
-            let uncovered = if uncovered.len() > LISTED {
-                format!("{} and more", uncovered[..LISTED].join(", "))
+            // Named within the bounds of `listed`; the scan stopped after a few, so the
+            // rest are "more", uncounted.
+            let mut named = String::new();
+            let mut cut = uncovered.len() > LISTED;
+            for (i, value) in uncovered.iter().take(LISTED).enumerate() {
+                if i > 0 {
+                    if named.len() >= LISTED_CHARS {
+                        cut = true;
+                        break;
+                    }
+                    named.push_str(", ");
+                }
+                named.push_str(value);
+            }
+            let uncovered = if cut {
+                format!("{named} and more")
             } else {
-                uncovered.join(", ")
+                named
             };
             self.report(
                 Code::UncoveredAnswer,
