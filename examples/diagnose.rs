@@ -15,7 +15,9 @@
 use std::error::Error;
 use std::io::{BufRead, IsTerminal, Write};
 
-use troubletree::{Directory, LocalTime, Session, Step, Tree, Value, printable as clean};
+use troubletree::{
+    Catalogue, Directory, LocalTime, Session, Step, Tree, Value, printable as clean,
+};
 
 /// The demonstration: a recharge that failed, a network that was fine, a retry loop that
 /// runs out, and the escalation that follows.
@@ -57,7 +59,20 @@ fn main() -> Result<(), Box<dyn Error>> {
         }
     }
     let tree = Tree::from_path(&path)?;
-    let mut builder = Session::builder(&tree);
+    // The tree's folder as a catalogue, when it checks: `Goto` links are followed, and
+    // texts get the service directory's values (`{hotline.hours}`) filled in.
+    let folder = std::path::Path::new(&path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let catalogue = Catalogue::from_dir(folder)
+        .ok()
+        .filter(|c| {
+            c.get(tree.id())
+                .is_some_and(|t| t.fingerprint() == tree.fingerprint())
+        })
+        .unwrap_or_else(|| Catalogue::from(&tree));
+    let mut builder = Session::builder(&catalogue).tree(tree.id());
     if let Some(lang) = &lang {
         builder = builder.locale(lang.clone());
     }
