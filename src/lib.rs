@@ -76,7 +76,7 @@ pub use session::{
     Resumed, SAVED_FORMAT, SavedRecord, SavedSession, Session, SessionBuilder, SessionError, Step,
 };
 pub use source::Position;
-pub use text::printable;
+pub use text::{is_unprintable, printable};
 pub use ticket::{Ticket, TicketLine};
 pub use tree::{Channel, Edge, EdgeLabel, FactType, Priority, Tree};
 

@@ -200,17 +200,11 @@ pub fn run_scenarios<P: AsRef<Path>>(
     catalogue: &Catalogue,
     paths: &[P],
 ) -> Result<ScenarioReport, LoadError> {
-    let mut files = Vec::new();
-    for path in paths {
-        crate::catalogue::collect(path.as_ref(), &mut files)?;
-    }
+    let files = crate::catalogue::collect(paths)?;
     let mut parsed = Vec::with_capacity(files.len());
     let mut findings = Vec::new();
     for file in &files {
-        let text = std::fs::read_to_string(file).map_err(|source| LoadError::Io {
-            path: file.clone(),
-            source,
-        })?;
+        let text = crate::limits::read_text(file, &crate::Limits::default())?;
         let name = file.display().to_string();
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
         match ron::Options::default()

@@ -5,12 +5,19 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use codespan_reporting::diagnostic::{Diagnostic, Label};
-use codespan_reporting::files::SimpleFiles;
+use codespan_reporting::files::{self, Files};
 use codespan_reporting::term;
 use troubletree::{Finding, Severity};
 
 use crate::text::{clean, json, one_line, print};
 use crate::{CheckFormat, Fail};
+
+/// Findings shown with an excerpt on a terminal; the rest are counted.
+const MAX_EXCERPTS: usize = 50;
+/// Characters of a source line shown in an excerpt, around the finding's column.
+const EXCERPT_CHARS: usize = 100;
+/// Of those, how many come before the column when the line is cut.
+const EXCERPT_BEFORE: usize = 30;
 
 pub(crate) fn check(
     paths: &[PathBuf],
@@ -21,35 +28,44 @@ pub(crate) fn check(
         max_file_bytes: max_file_size,
         ..troubletree::Limits::default()
     };
-    let report =
-        troubletree::check_paths_with(paths, &limits).map_err(|e| Fail::usage(e.to_string()))?;
+    let report = troubletree::check_paths_with(paths, &limits).map_err(Fail::load)?;
     if report.files.is_empty() {
         // A CI gate pointed at a wrong or emptied directory must not pass.
         return Err(Fail::usage(format!("no *.ron file under {}", shown(paths))));
     }
-    let out = match format {
-        CheckFormat::Json => json(&report.findings.iter().map(finding_json).collect::<Vec<_>>())?,
-        CheckFormat::Github => report.findings.iter().map(github).collect(),
-        CheckFormat::Human if std::io::stdout().is_terminal() => excerpts(&report.findings),
-        CheckFormat::Human => report
-            .findings
-            .iter()
-            .map(|f| format!("{}\n", one_line(&f.to_string())))
-            .collect(),
-    };
-    print(&out);
+    let terminal = std::io::stdout().is_terminal();
+    print(&render(&report.findings, format, terminal, &limits)?);
     let errors = report.findings.iter().filter(|f| f.is_error()).count();
     if matches!(format, CheckFormat::Human) {
-        eprintln!(
+        crate::text::eprint(&format!(
             "checked {} file(s): {errors} error(s), {} warning(s)",
             report.files.len(),
             report.findings.len() - errors
-        );
+        ));
     }
     Ok(if errors > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    })
+}
+
+/// The findings in `format`; `terminal` chooses excerpts for a person over one line per
+/// finding for a log.
+pub(crate) fn render(
+    findings: &[Finding],
+    format: CheckFormat,
+    terminal: bool,
+    limits: &troubletree::Limits,
+) -> Result<String, Fail> {
+    Ok(match format {
+        CheckFormat::Json => json(&findings.iter().map(finding_json).collect::<Vec<_>>())?,
+        CheckFormat::Github => findings.iter().map(github).collect(),
+        CheckFormat::Human if terminal => excerpts(findings, limits),
+        CheckFormat::Human => findings
+            .iter()
+            .map(|f| format!("{}\n", one_line(&f.to_string())))
+            .collect(),
     })
 }
 
@@ -94,67 +110,222 @@ fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// rustc-like excerpts, for a person at a terminal.
-fn excerpts(findings: &[Finding]) -> String {
-    let mut files = SimpleFiles::new();
-    let mut ids = std::collections::HashMap::new();
+/// rustc-like excerpts, for a person at a terminal: at most [`MAX_EXCERPTS`] findings,
+/// each with at most [`EXCERPT_CHARS`] characters of its source line, then a count of the
+/// findings not shown. Files are read again through the same bounded reader as the
+/// check (a file that changed into something else meanwhile gets no excerpt), one at a
+/// time.
+fn excerpts(findings: &[Finding], limits: &troubletree::Limits) -> String {
     let mut out = String::new();
     let config = term::Config::default();
-    for f in findings {
-        let id = *ids.entry(f.file.clone()).or_insert_with(|| {
-            let text = std::fs::read(&f.file)
-                .map(|b| clean(&String::from_utf8_lossy(&b)))
-                .unwrap_or_default();
-            files.add(f.file.clone(), text)
-        });
-        let range = files
-            .get(id)
-            .map(|file| span(file.source(), f.line, f.column))
-            .unwrap_or(0..0);
+    let mut file: Option<(&str, Option<SourceFile>)> = None;
+    for f in findings.iter().take(MAX_EXCERPTS) {
+        if file.as_ref().is_none_or(|(name, _)| *name != f.file) {
+            let text = limits
+                .read(&f.file)
+                .ok()
+                .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
+            file = Some((&f.file, text.map(SourceFile::new)));
+        }
+        let line = file
+            .as_mut()
+            .and_then(|(_, source)| source.as_mut())
+            .and_then(|source| source.line(f.line));
+        let Some(line) = line else {
+            // No such line (the file changed since, or cannot be read): the plain line.
+            out.push_str(&format!("{}\n", one_line(&f.to_string())));
+            continue;
+        };
+        let excerpt = Excerpt::new(f, &line);
         let diagnostic = match f.severity {
             Severity::Error => Diagnostic::error(),
             Severity::Warning => Diagnostic::warning(),
         }
         .with_code(f.code.as_str())
         .with_message(one_line(&f.message))
-        .with_labels(vec![Label::primary(id, range).with_message(f.code.slug())]);
-        match term::emit_into_string(&config, &files, &diagnostic) {
+        .with_labels(vec![
+            Label::primary((), excerpt.range.clone()).with_message(f.code.slug()),
+        ]);
+        match term::emit_into_string(&config, &excerpt, &diagnostic) {
             Ok(text) => out.push_str(&text),
-            // A position past the end of the file (it changed since): the plain line.
             Err(_) => out.push_str(&format!("{}\n", one_line(&f.to_string()))),
         }
+    }
+    if let Some(rest) = findings.len().checked_sub(MAX_EXCERPTS).filter(|&n| n > 0) {
+        let errors = findings[MAX_EXCERPTS..]
+            .iter()
+            .filter(|f| f.is_error())
+            .count();
+        out.push_str(&format!(
+            "… and {rest} more finding(s) not shown ({errors} error(s), {} warning(s)); `--format json` lists them all\n",
+            rest - errors
+        ));
     }
     out
 }
 
-/// The byte range of the token at a 1-based line and character column.
-fn span(text: &str, line: u32, column: u32) -> std::ops::Range<usize> {
-    let Some(line_start) = text
-        .split_inclusive('\n')
-        .take(line.saturating_sub(1) as usize)
-        .map(str::len)
-        .try_fold(0usize, usize::checked_add)
-    else {
-        return 0..0;
-    };
-    let rest = &text[line_start.min(text.len())..];
-    let offset = rest
-        .char_indices()
-        .nth(column.saturating_sub(1) as usize)
-        .map_or(rest.len(), |(i, _)| i);
-    let start = line_start + offset;
-    let token = &text[start.min(text.len())..];
-    let len = if let Some(body) = token.strip_prefix('"') {
-        body.find('"').map_or(1, |end| end + 2)
-    } else {
-        match token.find(|c: char| !(c.is_alphanumeric() || c == '_')) {
-            Some(0) | None if token.is_empty() => 0,
-            Some(0) => token.chars().next().map_or(0, char::len_utf8),
-            Some(end) => end,
-            None => token.len(),
+/// A file being excerpted, read once, with a cursor so that findings in file order cost
+/// one pass over it.
+struct SourceFile {
+    text: String,
+    /// Byte offset of the start of line `cursor_line`.
+    cursor: usize,
+    cursor_line: u32,
+}
+
+impl SourceFile {
+    fn new(text: String) -> SourceFile {
+        // Positions are counted after the byte order mark, as the library counts them.
+        let text = match text.strip_prefix('\u{feff}') {
+            Some(rest) => rest.to_owned(),
+            None => text,
+        };
+        SourceFile {
+            text,
+            cursor: 0,
+            cursor_line: 1,
         }
-    };
-    start..(start + len).min(text.len())
+    }
+
+    /// Line `number` (1-based), without its line end, or `None` past the end.
+    fn line(&mut self, number: u32) -> Option<String> {
+        if number < self.cursor_line {
+            self.cursor = 0;
+            self.cursor_line = 1;
+        }
+        while self.cursor_line < number {
+            let rest = self.text.get(self.cursor..)?;
+            let end = rest.find('\n')?;
+            self.cursor += end + 1;
+            self.cursor_line += 1;
+        }
+        let rest = self.text.get(self.cursor..)?;
+        let line = rest.split('\n').next().unwrap_or_default();
+        Some(line.to_owned())
+    }
+}
+
+/// One finding's source line, cut around its column and cleaned, shown by codespan with
+/// the real line and column numbers.
+struct Excerpt {
+    name: String,
+    line: u32,
+    column: u32,
+    text: String,
+    range: std::ops::Range<usize>,
+}
+
+impl Excerpt {
+    fn new(f: &Finding, line: &str) -> Excerpt {
+        // The library counts columns in characters, carriage returns not included.
+        let chars: Vec<char> = line.chars().filter(|&c| c != '\r').collect();
+        let at = (f.column.saturating_sub(1) as usize).min(chars.len());
+        let from = if chars.len() <= EXCERPT_CHARS {
+            0
+        } else {
+            at.saturating_sub(EXCERPT_BEFORE)
+                .min(chars.len().saturating_sub(EXCERPT_CHARS))
+        };
+        let to = (from + EXCERPT_CHARS).min(chars.len());
+        let mut text = String::new();
+        if from > 0 {
+            text.push('…');
+        }
+        let shown: String = chars[from..to].iter().collect();
+        let token_start = text.len()
+            + chars[from..at]
+                .iter()
+                .map(|c| clean_char(*c).len_utf8())
+                .sum::<usize>();
+        text.push_str(&one_line(&shown));
+        let token_len = token_len(&text[token_start.min(text.len())..]);
+        if to < chars.len() {
+            text.push('…');
+        }
+        Excerpt {
+            name: one_line(&f.file),
+            line: f.line,
+            column: f.column,
+            range: token_start..(token_start + token_len).min(text.len()),
+            text,
+        }
+    }
+}
+
+/// The character [`one_line`] prints for `c`.
+fn clean_char(c: char) -> char {
+    if c == '\n' || troubletree::is_unprintable(c) {
+        '\u{fffd}'
+    } else {
+        c
+    }
+}
+
+/// The byte length of the token at the start of `text`: a string literal, a word, or
+/// one character.
+fn token_len(token: &str) -> usize {
+    if let Some(body) = token.strip_prefix('"') {
+        return body.find('"').map_or(1, |end| end + 2);
+    }
+    match token.find(|c: char| !(c.is_alphanumeric() || c == '_')) {
+        Some(0) => token.chars().next().map_or(0, char::len_utf8),
+        Some(end) => end,
+        None => token.len(),
+    }
+}
+
+impl<'a> Files<'a> for Excerpt {
+    type FileId = ();
+    type Name = &'a str;
+    type Source = &'a str;
+
+    fn name(&'a self, (): ()) -> Result<&'a str, files::Error> {
+        Ok(&self.name)
+    }
+
+    fn source(&'a self, (): ()) -> Result<&'a str, files::Error> {
+        Ok(&self.text)
+    }
+
+    fn line_index(&'a self, (): (), _byte_index: usize) -> Result<usize, files::Error> {
+        Ok(0)
+    }
+
+    fn line_number(&'a self, (): (), _line_index: usize) -> Result<usize, files::Error> {
+        Ok(self.line as usize)
+    }
+
+    fn column_number(
+        &'a self,
+        (): (),
+        _line_index: usize,
+        byte_index: usize,
+    ) -> Result<usize, files::Error> {
+        // The header names the finding's own column; the label's end is never shown.
+        Ok(if byte_index == self.range.start {
+            self.column as usize
+        } else {
+            self.column as usize
+                + self.text[self.range.start..byte_index.min(self.text.len())]
+                    .chars()
+                    .count()
+        })
+    }
+
+    fn line_range(
+        &'a self,
+        (): (),
+        line_index: usize,
+    ) -> Result<std::ops::Range<usize>, files::Error> {
+        if line_index == 0 {
+            Ok(0..self.text.len())
+        } else {
+            Err(files::Error::LineTooLarge {
+                given: line_index,
+                max: 0,
+            })
+        }
+    }
 }
 
 /// The paths as the user gave them, for messages.

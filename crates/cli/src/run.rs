@@ -100,7 +100,7 @@ fn typed(ty: FactType, text: &str) -> Value {
             .trim()
             .parse::<f64>()
             .map_or_else(|_| Value::from(text), Value::Number),
-        _ => Value::from(text),
+        _ => Value::Text(crate::answers::text(text)),
     }
 }
 
@@ -112,14 +112,8 @@ fn pair(text: &str, what: &str, form: &str) -> Result<(String, String), Fail> {
 }
 
 pub(crate) fn run(options: Options) -> Result<ExitCode, Fail> {
-    let tree = Tree::from_path(&options.tree).map_err(|e| match e {
-        troubletree::LoadError::Io { .. } => Fail::usage(e.to_string()),
-        other => Fail::input(other.to_string()),
-    })?;
-    let dir = options
-        .tree
-        .parent()
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let tree = Tree::from_path(&options.tree).map_err(Fail::load)?;
+    let dir = parent_dir(&options.tree);
     let facts = options
         .facts
         .iter()
@@ -143,9 +137,10 @@ pub(crate) fn run(options: Options) -> Result<ExitCode, Fail> {
     };
     let session = match &options.resume {
         Some(file) => {
-            let text = std::fs::read_to_string(file)
-                .map_err(|e| Fail::usage(format!("cannot read {}: {e}", file.display())))?;
-            let saved: SavedSession = serde_json::from_str(&text).map_err(|e| {
+            let bytes = troubletree::Limits::default()
+                .read(file)
+                .map_err(Fail::load)?;
+            let saved: SavedSession = serde_json::from_slice(&bytes).map_err(|e| {
                 Fail::input(format!("{} is not a saved session: {e}", file.display()))
             })?;
             let mut session = Session::resume(&tree, &saved)
@@ -176,6 +171,9 @@ pub(crate) fn run(options: Options) -> Result<ExitCode, Fail> {
         }
     };
     undeclared_facts(&tree, &dir, &facts)?;
+    if let Some(file) = &options.save {
+        refuse_to_overwrite_input(file, &options, &dir)?;
+    }
     let mut walk = Walk {
         dir: dir.clone(),
         session,
@@ -199,10 +197,10 @@ pub(crate) fn run(options: Options) -> Result<ExitCode, Fail> {
             .collect();
         unused.sort_unstable();
         if !unused.is_empty() {
-            eprintln!(
+            crate::text::eprint(&format!(
                 "troubletree: warning: --answer given for node(s) the walk never asked: {}",
                 clean(&unused.join(", "))
-            );
+            ));
         }
     }
     if let Some(file) = &options.save {
@@ -217,6 +215,63 @@ pub(crate) fn run(options: Options) -> Result<ExitCode, Fail> {
         print(&ending(&walk, &directory, now));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The directory a file is in: `.` for a bare file name (whose parent is the empty path).
+pub(crate) fn parent_dir(file: &Path) -> PathBuf {
+    match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// `--save` must not overwrite what the walk reads: the tree, the trees beside it (a
+/// `Goto` may load any of them), the service directory. Writing a save over one of them
+/// would destroy it. The file saved from (`--resume`) may be written again.
+fn refuse_to_overwrite_input(save: &Path, options: &Options, dir: &Path) -> Result<(), Fail> {
+    let mut inputs: Vec<PathBuf> = vec![options.tree.clone(), dir.join("directory.ron")];
+    inputs.extend(options.directory.clone());
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        inputs.extend(
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "ron")),
+        );
+    }
+    if save.is_dir() {
+        return Err(Fail::usage(format!(
+            "--save {} names a directory; give the path of a file",
+            save.display()
+        )));
+    }
+    if inputs.iter().any(|input| same_file(save, input)) {
+        return Err(Fail::usage(format!(
+            "--save {} would overwrite a tree or service directory this walk reads; save to another file",
+            save.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Whether two paths name the same existing file (a link or another spelling included).
+fn same_file(a: &Path, b: &Path) -> bool {
+    let (Ok(x), Ok(y)) = (std::fs::metadata(a), std::fs::metadata(b)) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        x.dev() == y.dev() && x.ino() == y.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (x, y);
+        matches!(
+            (std::fs::canonicalize(a), std::fs::canonicalize(b)),
+            (Ok(p), Ok(q)) if p == q
+        )
+    }
 }
 
 /// A `--fact` no tree declares is a mistake worth stopping for: the first tree, or one
@@ -259,10 +314,7 @@ fn load_directory(given: Option<&Path>, dir: &Path) -> Result<Directory, Fail> {
         .map(Path::to_path_buf)
         .or_else(|| beside.exists().then_some(beside));
     match path {
-        Some(path) => Directory::from_path(&path).map_err(|e| match e {
-            troubletree::LoadError::Io { .. } => Fail::usage(e.to_string()),
-            other => Fail::input(other.to_string()),
-        }),
+        Some(path) => Directory::from_path(&path).map_err(Fail::load),
         None => Directory::check_str("<built-in example directory>", EXAMPLE_DIRECTORY)
             .0
             .ok_or_else(|| Fail::usage("the built-in example directory is invalid")),
@@ -303,9 +355,7 @@ fn scripted_walk(
                 None => return Ok(()),
             },
         };
-        walk.session
-            .answer_str(&value)
-            .map_err(|e| Fail::input(e.to_string()))?;
+        crate::answers::answer(&mut walk.session, &value)?;
     }
 }
 
@@ -350,17 +400,19 @@ fn interactive_walk(walk: &mut Walk) -> Result<(), Fail> {
         let input = line.trim();
         let result = match input {
             "q" => return Ok(()),
-            "b" => walk.session.back(),
+            "b" => walk.session.back().map_err(|e| Fail::input(e.to_string())),
             _ => match input.parse::<usize>() {
-                Ok(n) if (1..=values.len()).contains(&n) => {
-                    walk.session.answer(values[n - 1].clone()).map(|_| ())
-                }
-                _ => walk.session.answer_str(input).map(|_| ()),
+                Ok(n) if (1..=values.len()).contains(&n) => walk
+                    .session
+                    .answer(values[n - 1].clone())
+                    .map(|_| ())
+                    .map_err(|e| Fail::input(e.to_string())),
+                _ => crate::answers::answer(&mut walk.session, input),
             },
         };
         match result {
             Ok(()) => print("\n"),
-            Err(err) => print(&format!("  ! {}\n\n", clean(&err.to_string()))),
+            Err(err) => print(&format!("  ! {}\n\n", clean(&err.message))),
         }
     }
 }
@@ -388,9 +440,14 @@ fn summary(walk: &Walk, directory: &Directory, now: LocalTime) -> serde_json::Va
                 .unwrap_or(serde_json::Value::Null);
         }
         Step::Ask(q) | Step::Act(q) => {
+            let values: Vec<&Value> = q.answers().map(|a| a.value).collect();
+            let spelled = crate::answers::spellings(&values);
             let answers: Vec<serde_json::Value> = q
                 .answers()
-                .map(|a| serde_json::json!({ "value": a.value, "text": a.text }))
+                .zip(spelled)
+                .map(|(a, answer)| {
+                    serde_json::json!({ "value": a.value, "text": a.text, "answer": answer })
+                })
                 .collect();
             out["question"] = serde_json::json!({
                 "node": q.node,
@@ -421,11 +478,12 @@ fn ending(walk: &Walk, directory: &Directory, now: LocalTime) -> String {
                 clean(q.node),
                 clean(q.text)
             ));
-            for a in q.answers() {
+            let values: Vec<&Value> = q.answers().map(|a| a.value).collect();
+            let spelled = crate::answers::spellings(&values);
+            for (a, spelling) in q.answers().zip(spelled) {
                 out.push_str(&format!(
-                    "  --answer {}={}   ({})\n",
-                    clean(q.node),
-                    clean(&a.value.to_string()),
+                    "  --answer {}   ({})\n",
+                    clean(&crate::text::shell_word(&format!("{}={spelling}", q.node))),
                     clean(a.text)
                 ));
             }

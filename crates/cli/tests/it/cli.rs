@@ -733,8 +733,14 @@ fn assert_needs_answer_shape(v: &Value) {
     );
     let answers = q["answers"].as_array().expect("answers is an array");
     for a in answers {
-        assert_eq!(keys(a), BTreeSet::from(["value", "text"]), "answer keys");
+        assert_eq!(
+            keys(a),
+            BTreeSet::from(["value", "text", "answer"]),
+            "answer keys"
+        );
         assert!(a["text"].is_string(), "answer text");
+        // The spelling `--answer` takes back: the value itself in the shipped trees.
+        assert_eq!(a["answer"].as_str(), Some(value_arg(&a["value"]).as_str()));
         match kind {
             "bool" => assert!(a["value"].is_boolean(), "bool answer values are booleans"),
             "choice" => assert!(a["value"].is_string(), "choice answer values are strings"),
@@ -907,7 +913,7 @@ fn feed_back_every_offered_value(tree: &str) -> (BTreeSet<String>, usize) {
                 .as_array()
                 .expect("answers")
                 .iter()
-                .map(|a| value_arg(&a["value"]))
+                .map(|a| a["answer"].as_str().expect("an answer spelling").to_owned())
                 .collect(),
         };
         if offered == ["solved", "not_solved"] && q["fact"].is_null() {
