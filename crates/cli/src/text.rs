@@ -51,17 +51,6 @@ pub(crate) fn json<T: serde::Serialize>(value: &T) -> Result<String, crate::Fail
         .map_err(|e| crate::Fail::usage(format!("cannot write JSON: {e}")))
 }
 
-/// `text` cut to at most `max` characters, the last being `…` when something was cut.
-pub(crate) fn cut(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        None => text.to_owned(),
-        Some(_) => {
-            let keep: String = text.chars().take(max.saturating_sub(1)).collect();
-            format!("{keep}…")
-        }
-    }
-}
-
 /// An argument as a POSIX shell reads it back: as it is when it holds only safe
 /// characters, otherwise in single quotes.
 pub(crate) fn shell_word(text: &str) -> String {
@@ -79,13 +68,6 @@ pub(crate) fn shell_word(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cut_keeps_short_text_and_marks_a_cut() {
-        assert_eq!(cut("abc", 3), "abc");
-        assert_eq!(cut("abcd", 3), "ab…");
-        assert_eq!(cut("充值失败", 2), "充…");
-    }
 
     #[test]
     fn shell_words_read_back_as_they_were() {

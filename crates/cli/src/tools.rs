@@ -46,28 +46,33 @@ pub(crate) fn paths(path: &Path, as_json: bool) -> Result<ExitCode, Fail> {
     } else {
         report.walks.to_string()
     };
+    let bound = if report.approximate {
+        " at most (an upper bound: a loop has too many states to count exactly)"
+    } else {
+        ""
+    };
     out.push_str(&format!(
-        "tree {}: {count} distinct walks\n",
-        clean(tree.id())
+        "tree {}: {count} distinct walks{bound}\n",
+        one_line(tree.id())
     ));
     out.push_str("shortest walk to each end:\n");
     for walk in &report.shortest {
-        let shown = if walk.path.is_empty() {
+        let shown = if walk.path.len == 0 {
             "(unreachable)".to_owned()
         } else {
-            walk.path.join(" → ")
+            walk.path.to_string()
         };
         out.push_str(&format!(
             "  {}: {} step(s): {}\n",
-            clean(&walk.terminal),
-            walk.path.len().saturating_sub(1),
-            clean(&shown)
+            one_line(&walk.terminal),
+            walk.path.len.saturating_sub(1),
+            one_line(&shown)
         ));
     }
     out.push_str(&format!(
         "longest walk: {} step(s): {}\n",
-        report.longest.len().saturating_sub(1),
-        clean(&report.longest.join(" → "))
+        report.longest.len.saturating_sub(1),
+        one_line(&report.longest.to_string())
     ));
     print(&out);
     Ok(ExitCode::SUCCESS)

@@ -1827,6 +1827,24 @@ fn assert_walk(tree: &str, path: &[String]) {
     }
 }
 
+/// A walk of `paths --json` (`{len, head, tail}`) listed whole: its ids.
+#[track_caller]
+fn whole_walk(walk: &Value) -> Vec<String> {
+    assert_eq!(
+        keys(walk),
+        BTreeSet::from(["len", "head", "tail"]),
+        "{walk}"
+    );
+    let head = str_vec(&walk["head"]);
+    assert_eq!(
+        Some(head.len() as u64),
+        walk["len"].as_u64(),
+        "listed whole: {walk}"
+    );
+    assert!(str_vec(&walk["tail"]).is_empty(), "{walk}");
+    head
+}
+
 #[test]
 fn paths_json() {
     let o = tt(["paths", RECHARGE, "--json"]);
@@ -1851,7 +1869,7 @@ fn paths_json() {
         "one shortest walk per terminal"
     );
     for w in shortest {
-        let path = str_vec(&w["path"]);
+        let path = whole_walk(&w["path"]);
         assert_eq!(
             path.first().map(String::as_str),
             Some("check_debited"),
@@ -1863,14 +1881,14 @@ fn paths_json() {
         );
         assert_walk(RECHARGE, &path);
     }
-    let longest = str_vec(&v["longest"]);
+    let longest = whole_walk(&v["longest"]);
     assert_eq!(longest.first().map(String::as_str), Some("check_debited"));
     assert_walk(RECHARGE, &longest);
     assert!(
         longest.len()
             >= shortest
                 .iter()
-                .map(|w| str_vec(&w["path"]).len())
+                .map(|w| whole_walk(&w["path"]).len())
                 .max()
                 .unwrap_or(0)
     );
