@@ -3,3 +3,5 @@
 mod check_fixtures;
 mod cli;
 mod import;
+mod outputs;
+mod robustness;
