@@ -3,6 +3,7 @@
 
 mod alloc;
 mod export;
+mod files;
 mod invalid;
 mod paths;
 mod properties;
