@@ -40,11 +40,13 @@ pub fn printable(text: &str) -> String {
 /// assert!(!is_unprintable('\n') && !is_unprintable('a') && !is_unprintable('充'));
 /// ```
 pub fn is_unprintable(c: char) -> bool {
-    if c == '\n' {
-        return false;
+    match c {
+        '\n' | ' '..='~' => false,
+        // C0 (but the newline), DEL and C1: Unicode's Cc.
+        '\0'..='\u{9f}' => true,
+        '\u{2028}' | '\u{2029}' => true,
+        c => is_format(c),
     }
-    // `is_control` is exactly Unicode's Cc: C0, DEL and C1.
-    c.is_control() || is_format(c) || matches!(c, '\u{2028}' | '\u{2029}')
 }
 
 /// Unicode's general category Cf (format characters), as of Unicode 16.

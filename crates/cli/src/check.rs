@@ -69,17 +69,32 @@ pub(crate) fn render(
     })
 }
 
-/// One finding as the JSON contract has it.
-pub(crate) fn finding_json(f: &Finding) -> serde_json::Value {
-    serde_json::json!({
-        "code": f.code.as_str(),
-        "severity": f.severity.to_string(),
-        "message": f.message,
-        "path": f.file,
-        "line": f.line,
-        "column": f.column,
-        "node": f.node,
-    })
+/// One finding as the JSON contract has it (keys in alphabetical order, as they have
+/// always been written).
+#[derive(serde::Serialize)]
+pub(crate) struct FindingJson<'a> {
+    code: &'static str,
+    column: u32,
+    line: u32,
+    message: &'a str,
+    node: Option<&'a str>,
+    path: &'a str,
+    severity: &'static str,
+}
+
+pub(crate) fn finding_json(f: &Finding) -> FindingJson<'_> {
+    FindingJson {
+        code: f.code.as_str(),
+        column: f.column,
+        line: f.line,
+        message: &f.message,
+        node: f.node.as_deref(),
+        path: &f.file,
+        severity: match f.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        },
+    }
 }
 
 /// A GitHub Actions workflow command: `::error file=...,line=...,col=...,title=...::msg`.

@@ -28,15 +28,24 @@ pub(crate) fn one_line(text: &str) -> String {
 /// Writes to stdout; a closed pipe (`| head`) ends the output quietly.
 pub(crate) fn print(text: &str) {
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(clean(text).as_bytes());
+    let _ = out.write_all(safe(text).as_bytes());
     let _ = out.flush();
 }
 
 /// Writes one line to stderr.
 pub(crate) fn eprint(line: &str) {
     let mut err = std::io::stderr().lock();
-    let _ = err.write_all(clean(line).as_bytes());
+    let _ = err.write_all(safe(line).as_bytes());
     let _ = err.write_all(b"\n");
+}
+
+/// `text` if it is already clean (the usual case: no copy), else its [`clean`] copy.
+fn safe(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().any(troubletree::is_unprintable) {
+        std::borrow::Cow::Owned(clean(text))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
 }
 
 /// Serialises to pretty JSON, every unprintable character escaped (see [`crate::json`]).
