@@ -142,16 +142,15 @@ fn excerpts(findings: &[Finding], limits: &troubletree::Limits) -> String {
                 .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
             file = Some((&f.file, text.map(SourceFile::new)));
         }
-        let line = file
+        let excerpt = file
             .as_mut()
             .and_then(|(_, source)| source.as_mut())
-            .and_then(|source| source.line(f.line));
-        let Some(line) = line else {
+            .and_then(|source| source.excerpt(f));
+        let Some(excerpt) = excerpt else {
             // No such line (the file changed since, or cannot be read): the plain line.
             out.push_str(&format!("{}\n", one_line(&f.to_string())));
             continue;
         };
-        let excerpt = Excerpt::new(f, &line);
         let diagnostic = match f.severity {
             Severity::Error => Diagnostic::error(),
             Severity::Warning => Diagnostic::warning(),
@@ -179,13 +178,17 @@ fn excerpts(findings: &[Finding], limits: &troubletree::Limits) -> String {
     out
 }
 
-/// A file being excerpted, read once, with a cursor so that findings in file order cost
-/// one pass over it.
+/// A file being excerpted, read once, with cursors so that findings in file order cost
+/// one pass over it, whatever the length of its lines; each excerpt then costs its
+/// window only.
 struct SourceFile {
     text: String,
-    /// Byte offset of the start of line `cursor_line`.
-    cursor: usize,
-    cursor_line: u32,
+    /// Byte offset of the start of line `line`.
+    line_start: usize,
+    line: u32,
+    /// Byte offset of column `column` of line `line`.
+    column_at: usize,
+    column: u32,
 }
 
 impl SourceFile {
@@ -197,26 +200,100 @@ impl SourceFile {
         };
         SourceFile {
             text,
-            cursor: 0,
-            cursor_line: 1,
+            line_start: 0,
+            line: 1,
+            column_at: 0,
+            column: 1,
         }
     }
 
-    /// Line `number` (1-based), without its line end, or `None` past the end.
-    fn line(&mut self, number: u32) -> Option<String> {
-        if number < self.cursor_line {
-            self.cursor = 0;
-            self.cursor_line = 1;
+    /// The byte offset of a 1-based line and column (in characters, carriage returns
+    /// not counted, as the library counts them), or `None` past the end of the file or
+    /// of the line.
+    fn offset(&mut self, line: u32, column: u32) -> Option<usize> {
+        if line < self.line {
+            (self.line_start, self.line) = (0, 1);
         }
-        while self.cursor_line < number {
-            let rest = self.text.get(self.cursor..)?;
-            let end = rest.find('\n')?;
-            self.cursor += end + 1;
-            self.cursor_line += 1;
+        while self.line < line {
+            let end = self.text.get(self.line_start..)?.find('\n')?;
+            self.line_start += end + 1;
+            self.line += 1;
+            (self.column_at, self.column) = (self.line_start, 1);
         }
-        let rest = self.text.get(self.cursor..)?;
-        let line = rest.split('\n').next().unwrap_or_default();
-        Some(line.to_owned())
+        if column < self.column || self.column_at < self.line_start {
+            (self.column_at, self.column) = (self.line_start, 1);
+        }
+        let (mut col, mut at) = (self.column, self.column_at);
+        let mut chars = self.text.get(at..)?.chars();
+        while col < column {
+            let c = chars.next()?;
+            if c == '\n' {
+                return None;
+            }
+            at += c.len_utf8();
+            col += u32::from(c != '\r');
+        }
+        (self.column, self.column_at) = (col, at);
+        Some(at)
+    }
+
+    /// The excerpt of one finding: at most [`EXCERPT_CHARS`] characters of its line
+    /// around its column.
+    fn excerpt(&mut self, f: &Finding) -> Option<Excerpt> {
+        let at = self.offset(f.line, f.column)?;
+        let text = &self.text;
+        let line_start = self.line_start;
+        let shown = |c: &char| *c != '\r';
+        // Up to EXCERPT_BEFORE characters before the column, then the rest after it.
+        let mut from = at;
+        let mut before = 0;
+        for (i, c) in text[line_start..at].char_indices().rev() {
+            if before == EXCERPT_BEFORE {
+                break;
+            }
+            from = line_start + i;
+            before += usize::from(shown(&c));
+        }
+        let mut to = at;
+        let mut taken = before;
+        for (i, c) in text[at..].char_indices() {
+            if c == '\n' || taken == EXCERPT_CHARS {
+                break;
+            }
+            to = at + i + c.len_utf8();
+            taken += usize::from(shown(&c));
+        }
+        // A short tail: show more of what comes before.
+        for (i, c) in text[line_start..from].char_indices().rev() {
+            if taken == EXCERPT_CHARS {
+                break;
+            }
+            from = line_start + i;
+            taken += usize::from(shown(&c));
+        }
+        let more_after = text[to..]
+            .chars()
+            .find(|&c| c != '\r')
+            .is_some_and(|c| c != '\n');
+        let mut excerpt = String::new();
+        if from > line_start {
+            excerpt.push('…');
+        }
+        let clean = |part: &str| -> String { part.chars().filter(shown).map(clean_char).collect() };
+        excerpt.push_str(&clean(&text[from..at]));
+        let token_start = excerpt.len();
+        excerpt.push_str(&clean(&text[at..to]));
+        let token_len = token_len(&excerpt[token_start..]);
+        if more_after {
+            excerpt.push('…');
+        }
+        Some(Excerpt {
+            name: one_line(&f.file),
+            line: f.line,
+            column: f.column,
+            range: token_start..(token_start + token_len).min(excerpt.len()),
+            text: excerpt,
+        })
     }
 }
 
@@ -228,43 +305,6 @@ struct Excerpt {
     column: u32,
     text: String,
     range: std::ops::Range<usize>,
-}
-
-impl Excerpt {
-    fn new(f: &Finding, line: &str) -> Excerpt {
-        // The library counts columns in characters, carriage returns not included.
-        let chars: Vec<char> = line.chars().filter(|&c| c != '\r').collect();
-        let at = (f.column.saturating_sub(1) as usize).min(chars.len());
-        let from = if chars.len() <= EXCERPT_CHARS {
-            0
-        } else {
-            at.saturating_sub(EXCERPT_BEFORE)
-                .min(chars.len().saturating_sub(EXCERPT_CHARS))
-        };
-        let to = (from + EXCERPT_CHARS).min(chars.len());
-        let mut text = String::new();
-        if from > 0 {
-            text.push('…');
-        }
-        let shown: String = chars[from..to].iter().collect();
-        let token_start = text.len()
-            + chars[from..at]
-                .iter()
-                .map(|c| clean_char(*c).len_utf8())
-                .sum::<usize>();
-        text.push_str(&one_line(&shown));
-        let token_len = token_len(&text[token_start.min(text.len())..]);
-        if to < chars.len() {
-            text.push('…');
-        }
-        Excerpt {
-            name: one_line(&f.file),
-            line: f.line,
-            column: f.column,
-            range: token_start..(token_start + token_len).min(text.len()),
-            text,
-        }
-    }
 }
 
 /// The character [`one_line`] prints for `c`.
@@ -350,4 +390,70 @@ pub(crate) fn shown(paths: &[PathBuf]) -> String {
         .map(|p| clean(&p.display().to_string()))
         .collect();
     list.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(line: u32, column: u32) -> Finding {
+        let position = troubletree::Position { line, column };
+        let mut f = troubletree::check_str("t.ron", "x").findings.remove(0);
+        f.line = position.line;
+        f.column = position.column;
+        f
+    }
+
+    fn excerpt(text: &str, line: u32, column: u32) -> Option<(String, String)> {
+        let mut source = SourceFile::new(text.to_owned());
+        source
+            .excerpt(&finding(line, column))
+            .map(|e| (e.text.clone(), e.text[e.range.clone()].to_owned()))
+    }
+
+    #[test]
+    fn a_short_line_is_shown_whole_with_its_token() {
+        let text = "Tree(\n  start: \"nowhere\",\n)";
+        assert_eq!(
+            excerpt(text, 2, 10),
+            Some(("  start: \"nowhere\",".into(), "\"nowhere\"".into()))
+        );
+        assert_eq!(excerpt(text, 9, 1), None, "past the end");
+        assert_eq!(excerpt(text, 2, 99), None, "past the line");
+    }
+
+    #[test]
+    fn a_long_line_is_cut_around_the_column() {
+        let line = format!("{}needle {}", "a ".repeat(5_000), "b ".repeat(5_000));
+        let (shown, token) = excerpt(&line, 1, 10_001).expect("an excerpt");
+        assert_eq!(token, "needle");
+        assert!(shown.starts_with('…') && shown.ends_with('…'), "{shown}");
+        assert_eq!(shown.chars().count(), EXCERPT_CHARS + 2);
+        assert_eq!(shown.find("needle"), Some('…'.len_utf8() + EXCERPT_BEFORE));
+        // Near the end of the line, more of the beginning is shown instead.
+        let (shown, _) = excerpt(&line, 1, 20_003).expect("an excerpt");
+        assert!(shown.starts_with('…') && !shown.ends_with('…'), "{shown}");
+        assert_eq!(shown.chars().count(), EXCERPT_CHARS + 1);
+    }
+
+    #[test]
+    fn bom_cr_and_hostile_characters_keep_the_columns() {
+        let text = "\u{feff}Tree(id:\r\n  \u{1b}[2J \"x\"\r\n)";
+        // The BOM is not a column; the CR is not shown; ESC is one column, shown as �.
+        assert_eq!(excerpt(text, 1, 6), Some(("Tree(id:".into(), "id".into())));
+        assert_eq!(
+            excerpt(text, 2, 8),
+            Some(("  \u{fffd}[2J \"x\"".into(), "\"x\"".into()))
+        );
+    }
+
+    #[test]
+    fn findings_in_file_order_reuse_the_cursors() {
+        let text = "ab\ncd\nef";
+        let mut source = SourceFile::new(text.to_owned());
+        for (line, column, token) in [(1, 2, "b"), (2, 1, "cd"), (3, 2, "f"), (1, 1, "ab")] {
+            let e = source.excerpt(&finding(line, column)).expect("an excerpt");
+            assert_eq!(&e.text[e.range.clone()], token, "{line}:{column}");
+        }
+    }
 }
