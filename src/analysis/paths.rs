@@ -110,9 +110,9 @@ use crate::tree::{EdgeLabel, Graph, Tree};
 /// let report = troubletree::analysis::paths::analyse(&tree);
 /// // retry→ok, retry→retry→ok, retry→retry→help (the third arrival is sent on).
 /// assert_eq!(report.walks, 3);
-/// assert_eq!(report.longest.ids(), Some(&["retry", "retry", "ok"][..]));
+/// assert_eq!(report.longest.ids().unwrap(), ["retry", "retry", "ok"]);
 /// assert_eq!(report.shortest[1].terminal, "help");
-/// assert_eq!(report.shortest[1].path.ids(), Some(&["retry", "retry", "help"][..]));
+/// assert_eq!(report.shortest[1].path.ids().unwrap(), ["retry", "retry", "help"]);
 /// assert_eq!(report.shortest[1].path.len, 3);
 /// # Ok::<(), troubletree::LoadError>(())
 /// ```

@@ -1331,7 +1331,7 @@ mod tests {
                     max: MAX_NODES
                 })
             );
-            let panic = std::panic::catch_unwind(|| tree(asked, 1)).unwrap_err();
+            let panic = std::panic::catch_unwind(|| tree(asked, 1)).expect_err("a panic");
             let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
             assert!(message.contains("the largest is 10000000"), "{message}");
         }
@@ -1343,7 +1343,7 @@ mod tests {
                     max: MAX_LAYERS
                 })
             );
-            let panic = std::panic::catch_unwind(|| wide_paths(asked)).unwrap_err();
+            let panic = std::panic::catch_unwind(|| wide_paths(asked)).expect_err("a panic");
             let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
             assert!(message.contains("the largest is 10000000"), "{message}");
         }
