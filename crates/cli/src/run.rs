@@ -65,6 +65,17 @@ impl Walk {
         let Step::Goto(jump) = self.session.next() else {
             return Ok(false);
         };
+        // The tree names the file: only a plain file name beside the first tree, never a
+        // path that leads elsewhere.
+        let plain = !jump.tree.is_empty()
+            && !jump.tree.starts_with('.')
+            && !jump.tree.contains(['/', '\\', ':', '\0']);
+        if !plain {
+            return Err(Fail::input(format!(
+                "Goto \"{}\" names tree \"{}\", which is not a plain file name; trees are looked up beside the first one",
+                jump.node, jump.tree
+            )));
+        }
         let target_path = self.dir.join(format!("{}.ron", jump.tree));
         let target = Tree::from_path(&target_path).map_err(|e| {
             Fail::input(format!(

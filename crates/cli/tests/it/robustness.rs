@@ -671,3 +671,21 @@ fn clap_errors_never_echo_an_argument_raw() {
     assert_exit(&o, 0, "--help");
     assert!(stdout(&o).contains("Usage"), "{}", stdout(&o));
 }
+
+#[test]
+fn a_goto_never_names_a_file_outside_the_trees_directory() {
+    let scratch = Scratch::new("goto-path");
+    std::fs::create_dir_all(scratch.path("trees")).expect("a subdirectory");
+    scratch.write("other.ron", small_tree("other"));
+    let tree = scratch.write(
+        "trees/t.ron",
+        r#"Tree(id: "t", start: "g", nodes: [Goto(id: "g", tree: "../other")])"#,
+    );
+    let o = tt(["run", &tree.display().to_string(), "--json"]);
+    assert_exit(&o, 1, "a Goto to ../other");
+    assert!(
+        stderr(&o).contains("not a plain file name"),
+        "{}",
+        stderr(&o)
+    );
+}
