@@ -34,7 +34,8 @@ impl Catalogue {
     ///
     /// # Errors
     ///
-    /// [`LoadError::Io`] if a directory or file cannot be read; [`LoadError::Invalid`]
+    /// [`LoadError::Io`] if a directory or file cannot be read, [`LoadError::NotAFile`]
+    /// for a `*.ron` that is not a regular file (see [`Limits::read`]); [`LoadError::Invalid`]
     /// with every finding of every file if any has an error.
     pub fn from_dir(path: impl AsRef<Path>) -> Result<Catalogue, LoadError> {
         let report = check_paths(&[path.as_ref()])?;
@@ -97,7 +98,8 @@ impl CatalogueReport {
 ///
 /// # Errors
 ///
-/// [`LoadError::Io`] if a path cannot be read. Problems in the trees themselves are
+/// [`LoadError::Io`] if a path cannot be read, [`LoadError::NotAFile`] for a `*.ron`
+/// that is not a regular file (see [`Limits::read`]). Problems in the trees themselves are
 /// findings in the report, not errors.
 pub fn check_paths<P: AsRef<Path>>(paths: &[P]) -> Result<CatalogueReport, LoadError> {
     check_paths_with(paths, &Limits::default())

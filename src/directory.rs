@@ -304,7 +304,8 @@ impl Directory {
     ///
     /// # Errors
     ///
-    /// [`crate::LoadError::Io`] or [`crate::LoadError::Invalid`] with every finding.
+    /// As [`crate::Limits::read`] (with the default limits) when the file cannot be read;
+    /// [`crate::LoadError::Invalid`] with every finding.
     pub fn from_path(path: impl AsRef<std::path::Path>) -> Result<Directory, crate::LoadError> {
         let path = path.as_ref();
         let text = crate::limits::read_text(path, &crate::Limits::default())?;

@@ -193,7 +193,8 @@ impl ScenarioReport {
 ///
 /// # Errors
 ///
-/// [`LoadError::Io`] when a path cannot be read; [`LoadError::Invalid`] when a scenario
+/// As [`crate::Limits::read`] (with the default limits) when a path cannot be read;
+/// [`LoadError::Invalid`] when a scenario
 /// file is not valid RON of the scenario shape, or names a tree the catalogue does not
 /// hold (findings with file, line and column).
 pub fn run_scenarios<P: AsRef<Path>>(

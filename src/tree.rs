@@ -69,8 +69,9 @@ impl Tree {
     ///
     /// # Errors
     ///
-    /// [`LoadError::Io`] if the file cannot be read, [`LoadError::Invalid`] as for
-    /// [`Tree::from_str`].
+    /// As [`crate::Limits::read`] if the file cannot be read (missing, not a regular
+    /// file); [`LoadError::Invalid`] as for [`Tree::from_str`], a file over the size limit
+    /// being one E016.
     pub fn from_path(path: impl AsRef<Path>) -> Result<Tree, LoadError> {
         let path = path.as_ref();
         let limits = crate::Limits::default();
