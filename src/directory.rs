@@ -363,13 +363,11 @@ impl Directory {
     ///
     /// # Errors
     ///
-    /// [`crate::LoadError::Io`] or [`crate::LoadError::Invalid`] with every finding.
+    /// As [`crate::Limits::read`] (with the default limits) when the file cannot be read;
+    /// [`crate::LoadError::Invalid`] with every finding.
     pub fn from_path(path: impl AsRef<std::path::Path>) -> Result<Directory, crate::LoadError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| crate::LoadError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
+        let text = crate::limits::read_text(path, &crate::Limits::default())?;
         let (directory, findings) = Directory::check_str(&path.display().to_string(), &text);
         directory.ok_or(crate::LoadError::Invalid { findings })
     }
