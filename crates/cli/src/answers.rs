@@ -102,6 +102,33 @@ pub(crate) fn answer(session: &mut Session, input: &str) -> Result<(), Fail> {
     result.map_err(|e| Fail::input(e.to_string()))
 }
 
+/// Answers at a terminal: an offered answer by its spelling (the numbers are the
+/// caller's), or a number or a text for a free-input question; the session's own error
+/// is kept for the caller to put in the user's words.
+pub(crate) fn typed(session: &mut Session, input: &str) -> Result<(), troubletree::AnswerError> {
+    let (offered, free_text) = match session.current() {
+        troubletree::Step::Ask(q) | troubletree::Step::Act(q) => {
+            (offered(&q), q.kind == troubletree::AnswerKind::Text)
+        }
+        _ => (None, false),
+    };
+    match offered {
+        Some((node, values)) => {
+            let refs: Vec<&Value> = values.iter().collect();
+            match find(&refs, input).cloned() {
+                Some(value) => session.answer(value),
+                None => Err(troubletree::AnswerError::NoSuchAnswer {
+                    node,
+                    index: 0,
+                    count: values.len(),
+                }),
+            }
+        }
+        None if free_text => session.answer(Value::Text(text(input))),
+        None => session.answer_str(input),
+    }
+}
+
 /// The node and the offered values of a question that offers answers.
 fn offered(q: &Question<'_>) -> Option<(String, Vec<Value>)> {
     let values: Vec<Value> = q.answers().map(|a| a.value.clone()).collect();

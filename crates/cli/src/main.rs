@@ -10,6 +10,7 @@ mod json;
 mod run;
 mod text;
 mod tools;
+mod words;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

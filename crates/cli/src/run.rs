@@ -13,6 +13,7 @@ use troubletree::{
 
 use crate::Fail;
 use crate::text::{clean, json, print};
+use crate::words::{refusal, words};
 
 /// The example directory shipped with the crate, used when none is found beside the tree.
 const EXAMPLE_DIRECTORY: &str = include_str!("../../../trees/directory.ron");
@@ -169,7 +170,7 @@ pub(crate) fn run(options: Options) -> Result<ExitCode, Fail> {
         && options.answers.is_empty()
         && (options.resume.is_none() || walk.facts.is_empty());
     if interactive {
-        interactive_walk(&mut walk)?;
+        interactive_walk(&mut walk, &options, &catalogue)?;
     } else {
         scripted_walk(&mut walk, &mut answers)?;
         // A typo in a node id should not go unnoticed.
@@ -195,7 +196,7 @@ pub(crate) fn run(options: Options) -> Result<ExitCode, Fail> {
     if options.json {
         print(&json(&summary(&walk, &directory, now))?);
     } else if !interactive || walk.session.current().is_end() {
-        print(&ending(&walk, &directory, now));
+        print(&ending(&walk, &directory, now, !interactive));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -351,7 +352,9 @@ fn scripted_walk(
     }
 }
 
-fn interactive_walk(walk: &mut Walk) -> Result<(), Fail> {
+/// The walk at a terminal: the session's language on screen, the answers' own texts,
+/// the keys shown with every question, and an offer to save when the user quits.
+fn interactive_walk(walk: &mut Walk, options: &Options, catalogue: &Catalogue) -> Result<(), Fail> {
     let stdin = std::io::stdin();
     let mut lines = stdin.lock().lines();
     let title = walk
@@ -360,15 +363,17 @@ fn interactive_walk(walk: &mut Walk) -> Result<(), Fail> {
         .title(walk.session.locale())
         .unwrap_or(walk.session.tree().id())
         .to_owned();
-    print(&format!("== {} ==\n(b: back, q: quit)\n\n", clean(&title)));
+    print(&format!("== {} ==\n\n", clean(&title)));
     let mut shown_tree = walk.session.tree().id().to_owned();
     loop {
+        let locale = walk.session.locale().to_owned();
+        let w = words(&locale);
         let tree = walk.session.tree();
         if tree.id() != shown_tree {
             shown_tree = tree.id().to_owned();
             print(&format!(
                 "→ {}\n\n",
-                clean(tree.title(walk.session.locale()).unwrap_or(tree.id()))
+                clean(tree.title(&locale).unwrap_or(tree.id()))
             ));
         }
         let (question, act) = match walk.session.current() {
@@ -377,36 +382,72 @@ fn interactive_walk(walk: &mut Walk) -> Result<(), Fail> {
             _ => return Ok(()),
         };
         let mut screen = format!("{} {}\n", if act { "▶" } else { "?" }, clean(question.text));
-        let values: Vec<Value> = question.answers().map(|a| a.value.clone()).collect();
+        let count = question.answers().len();
         for (i, a) in question.answers().enumerate() {
             screen.push_str(&format!("  {}. {}\n", i + 1, clean(a.text)));
         }
-        if values.is_empty() {
-            screen.push_str(&format!("  ({})\n", question.kind.as_str()));
-        }
-        screen.push_str("> ");
+        screen.push_str(&format!("  {}\n> ", w.keys));
         print(&screen);
         let Some(Ok(line)) = lines.next() else {
+            // End of input (Ctrl-D): leave the prompt's line before anything else.
             print("\n");
             return Ok(());
         };
         let input = line.trim();
         let result = match input {
-            "q" => return Ok(()),
-            "b" => walk.session.back().map_err(|e| Fail::input(e.to_string())),
+            "q" | "Q" => {
+                offer_to_save(walk, &mut lines, options, catalogue)?;
+                return Ok(());
+            }
+            "b" | "B" => walk.session.back(),
             _ => match input.parse::<usize>() {
-                Ok(n) if (1..=values.len()).contains(&n) => walk
-                    .session
-                    .choose(n - 1)
-                    .map_err(|e| Fail::input(e.to_string())),
-                _ => crate::answers::answer(&mut walk.session, input),
+                Ok(n) if (1..=count).contains(&n) => walk.session.choose(n - 1),
+                // An answer's spelling, or the number or text a free question takes.
+                _ => crate::answers::typed(&mut walk.session, input),
             },
         };
         match result {
             Ok(()) => print("\n"),
-            Err(err) => print(&format!("  ! {}\n\n", clean(&err.message))),
+            Err(err) => print(&format!(
+                "  ! {}\n\n",
+                clean(&refusal(&err, count, &locale))
+            )),
         }
     }
+}
+
+/// After `q`: unless `--save` already names a file, ask for one, and say how to go on.
+fn offer_to_save(
+    walk: &Walk,
+    lines: &mut impl Iterator<Item = std::io::Result<String>>,
+    options: &Options,
+    catalogue: &Catalogue,
+) -> Result<(), Fail> {
+    let w = words(walk.session.locale());
+    if options.save.is_some() {
+        return Ok(());
+    }
+    print(&format!("{} ", w.save_offer));
+    let answer = match lines.next() {
+        Some(Ok(line)) => line.trim().to_owned(),
+        _ => String::new(),
+    };
+    if answer.is_empty() {
+        print(&format!("\n{} {}\n", w.not_saved, w.goodbye));
+        return Ok(());
+    }
+    let file = PathBuf::from(&answer);
+    refuse_to_overwrite_input(&file, options, catalogue)?;
+    let text = json(&walk.session.save())?;
+    std::fs::write(&file, text)
+        .map_err(|e| Fail::usage(format!("cannot write {}: {e}", file.display())))?;
+    print(&format!(
+        "{}\n  troubletree run {} --resume {}\n",
+        w.saved,
+        crate::text::shell_word(&options.tree.display().to_string()),
+        crate::text::shell_word(&answer)
+    ));
+    Ok(())
 }
 
 fn outcome(step: &Step<'_>) -> &'static str {
@@ -461,8 +502,9 @@ fn summary(walk: &Walk, directory: &Directory, now: LocalTime) -> serde_json::Va
     out
 }
 
-/// How the walk ended, for a person.
-fn ending(walk: &Walk, directory: &Directory, now: LocalTime) -> String {
+/// How the walk ended, for a person; `with_path` adds the node ids walked (for a
+/// scripted run, where they help; a person at the terminal sees the texts only).
+fn ending(walk: &Walk, directory: &Directory, now: LocalTime, with_path: bool) -> String {
     let mut out = String::new();
     match walk.session.current() {
         Step::Resolved(r) => out.push_str(&format!("✔ {}\n", clean(r.text))),
@@ -501,6 +543,8 @@ fn ending(walk: &Walk, directory: &Directory, now: LocalTime) -> String {
         }
         other => out.push_str(&format!("ended at {}\n", clean(other.node()))),
     }
-    out.push_str(&format!("path: {}\n", clean(&walk.path().join(" → "))));
+    if with_path {
+        out.push_str(&format!("path: {}\n", clean(&walk.path().join(" → "))));
+    }
     out
 }
