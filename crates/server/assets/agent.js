@@ -205,7 +205,7 @@
       head.appendChild(el('span', 'badge ' + tk.priority, t().priorities[tk.priority] || tk.priority));
       head.appendChild(el('strong', null, tk.title || tk.tree));
       b.appendChild(head);
-      b.appendChild(el('span', null, tk.reason));
+      b.appendChild(el('span', 'reason', tk.reason));
       b.appendChild(el('span', 'meta', tk.local_time + ' · ' + (t().kinds[tk.kind] || tk.kind) + (view.agent ? ' · ' + view.agent : '')));
       b.addEventListener('click', function () {
         selected = view;

@@ -212,10 +212,7 @@ fn read_dot(dot: &str) -> Option<(Vec<Node>, Vec<Edge>)> {
             if first != nodes.len() {
                 return None;
             }
-            let shape = attrs
-                .strip_prefix("shape=")?
-                .split(|c: char| c == ',' || c == ']')
-                .next()?;
+            let shape = attrs.strip_prefix("shape=")?.split([',', ']']).next()?;
             let label = attr_string(attrs, "label")?;
             let text = label.split_once('\n').map_or("", |(_, t)| t).to_owned();
             nodes.push(Node {

@@ -129,17 +129,27 @@ fn hostile_trees() -> TempDir {
     dir
 }
 
-/// Keeps a screenshot: in `docs/screenshots/` with `UPDATE_SCREENSHOTS=1`, else in
-/// the temporary folder (for a person looking into a failure).
+/// The screenshots the docs show.
+const DOCS_SCREENSHOTS: [&str; 4] = [
+    "user-zh-mobile.png",
+    "user-en-escalated.png",
+    "preview.png",
+    "agent.png",
+];
+
+/// Keeps a screenshot: the docs' ones in `docs/screenshots/` with
+/// `UPDATE_SCREENSHOTS=1`, every one in the temporary folder otherwise (for a person
+/// looking into a failure).
 fn keep_screenshot(name: &str, png: &[u8]) {
     assert!(png.starts_with(b"\x89PNG"), "not a PNG");
-    let path = if std::env::var_os("UPDATE_SCREENSHOTS").is_some() {
-        let dir = root().join("docs/screenshots");
-        std::fs::create_dir_all(&dir).expect("docs/screenshots");
-        dir.join(name)
-    } else {
-        std::env::temp_dir().join(format!("troubletree-{name}"))
-    };
+    let path =
+        if std::env::var_os("UPDATE_SCREENSHOTS").is_some() && DOCS_SCREENSHOTS.contains(&name) {
+            let dir = root().join("docs/screenshots");
+            std::fs::create_dir_all(&dir).expect("docs/screenshots");
+            dir.join(name)
+        } else {
+            std::env::temp_dir().join(format!("troubletree-{name}"))
+        };
     std::fs::write(&path, png).expect("write the screenshot");
 }
 
