@@ -7,8 +7,8 @@
 // every action so that a retried request is applied once.
 //
 // Tree text is untrusted: every text goes into the DOM through textContent; nothing
-// here parses text as markup. The session id is kept in sessionStorage (this tab only), never
-// in a URL.
+// here parses text as markup. The session id is kept in sessionStorage (this tab
+// only), never in a URL.
 (function () {
   'use strict';
 

@@ -265,10 +265,16 @@ const DUMMY_W: f64 = 24.0;
 const GAP_X: f64 = 36.0;
 const GAP_Y: f64 = 70.0;
 const MARGIN: f64 = 24.0;
+/// Most nodes drawn: a bigger tree gets a picture that says so (the page must stay
+/// usable, and the SVG bounded, whatever the file holds).
+pub const MAX_DRAWN_NODES: usize = 2_000;
+/// Most waypoints in a layout; past that, long edges are drawn straight.
+const MAX_WAYPOINTS: usize = 20_000;
 /// Text lines in a node (its id, then this many lines of text).
 const TEXT_LINES: usize = 3;
-/// Characters of an edge label shown on the picture (the whole label is its tooltip).
-const EDGE_LABEL_MAX: f64 = 16.0;
+/// Columns of an edge label shown on the picture (a wide character takes two; the
+/// whole label is its tooltip).
+const EDGE_LABEL_MAX: f64 = 18.0;
 
 /// One box of the layout: a node, or a waypoint of an edge that crosses a layer.
 #[derive(Debug, Clone, Copy)]
@@ -278,8 +284,15 @@ struct Slot {
     width: f64,
 }
 
-/// The picture as an SVG document, coloured by coverage when `hits` is given.
+/// The picture as an SVG document, coloured by coverage when `hits` is given. A tree
+/// of more than [`MAX_DRAWN_NODES`] nodes gets a picture that says it is too large.
 pub fn svg(picture: &Picture, hits: Option<Hits<'_>>) -> String {
+    if picture.nodes.len() > MAX_DRAWN_NODES {
+        return format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"tt-picture\" viewBox=\"0 0 640 60\" width=\"640\" height=\"60\" font-family=\"sans-serif\" role=\"group\"><text x=\"16\" y=\"36\" font-size=\"14\" fill=\"#263238\">{} nodes: too many to draw here (at most {MAX_DRAWN_NODES}); use troubletree export.</text></svg>",
+            picture.nodes.len()
+        );
+    }
     let layout = Layout::new(picture);
     let mut out = String::new();
     let (width, height) = layout.size();
@@ -430,30 +443,34 @@ pub fn xml(text: &str) -> String {
     out
 }
 
-/// Approximate width of a character at `size` pixels: East Asian wide characters take
-/// a full em, others a little over half.
-fn char_width(c: char, size: f64) -> f64 {
-    let wide = matches!(c as u32,
+/// Whether a character is East Asian wide (a CJK ideograph, kana, hangul, full-width
+/// forms): it takes a full em where Latin letters take a little over half.
+fn is_wide(c: char) -> bool {
+    matches!(c as u32,
         0x1100..=0x115f | 0x2e80..=0xa4cf | 0xac00..=0xd7a3 | 0xf900..=0xfaff
-        | 0xfe30..=0xfe4f | 0xff00..=0xff60 | 0xffe0..=0xffe6 | 0x20000..=0x3fffd);
-    if wide { size } else { size * 0.58 }
+        | 0xfe30..=0xfe4f | 0xff00..=0xff60 | 0xffe0..=0xffe6 | 0x20000..=0x3fffd)
+}
+
+/// Approximate width of a character at `size` pixels.
+fn char_width(c: char, size: f64) -> f64 {
+    if is_wide(c) { size } else { size * 0.58 }
 }
 
 fn text_width(text: &str, size: f64) -> f64 {
     text.chars().map(|c| char_width(c, size)).sum()
 }
 
-/// At most `max` characters' worth (a wide one counting two), then `…`.
+/// At most `max` columns (a wide character takes two), then `…`.
 fn shorten(text: &str, max: f64) -> String {
     let mut out = String::new();
     let mut used = 0.0;
     for c in text.chars() {
-        let w = char_width(c, 1.0) / 0.58;
+        let w = if is_wide(c) { 2.0 } else { 1.0 };
         if used + w > max {
             out.push('…');
             return out;
         }
-        used += w.min(2.0);
+        used += w;
         out.push(c);
     }
     out
@@ -625,13 +642,16 @@ impl Layout {
             }
             let (top, bottom) = if reversed[i] { (b, a) } else { (a, b) };
             let mut chain = vec![top];
-            for l in layer[top] + 1..layer[bottom] {
-                slots.push(Slot {
-                    layer: l,
-                    x: 0.0,
-                    width: DUMMY_W,
-                });
-                chain.push(slots.len() - 1);
+            let span = layer[bottom] - layer[top];
+            if slots.len() - n + span <= MAX_WAYPOINTS {
+                for l in layer[top] + 1..layer[bottom] {
+                    slots.push(Slot {
+                        layer: l,
+                        x: 0.0,
+                        width: DUMMY_W,
+                    });
+                    chain.push(slots.len() - 1);
+                }
             }
             chain.push(bottom);
             if reversed[i] {
@@ -989,6 +1009,72 @@ mod tests {
                 assert!(points.len() >= 2);
                 assert!(points.iter().all(|(x, y)| x.is_finite() && y.is_finite()));
             }
+        }
+    }
+
+    #[test]
+    fn a_huge_tree_is_not_drawn_but_said_to_be_too_large() {
+        let picture = Picture {
+            title: None,
+            nodes: vec![
+                Node {
+                    id: "n".into(),
+                    kind: Kind::Resolve,
+                    text: String::new(),
+                    start: false,
+                };
+                MAX_DRAWN_NODES + 1
+            ],
+            edges: Vec::new(),
+        };
+        let drawn = svg(&picture, None);
+        assert!(drawn.len() < 1000);
+        assert!(drawn.contains("too many to draw"));
+    }
+
+    #[test]
+    fn a_long_chain_with_loops_back_stays_bounded() {
+        // 1500 nodes in a chain, each also leading back to the start: every loop edge
+        // would cross up to 1500 layers.
+        let n = 1_500;
+        let picture = Picture {
+            title: None,
+            nodes: (0..n)
+                .map(|i| Node {
+                    id: format!("n{i}"),
+                    kind: Kind::Ask,
+                    text: String::new(),
+                    start: i == 0,
+                })
+                .collect(),
+            edges: (0..n - 1)
+                .flat_map(|i| {
+                    [
+                        Edge {
+                            from: i,
+                            to: i + 1,
+                            label: String::new(),
+                            limit: false,
+                        },
+                        Edge {
+                            from: i + 1,
+                            to: 0,
+                            label: String::new(),
+                            limit: true,
+                        },
+                    ]
+                })
+                .collect(),
+        };
+        let layout = Layout::new(&picture);
+        assert!(layout.slots.len() <= n + MAX_WAYPOINTS);
+        for e in 0..picture.edges.len() {
+            assert!(
+                layout
+                    .route(e)
+                    .iter()
+                    .all(|(x, y)| x.is_finite() && y.is_finite())
+            );
         }
     }
 

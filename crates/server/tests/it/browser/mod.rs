@@ -58,10 +58,15 @@ struct Site {
 
 impl Site {
     async fn start(trees: TempDir) -> Site {
+        Site::start_with(trees, |_| {}).await
+    }
+
+    async fn start_with(trees: TempDir, tweak: impl FnOnce(&mut Config)) -> Site {
         let db = Db::sqlite();
         let mut config = crate::common::config(&db, &trees.0);
         config.writer_token = Some(WRITER.into());
         config.scenarios = vec![root().join("tests/scenarios")];
+        tweak(&mut config);
         let server = Server::start(config.clone())
             .await
             .expect("the server starts");
@@ -1095,36 +1100,84 @@ async fn the_preview_draws_walks_and_follows_the_file_on_disk() {
     keep_screenshot("preview-findings.png", &b.screenshot().await);
 }
 
-/// The widget: one script from the service and one element, on a page that is not
-/// the service's own.
+/// The widget on the wallet's own help centre, another origin: one script from the
+/// service and one element; the element calls the API across origins (allowed by
+/// `--cors-origin`) and walks.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_widget_script_defines_the_element() {
+async fn the_widget_works_on_another_origin() {
     if !available() {
         return;
     }
     let _one = BROWSER_GATE.lock().await;
-    let site = Site::start(trees_copy()).await;
+    // The help centre: a page of its own, on another port (so another origin), with
+    // no policy of ours.
+    let host = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port for the help centre");
+    let host_origin = format!("http://{}", host.local_addr().expect("addr"));
+    let site = Site::start_with(trees_copy(), |c| {
+        c.cors_origins = vec![host_origin.clone()];
+    })
+    .await;
+    let page = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Wallet help centre</title><script src=\"http://{}/widget.js\"></script></head><body><h1>Help centre</h1><troubletree-chat tree=\"refund\" lang=\"en\"></troubletree-chat></body></html>",
+        site.addr
+    );
+    let app = axum::Router::new().route(
+        "/",
+        axum::routing::get(move || {
+            let page = page.clone();
+            async move { axum::response::Html(page) }
+        }),
+    );
+    let serving = tokio::spawn(async move {
+        let _ = axum::serve(host, app).await;
+    });
     let b = Browser::start(800, 700).await;
-    // A page of the service's origin without the chat: load the widget as an
-    // embedding page would, then place the element.
-    b.goto(&site.url("/agent")).await;
-    b.script(
-        "var s = document.createElement('script'); s.src = '/widget.js'; s.onload = function () { var c = document.createElement('troubletree-chat'); c.setAttribute('tree', 'refund'); c.setAttribute('lang', 'en'); document.body.appendChild(c); }; document.head.appendChild(s);",
-        json!([]),
-    )
-    .await;
-    b.wait_for(
-        "the widget's first question",
-        "var c = document.querySelector('troubletree-chat'); return !!(c && c.shadowRoot && c.shadowRoot.querySelector('button.answer'));",
-        json!([]),
-    )
-    .await;
+    b.goto(&format!("{host_origin}/")).await;
     let title = b
         .wait_for(
             "the widget's title",
-            "var c = document.querySelector('troubletree-chat'); var t = c.shadowRoot.querySelector('.title').textContent; return t !== 'Self-help' ? t : '';",
+            "var c = document.querySelector('troubletree-chat'); var t = c && c.shadowRoot ? c.shadowRoot.querySelector('.title') : null; return t && t.textContent !== 'Self-help' ? t.textContent : '';",
             json!([]),
         )
         .await;
     assert_eq!(title, "Refund");
+    let first = b
+        .element(
+            "the first answer",
+            "var c = document.querySelector('troubletree-chat'); return c.shadowRoot.querySelector('button.answer');",
+            json!([]),
+        )
+        .await;
+    let question = b
+        .script(
+            "var bots = document.querySelector('troubletree-chat').shadowRoot.querySelectorAll('.bubble.bot'); return bots[bots.length - 1].textContent;",
+            json!([]),
+        )
+        .await;
+    // An answer goes through (a cross-origin POST, with its preflight).
+    b.click(&first).await;
+    b.wait_for(
+        "the next step",
+        "var c = document.querySelector('troubletree-chat').shadowRoot; return c.querySelectorAll('.bubble.user').length === 1 && c.querySelector('.chat').getAttribute('aria-busy') === 'false';",
+        json!([]),
+    )
+    .await;
+    let after = b
+        .script(
+            "var bots = document.querySelector('troubletree-chat').shadowRoot.querySelectorAll('.bubble.bot'); return bots[bots.length - 1].textContent;",
+            json!([]),
+        )
+        .await;
+    assert_ne!(after, question, "the walk moved on");
+    // Its stylesheet came from the service too, and stays inside the element.
+    let styled = b
+        .script(
+            "var c = document.querySelector('troubletree-chat').shadowRoot.querySelector('.chat'); return [getComputedStyle(c).borderRadius, getComputedStyle(document.querySelector('h1')).fontFamily.indexOf('PingFang') < 0];",
+            json!([]),
+        )
+        .await;
+    assert_eq!(styled, json!(["12px", true]));
+    serving.abort();
 }
