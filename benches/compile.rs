@@ -2,8 +2,8 @@
 //! thousand to a million nodes (`troubletree_testkit::generate::tree`), to show that validation
 //! stays linear far beyond any tree a person writes.
 //!
-//! `cargo bench --bench compile` measures (about three minutes: the million-node tree
-//! takes seconds per run, so it has ten samples); `cargo bench --bench compile -- --test`
+//! `cargo bench -p troubletree-benches --bench compile` measures (about three minutes: the million-node tree
+//! takes seconds per run, so it has ten samples); `cargo bench -p troubletree-benches --bench compile -- --test`
 //! runs each benchmark once. Each measured run is `Tree::from_str` on text already in
 //! memory; dropping the tree is not measured.
 
@@ -29,7 +29,7 @@ fn load(text: &str) -> impl FnMut(&mut criterion::Bencher) + '_ {
 
 fn shipped(c: &mut Criterion) {
     let mut group = c.benchmark_group("compile");
-    let mut paths: Vec<_> = std::fs::read_dir("trees")
+    let mut paths: Vec<_> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../trees"))
         .expect("run from the crate root")
         .map(|entry| entry.expect("a readable directory").path())
         // The service directory sits beside the trees; it is not a tree.

@@ -2,7 +2,7 @@
 //! tree and generated trees of ten thousand and a million nodes
 //! (`troubletree_testkit::generate::tree(n, 0)`), in one run.
 //!
-//! `cargo bench --bench parse --features internals` (the `internals` feature exposes
+//! `cargo bench -p troubletree-benches --features internals --bench parse` (the `internals` feature exposes
 //! the two parsers to this bench; see docs/PERFORMANCE.md). Outputs are dropped outside
 //! the measurement.
 
@@ -14,8 +14,11 @@ use troubletree::internals::{check_str_ron, parse_fast, parse_ron};
 use troubletree_testkit::generate;
 
 fn inputs() -> Vec<(String, String)> {
-    let shipped =
-        std::fs::read_to_string("trees/recharge_failure.ron").expect("run from the crate root");
+    let shipped = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../trees/recharge_failure.ron"
+    ))
+    .expect("the shipped tree");
     vec![
         ("recharge_failure".to_owned(), shipped),
         ("generated_10k".to_owned(), generate::tree(10_000, 0)),

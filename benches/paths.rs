@@ -3,7 +3,7 @@
 //! the whole analysis (counts, the shortest walk to every terminal, the longest walk) of
 //! the million-node generated tree.
 //!
-//! `cargo bench --bench paths` measures (about a minute); `cargo bench --bench paths --
+//! `cargo bench -p troubletree-benches --bench paths` measures (about a minute); `cargo bench -p troubletree-benches --bench paths --
 //! --test` runs each benchmark once.
 
 use std::hint::black_box;

@@ -2,7 +2,7 @@
 //! over the same decisions (both measured in this process), a whole diagnosis per
 //! shipped tree, and resuming a saved session.
 //!
-//! `cargo bench --bench step` measures; `cargo bench --bench step -- --test` runs each
+//! `cargo bench -p troubletree-benches --bench step` measures; `cargo bench -p troubletree-benches --bench step -- --test` runs each
 //! benchmark once, as CI does, so the benches cannot rot.
 
 use std::hint::black_box;
@@ -159,8 +159,11 @@ mod baseline {
 }
 
 fn recharge() -> Tree {
-    Tree::from_path("trees/recharge_failure.ron")
-        .expect("run from the crate root; the shipped tree is valid")
+    Tree::from_path(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../trees/recharge_failure.ron"
+    ))
+    .expect("run from the crate root; the shipped tree is valid")
 }
 
 /// One step: answer "no, nothing was debited" at `check_debited`, and let the walker
@@ -218,7 +221,8 @@ fn diagnose(tree: &Tree) -> usize {
 }
 
 fn diagnosis(c: &mut Criterion) {
-    let catalogue = Catalogue::from_dir("trees").expect("the shipped trees are valid");
+    let catalogue = Catalogue::from_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../trees"))
+        .expect("the shipped trees are valid");
     let mut group = c.benchmark_group("diagnosis");
     for tree in catalogue.trees() {
         group.bench_function(tree.id(), |b| b.iter(|| diagnose(black_box(tree))));

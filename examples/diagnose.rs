@@ -8,9 +8,10 @@
 //! ```
 //!
 //! On a terminal it asks you: type the number of an answer (or a value for number and
-//! text questions), `b` to go back, `q` to quit. Without a terminal (a pipe, CI) it plays
-//! a demonstration script and prints every step, so the command always shows a whole
-//! walk.
+//! text questions), `b` to go back, `q` to quit. Without a terminal it takes its answers
+//! from the lines piped in (`printf '2\n1\n' | cargo run --example diagnose`); with
+//! nothing piped in (CI) it says so and plays a demonstration script, so the command
+//! always shows a whole walk.
 
 use std::error::Error;
 use std::io::{BufRead, IsTerminal, Write};
@@ -90,9 +91,21 @@ fn main() -> Result<(), Box<dyn Error>> {
     });
     let title = tree.title(session.locale()).unwrap_or(tree.id()).to_owned();
     println!("== {title} ==\n");
-    let mut script = DEMO.iter();
     let stdin = std::io::stdin();
     let mut lines = stdin.lock().lines();
+    // Without a terminal: the answers piped in, or else the demonstration, said so.
+    let piped: Vec<String> = if interactive {
+        Vec::new()
+    } else {
+        lines.by_ref().map_while(Result::ok).collect()
+    };
+    let script: Vec<String> = if !interactive && piped.is_empty() {
+        println!("(no terminal and no answers piped in: playing a demonstration)\n");
+        DEMO.iter().map(|s| (*s).to_owned()).collect()
+    } else {
+        piped
+    };
+    let mut script = script.into_iter();
     loop {
         let (question, is_act) = match session.current() {
             Step::Ask(q) => (q, false),
@@ -127,6 +140,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         for (i, (_, text)) in answers.iter().enumerate() {
             println!("  {}. {text}", i + 1);
         }
+        println!("  (b: back, q: quit)");
         let input = if interactive {
             print!("> ");
             std::io::stdout().flush()?;
@@ -136,20 +150,18 @@ fn main() -> Result<(), Box<dyn Error>> {
             }
         } else {
             let Some(step) = script.next() else {
-                println!("(the demonstration script ends here)");
+                println!("(no more answers: the walk stops here)");
                 break;
             };
             println!("> {step}");
-            (*step).to_owned()
+            step.trim().to_owned()
         };
         let result = match input.as_str() {
             "q" => break,
             "b" => session.back(),
             _ => match input.parse::<usize>() {
-                Ok(n) if n >= 1 && n <= answers.len() => {
-                    session.answer(answers[n - 1].0.clone()).map(|_| ())
-                }
-                _ => session.answer_str(&input).map(|_| ()),
+                Ok(n) if n >= 1 && n <= answers.len() => session.choose(n - 1),
+                _ => session.answer_str(&input),
             },
         };
         if let Err(err) = result {
@@ -157,7 +169,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         }
         println!();
     }
-    println!("path: {}", session.path_ids().join(" → "));
+    let path: Vec<String> = session.path().iter().map(ToString::to_string).collect();
+    println!("path: {}", path.join(" → "));
     Ok(())
 }
 

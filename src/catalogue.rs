@@ -2,7 +2,7 @@
 //! checks that need more than one tree: duplicate tree ids, `Goto` targets, and loops
 //! of `Goto` links between trees.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -51,7 +51,8 @@ impl Catalogue {
     ///
     /// # Errors
     ///
-    /// [`LoadError::Io`] if a directory or file cannot be read; [`LoadError::Invalid`]
+    /// [`LoadError::Io`] if a directory or file cannot be read, [`LoadError::NotAFile`]
+    /// for a `*.ron` that is not a regular file (see [`Limits::read`]); [`LoadError::Invalid`]
     /// with every finding of every file if any has an error.
     pub fn from_dir(path: impl AsRef<Path>) -> Result<Catalogue, LoadError> {
         let report = check_paths(&[path.as_ref()])?;
@@ -194,7 +195,8 @@ impl CatalogueReport {
 ///
 /// # Errors
 ///
-/// [`LoadError::Io`] if a path cannot be read. Problems in the trees themselves are
+/// [`LoadError::Io`] if a path cannot be read, [`LoadError::NotAFile`] for a `*.ron`
+/// that is not a regular file (see [`Limits::read`]). Problems in the trees themselves are
 /// findings in the report, not errors.
 pub fn check_paths<P: AsRef<Path>>(paths: &[P]) -> Result<CatalogueReport, LoadError> {
     check_paths_with(paths, &Limits::default())
@@ -209,10 +211,7 @@ pub fn check_paths_with<P: AsRef<Path>>(
     paths: &[P],
     limits: &Limits,
 ) -> Result<CatalogueReport, LoadError> {
-    let mut files = Vec::new();
-    for path in paths {
-        collect(path.as_ref(), &mut files)?;
-    }
+    let files = collect(paths)?;
     let mut findings = Vec::new();
     let mut texts = Vec::with_capacity(files.len());
     for file in &files {
@@ -228,6 +227,8 @@ pub fn check_paths_with<P: AsRef<Path>>(
     let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     let (catalogue, found) = check_texts(&names, &texts, limits);
     findings.extend(found);
+    // A file refused before it was read (too large) is an error of the catalogue too.
+    let catalogue = catalogue.filter(|_| !findings.iter().any(Finding::is_error));
     Ok(CatalogueReport {
         catalogue,
         findings,
@@ -351,36 +352,67 @@ fn check_texts(
     (catalogue, findings)
 }
 
-pub(crate) fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
-    let meta = std::fs::metadata(path).map_err(|source| LoadError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
-    if !meta.is_dir() {
-        out.push(path.to_owned());
-        return Ok(());
-    }
-    let entries = std::fs::read_dir(path).map_err(|source| LoadError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
-    let mut children: Vec<PathBuf> = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|source| LoadError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-        children.push(entry.path());
-    }
-    children.sort();
-    for child in children {
-        if child.is_dir() {
-            collect(&child, out)?;
-        } else if child.extension().is_some_and(|e| e == "ron") {
-            out.push(child);
+/// The files to read for `paths`: each path that names a file, and every `*.ron` file
+/// under each directory, in sorted order, each file once.
+///
+/// The rules, the same for trees and scenarios:
+///
+/// - a path given here is followed wherever it points (the caller chose it);
+/// - inside a directory, a symbolic link to a directory is **not** followed (a link to
+///   `.` would make the walk endless; name the target itself to check it), while a
+///   symbolic link to a file is read like the file;
+/// - a file is read once, however many paths lead to it (`check trees trees/refund.ron`
+///   does not make a file its own duplicate): files are compared by canonical path;
+/// - anything that is not a regular file (a named pipe, a socket, a device) is listed
+///   anyway, so that reading it is refused with [`LoadError::NotAFile`] instead of being
+///   skipped in silence or blocking.
+pub(crate) fn collect<P: AsRef<Path>>(paths: &[P]) -> Result<Vec<PathBuf>, LoadError> {
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |source| LoadError::Io { path, source }
+    };
+    let mut out = Vec::new();
+    let mut seen: HashSet<PathBuf> = HashSet::new();
+    let mut push = |file: PathBuf, out: &mut Vec<PathBuf>| {
+        // A path that cannot be resolved (a dangling link) is kept: reading it reports why.
+        let key = std::fs::canonicalize(&file).unwrap_or_else(|_| file.clone());
+        if seen.insert(key) {
+            out.push(file);
+        }
+    };
+    for path in paths {
+        let path = path.as_ref();
+        let meta = std::fs::metadata(path).map_err(io(path))?;
+        if !meta.is_dir() {
+            push(path.to_owned(), &mut out);
+            continue;
+        }
+        // Depth first, each directory's entries in sorted order, without recursion.
+        let mut stack = vec![(path.to_owned(), true)];
+        while let Some((item, is_dir)) = stack.pop() {
+            if !is_dir {
+                push(item, &mut out);
+                continue;
+            }
+            let mut children: Vec<(PathBuf, bool)> = Vec::new();
+            for entry in std::fs::read_dir(&item).map_err(io(&item))? {
+                let entry = entry.map_err(io(&item))?;
+                let child = entry.path();
+                let kind = entry.file_type().map_err(io(&child))?;
+                if kind.is_dir() {
+                    children.push((child, true));
+                } else if child.extension().is_some_and(|e| e == "ron") {
+                    if kind.is_symlink() && std::fs::metadata(&child).is_ok_and(|m| m.is_dir()) {
+                        continue; // A link to a directory: not followed.
+                    }
+                    children.push((child, false));
+                }
+            }
+            children.sort();
+            stack.extend(children.into_iter().rev());
         }
     }
-    Ok(())
+    Ok(out)
 }
 
 /// The trees of a check that did not compile: their errors are reported in their own

@@ -100,7 +100,11 @@ struct BusyFile {
 /// // From a Unix time and a UTC offset (China Standard Time is +8 h).
 /// assert_eq!(LocalTime::from_unix(0, 8 * 60).to_string(), "1970-01-01 08:00");
 /// ```
+///
+/// Read back with serde, the fields are checked as [`LocalTime::new`] checks them: a
+/// ticket claiming `{"month": 13, "day": 40, "hour": 25}` is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "RawTime")]
 #[non_exhaustive]
 pub struct LocalTime {
     /// Year.
@@ -113,6 +117,30 @@ pub struct LocalTime {
     pub hour: u8,
     /// Minute, 0–59.
     pub minute: u8,
+}
+
+/// The fields of a [`LocalTime`] as written, before they are checked.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTime {
+    year: i32,
+    month: u8,
+    day: u8,
+    hour: u8,
+    minute: u8,
+}
+
+impl TryFrom<RawTime> for LocalTime {
+    type Error = String;
+
+    fn try_from(t: RawTime) -> Result<Self, String> {
+        LocalTime::new(t.year, t.month, t.day, t.hour, t.minute).ok_or_else(|| {
+            format!(
+                "{:04}-{:02}-{:02} {:02}:{:02} is not a valid local time",
+                t.year, t.month, t.day, t.hour, t.minute
+            )
+        })
+    }
 }
 
 impl LocalTime {
@@ -465,13 +493,11 @@ impl Directory {
     ///
     /// # Errors
     ///
-    /// [`crate::LoadError::Io`] or [`crate::LoadError::Invalid`] with every finding.
+    /// As [`crate::Limits::read`] (with the default limits) when the file cannot be read;
+    /// [`crate::LoadError::Invalid`] with every finding.
     pub fn from_path(path: impl AsRef<std::path::Path>) -> Result<Directory, crate::LoadError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| crate::LoadError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
+        let text = crate::limits::read_text(path, &crate::Limits::default())?;
         let (directory, findings) = Directory::check_str(&path.display().to_string(), &text);
         directory.ok_or(crate::LoadError::Invalid { findings })
     }

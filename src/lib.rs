@@ -81,7 +81,7 @@ pub use session::{
     Session, SessionBuilder, StartError, Step,
 };
 pub use source::Position;
-pub use text::printable;
+pub use text::{is_unprintable, printable};
 pub use ticket::{FactSource, Ticket, TicketFact, TicketLine, TicketPlace};
 pub use tree::{Channel, Edge, EdgeLabel, FactType, Priority, Tree};
 pub use value::Value;

@@ -148,20 +148,12 @@ pub(crate) fn id_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')
 }
 
-/// Characters that are invisible, or change how the text around them reads, without
-/// being control characters: zero-width characters, bidirectional marks, overrides and
-/// isolates, the line and paragraph separators, the byte order mark.
-pub(crate) fn invisible(c: char) -> bool {
-    matches!(
-        c,
-        '\u{061c}'
-            | '\u{180e}'
-            | '\u{200b}'..='\u{200f}'
-            | '\u{2028}'..='\u{202e}'
-            | '\u{2060}'..='\u{2064}'
-            | '\u{2066}'..='\u{2069}'
-            | '\u{feff}'
-    )
+/// Characters a value may not hold and a message never quotes: control characters
+/// (the newline included), and the invisible ones that change how the text around them
+/// reads ([`crate::text::is_unprintable`]: bidirectional overrides, zero-width
+/// characters, the line and paragraph separators...).
+fn hidden(c: char) -> bool {
+    c == '\n' || crate::text::is_unprintable(c)
 }
 
 /// Why a name is not acceptable as an id (a node id, tree id, fact name, locale or
@@ -189,7 +181,7 @@ pub(crate) fn bad_value(value: &str, limits: &Limits) -> Option<String> {
         return Some(why);
     }
     if limits.plain_ids
-        && let Some(c) = value.chars().find(|&c| c.is_control() || invisible(c))
+        && let Some(c) = value.chars().find(|&c| hidden(c))
     {
         return Some(format!(
             "holds {}; values may not hold control characters, bidirectional overrides, zero-width characters or line separators",
@@ -209,9 +201,9 @@ fn too_long(text: &str, max: usize) -> Option<String> {
 }
 
 /// A character as a message shows it: `"é"`, or its code (`U+001B`) when it is not
-/// printable or is one of the [`invisible`] ones.
+/// printable or is invisible.
 fn char_shown(c: char) -> String {
-    if c.is_control() || invisible(c) || c.is_whitespace() {
+    if hidden(c) || c.is_whitespace() {
         format!("the character U+{:04X}", u32::from(c))
     } else {
         format!("the character \"{c}\"")
@@ -243,11 +235,7 @@ impl std::fmt::Display for Bare<'_> {
         use std::fmt::Write as _;
         let mut chars = self.0.chars();
         for c in chars.by_ref().take(QUOTED_CHARS) {
-            f.write_char(if c.is_control() || invisible(c) {
-                '\u{fffd}'
-            } else {
-                c
-            })?;
+            f.write_char(if hidden(c) { '\u{fffd}' } else { c })?;
         }
         if chars.next().is_some() {
             f.write_char('…')?;
@@ -256,35 +244,105 @@ impl std::fmt::Display for Bare<'_> {
     }
 }
 
-/// Reads a file of at most `limits.max_file_bytes`; a larger one is a finding, not a
-/// read (a runaway file, or `/dev/zero`, must not be loaded into memory first).
+impl Limits {
+    /// Reads a whole file, bounded: the one way the library and the command line read a
+    /// file (trees, the service directory, scenarios, saved sessions, imported charts).
+    ///
+    /// Only a regular file is opened (a symbolic link to one is followed): a directory, a
+    /// named pipe (which would block until someone writes to it), a socket or a device
+    /// (`/dev/zero` never ends) is refused before it is opened. A file larger than
+    /// [`max_file_bytes`](Limits::max_file_bytes) is refused without being read, and at
+    /// most that many bytes (plus one) are ever read, even from a file that grows while it
+    /// is read.
+    ///
+    /// ```
+    /// use troubletree::{Limits, LoadError};
+    ///
+    /// let small = Limits::default().max_file_bytes(100);
+    /// assert!(matches!(small.read("trees/refund.ron"), Err(LoadError::TooLarge { limit: 100, .. })));
+    /// assert!(matches!(small.read("trees"), Err(LoadError::NotAFile { .. })));
+    /// assert!(Limits::default().read("trees/refund.ron")?.starts_with(b"//"));
+    /// # Ok::<(), LoadError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`LoadError::NotAFile`](crate::LoadError::NotAFile) for anything but a regular
+    /// file, [`LoadError::TooLarge`](crate::LoadError::TooLarge) for a file over the
+    /// limit, [`LoadError::Io`](crate::LoadError::Io) when the file cannot be opened or
+    /// read.
+    pub fn read(&self, path: impl AsRef<std::path::Path>) -> Result<Vec<u8>, crate::LoadError> {
+        use std::io::Read;
+        let path = path.as_ref();
+        let io = |source| crate::LoadError::Io {
+            path: path.to_owned(),
+            source,
+        };
+        let not_a_file = || crate::LoadError::NotAFile {
+            path: path.to_owned(),
+        };
+        let too_large = || crate::LoadError::TooLarge {
+            path: path.to_owned(),
+            limit: self.max_file_bytes,
+        };
+        // Looked at before opening: opening a named pipe blocks until a writer comes.
+        let meta = std::fs::metadata(path).map_err(io)?;
+        if !meta.is_file() {
+            return Err(not_a_file());
+        }
+        if meta.len() > self.max_file_bytes {
+            return Err(too_large());
+        }
+        let file = std::fs::File::open(path).map_err(io)?;
+        // And again on what was opened, in case the path changed in between.
+        if !file.metadata().map_err(io)?.is_file() {
+            return Err(not_a_file());
+        }
+        let expected = usize::try_from(meta.len()).unwrap_or(usize::MAX);
+        let mut bytes = Vec::with_capacity(expected.saturating_add(1).min(1 << 20));
+        file.take(self.max_file_bytes.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
+        if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > self.max_file_bytes {
+            return Err(too_large());
+        }
+        Ok(bytes)
+    }
+}
+
+/// [`Limits::read`] for a text file: invalid UTF-8 is an I/O error of kind `InvalidData`.
+pub(crate) fn read_text(
+    path: &std::path::Path,
+    limits: &Limits,
+) -> Result<String, crate::LoadError> {
+    let bytes = limits.read(path)?;
+    String::from_utf8(bytes).map_err(|e| crate::LoadError::Io {
+        path: path.to_owned(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()),
+    })
+}
+
+/// [`Limits::read`] for a tree: a file over the size limit is a finding (E016), so that
+/// `check` reports it beside the other files' findings, not an error that stops it.
 pub(crate) fn read_file(
     path: &std::path::Path,
     limits: &Limits,
 ) -> Result<Result<Vec<u8>, crate::Finding>, crate::LoadError> {
-    use std::io::Read;
-    let io = |source| crate::LoadError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let file = std::fs::File::open(path).map_err(io)?;
-    let mut bytes = Vec::new();
-    file.take(limits.max_file_bytes.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
-    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > limits.max_file_bytes {
-        let message = format!(
-            "the file is larger than the limit of {} bytes; a troubleshooting tree is far smaller (is this the right file?)",
-            limits.max_file_bytes
-        );
-        let name = path.display().to_string();
-        return Ok(Err(crate::Finding::new(
-            crate::Code::LimitExceeded,
-            &name,
-            crate::Position::START,
-            message,
-            None,
-        )));
+    match limits.read(path) {
+        Ok(bytes) => Ok(Ok(bytes)),
+        Err(crate::LoadError::TooLarge { limit, .. }) => {
+            let message = format!(
+                "the file is larger than the limit of {limit} bytes; a troubleshooting tree is far smaller (is this the right file?)"
+            );
+            let name = path.display().to_string();
+            Ok(Err(crate::Finding::new(
+                crate::Code::LimitExceeded,
+                &name,
+                crate::Position::START,
+                message,
+                None,
+            )))
+        }
+        Err(other) => Err(other),
     }
-    Ok(Ok(bytes))
 }

@@ -198,24 +198,19 @@ impl ScenarioReport {
 ///
 /// # Errors
 ///
-/// [`LoadError::Io`] when a path cannot be read; [`LoadError::Invalid`] when a scenario
+/// As [`crate::Limits::read`] (with the default limits) when a path cannot be read;
+/// [`LoadError::Invalid`] when a scenario
 /// file is not valid RON of the scenario shape, or names a tree the catalogue does not
 /// hold (findings with file, line and column).
 pub fn run_scenarios<P: AsRef<Path>>(
     catalogue: &Catalogue,
     paths: &[P],
 ) -> Result<ScenarioReport, LoadError> {
-    let mut files = Vec::new();
-    for path in paths {
-        crate::catalogue::collect(path.as_ref(), &mut files)?;
-    }
+    let files = crate::catalogue::collect(paths)?;
     let mut parsed = Vec::with_capacity(files.len());
     let mut findings = Vec::new();
     for file in &files {
-        let text = std::fs::read_to_string(file).map_err(|source| LoadError::Io {
-            path: file.clone(),
-            source,
-        })?;
+        let text = crate::limits::read_text(file, &crate::Limits::default())?;
         let name = file.display().to_string();
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
         match crate::model::ron_options().from_str::<ScenarioFile>(text) {

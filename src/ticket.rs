@@ -556,17 +556,19 @@ impl Ticket {
                 tree = &line.tree;
                 let _ = writeln!(out, "  [{}]", clean(tree));
             }
+            // A decision or a jump already says where it led; an answer is shown after
+            // its question.
             let answer = match (&line.answer, &line.value) {
-                (Some(a), _) => clean(a),
-                (None, Some(v)) => clean(&v.to_string()),
-                (None, None) => "—".to_owned(),
+                (Some(a), _) => format!(" → {}", clean(a)),
+                (None, Some(v)) => format!(" → {}", clean(&v.to_string())),
+                (None, None) => String::new(),
             };
             let auto = if line.origin == Origin::Auto {
                 format!(" [{}]", l.auto)
             } else {
                 String::new()
             };
-            let _ = writeln!(out, "  {}. {} → {answer}{auto}", i + 1, clean(&line.text));
+            let _ = writeln!(out, "  {}. {}{answer}{auto}", i + 1, clean(&line.text));
         }
         let _ = writeln!(out, "{}: {}", l.created, self.created_at);
         if c.example {

@@ -14,9 +14,21 @@
 //! - [`drive`]: bytes → a sequence of operations on a session; a failing operation
 //!   leaves the save byte-identical, a successful answer is undone exactly by `back`,
 //!   and a save resumes to an equal session at every point.
+//! - [`files`]: bytes and a size limit → a file read by the bounded reader
+//!   (`Limits::read`, which every file the library and the command line open goes
+//!   through) and by the loaders: the bytes come back exactly when they fit, the file is
+//!   refused as too large when they do not, a directory is refused, nothing panics.
+//! - [`printers`]: arbitrary text → `printable`, the command line's JSON writer
+//!   (`crates/cli/src/json.rs`, included below) and the DOT and Mermaid exports: none
+//!   ever emits a raw control, C1, bidi, zero-width or line-separator character, the JSON
+//!   reads back to the same text, and no text adds a line to an export.
 
 use std::borrow::Cow;
 use std::sync::OnceLock;
+
+/// The command line's JSON writer, shared as a file so that it can be fuzzed here.
+#[path = "../../crates/cli/src/json.rs"]
+mod cli_json;
 
 use troubletree::{
     AnswerKind, Catalogue, Report, Resume, Resumed, SavedSession, Session, Step, Tree, Value,
@@ -668,5 +680,157 @@ pub fn drive(data: &[u8]) {
         assert!(edges_exist(&session));
         let _ = session.transcript().count();
         let _ = session.facts().count();
+    }
+}
+
+// ------------------------------------------------------------------------- files
+
+/// A file of the fuzzer's bytes, read with a size limit the fuzzer chooses (the first
+/// two bytes; the rest is the content): `Limits::read` returns the bytes exactly when
+/// they fit and refuses them as too large otherwise; the loaders never panic on them.
+pub fn files(data: &[u8]) {
+    use troubletree::{Directory, Limits, LoadError, Tree};
+    let mut bytes = Bytes::new(data);
+    let limit = u64::from(u16::from_le_bytes(bytes.array())) % 4096;
+    let content = bytes.data;
+    let dir = std::env::temp_dir().join(format!("troubletree-fuzz-files-{}", std::process::id()));
+    if std::fs::create_dir_all(&dir).is_err() {
+        return;
+    }
+    let path = dir.join("file.ron");
+    if std::fs::write(&path, content).is_err() {
+        return;
+    }
+    let limits = Limits::default().max_file_bytes(limit);
+    match limits.read(&path) {
+        Ok(read) => {
+            assert!(
+                content.len() as u64 <= limit,
+                "read {} bytes over a limit of {limit}",
+                content.len()
+            );
+            assert_eq!(read, content, "the bytes come back exactly");
+        }
+        Err(LoadError::TooLarge { limit: l, .. }) => {
+            assert_eq!(l, limit);
+            assert!(
+                content.len() as u64 > limit,
+                "{} bytes refused under a limit of {limit}",
+                content.len()
+            );
+        }
+        Err(e) => panic!("an ordinary file is read or refused as too large, not: {e}"),
+    }
+    assert!(matches!(limits.read(&dir), Err(LoadError::NotAFile { .. })));
+    // The loaders on the same file: a result, never a panic.
+    let _ = Tree::from_path(&path);
+    let _ = Directory::from_path(&path);
+    if let Ok(report) = troubletree::check_paths_with(&[&path], &limits) {
+        let text = String::from_utf8_lossy(content);
+        for f in &report.findings {
+            assert!(f.line >= 1 && f.column >= 1, "{f}");
+        }
+        if content.len() as u64 > limit {
+            assert!(
+                report
+                    .findings
+                    .iter()
+                    .any(|f| f.code == troubletree::Code::LimitExceeded)
+            );
+        } else {
+            let _ = text;
+        }
+    }
+}
+
+// ------------------------------------------------------------------------- printers
+
+/// Whether a printer let a character through that must not reach a terminal raw.
+fn leaks(out: &str, newlines_allowed: bool) -> Option<char> {
+    out.chars()
+        .find(|&c| troubletree::is_unprintable(c) || (c == '\n' && !newlines_allowed))
+}
+
+/// `text` as a RON string's content: `\` and `"` escaped, everything else raw.
+fn ron_string(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+/// A tree whose id, title, node ids, texts and answer value are `text` (where the tree
+/// stays valid), loaded without the default limits, as a host that lifts them would.
+fn tree_of(text: &str) -> Option<troubletree::Tree> {
+    let t = ron_string(text);
+    let end = if text.is_empty() || text == "a" {
+        "end".to_owned()
+    } else {
+        t.clone()
+    };
+    let ron = format!(
+        r#"Tree(id: "{t}", title: "{t}", start: "a", nodes: [
+            Ask(id: "a", text: "{t}", answers: [Answer(value: "{t}", text: "{t}", next: "{end}")]),
+            Resolve(id: "{end}", text: "{t}"),
+        ])"#
+    );
+    troubletree::check_str_with("printers.ron", &ron, &troubletree::Limits::unlimited()).tree
+}
+
+/// Arbitrary text through every printer: none lets an unprintable character through.
+pub fn printers(data: &[u8]) {
+    let mut texts = vec![String::from_utf8_lossy(data).into_owned()];
+    // The same bytes as UTF-16 code units: C1 controls, bidi overrides and zero-width
+    // characters are then as likely as any other.
+    texts.push(
+        data.chunks(2)
+            .map(|pair| u32::from(pair[0]) | pair.get(1).map_or(0, |&b| u32::from(b) << 8))
+            .filter_map(char::from_u32)
+            .collect(),
+    );
+    for text in &texts {
+        let shown = troubletree::printable(text);
+        if let Some(c) = leaks(&shown, true) {
+            panic!("printable let {c:?} through: {shown:?}");
+        }
+        assert_eq!(
+            shown.chars().count(),
+            text.chars().count(),
+            "one character for one"
+        );
+
+        for (pretty, json) in [
+            (true, cli_json::to_string_pretty(text)),
+            (false, cli_json::to_string(text)),
+        ] {
+            let json = json.expect("a string always serialises");
+            if let Some(c) = leaks(&json, pretty) {
+                panic!("the JSON writer let {c:?} through: {json:?}");
+            }
+            let back: String = serde_json::from_str(&json).expect("the JSON reads back");
+            assert_eq!(&back, text, "the JSON holds the same text");
+        }
+
+        if let Some(tree) = tree_of(text) {
+            let plain = tree_of("x").expect("a plain tree");
+            for (name, out, expected) in [
+                (
+                    "dot",
+                    troubletree::analysis::export::dot(&tree, "en", None),
+                    troubletree::analysis::export::dot(&plain, "en", None),
+                ),
+                (
+                    "mermaid",
+                    troubletree::analysis::export::mermaid(&tree, "en", None),
+                    troubletree::analysis::export::mermaid(&plain, "en", None),
+                ),
+            ] {
+                if let Some(c) = leaks(&out, true) {
+                    panic!("{name} let {c:?} through: {out:?}");
+                }
+                assert_eq!(
+                    out.lines().count(),
+                    expected.lines().count(),
+                    "{name}: a text added or removed a line\n{out}"
+                );
+            }
+        }
     }
 }

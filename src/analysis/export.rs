@@ -503,8 +503,9 @@ fn link_style(out: &mut String, edges: impl Iterator<Item = usize>, style: &str)
 
 /// Makes untrusted text safe to show on one line, whatever the format: line breaks and
 /// tabs become spaces (runs of blanks collapse), other control characters become a
-/// visible stand-in (`␛` for ESC, `�` for C1 controls), bidirectional overrides (which can
-/// make text read differently from what it is) become `�`. Then the text is cut to `max`
+/// visible stand-in (`␛` for ESC, `␡` for DEL), and every other character that
+/// [`is_unprintable`](crate::is_unprintable) names (C1 controls, bidirectional overrides,
+/// zero-width characters) becomes `�`. Then the text is cut to `max`
 /// characters, the last being `…` when something was cut.
 fn clean(text: &str, max: usize) -> String {
     let mut out = String::with_capacity(text.len().min(max.saturating_mul(4)));
@@ -518,12 +519,8 @@ fn clean(text: &str, max: usize) -> String {
             // C0 controls: the matching "control picture" (U+2400 block).
             '\0'..='\u{1f}' => char::from_u32(0x2400 + u32::from(c)).unwrap_or('\u{fffd}'),
             '\u{7f}' => '\u{2421}',
-            '\u{80}'..='\u{9f}'
-            | '\u{61c}'
-            | '\u{200e}'
-            | '\u{200f}'
-            | '\u{202a}'..='\u{202e}'
-            | '\u{2066}'..='\u{2069}' => '\u{fffd}',
+            // C1 controls, bidirectional overrides, zero-width and other format characters.
+            c if crate::text::is_unprintable(c) => '\u{fffd}',
             c => c,
         };
         if c.is_whitespace() {
@@ -558,7 +555,7 @@ fn dot_escape(text: &str) -> String {
             '\\' => out.push_str("\\\\"),
             '"' => out.push_str("\\\""),
             '&' => out.push_str("&amp;"),
-            c if c.is_control() => out.push('\u{fffd}'), // `clean` removed them already.
+            c if crate::text::is_unprintable(c) || c == '\n' => out.push('\u{fffd}'), // `clean` removed them already.
             c => out.push(c),
         }
     }
@@ -582,7 +579,7 @@ fn mermaid_escape(text: &str) -> String {
             | ':' | ';' | '\\' => {
                 let _ = write!(out, "#{};", u32::from(c));
             }
-            c if c.is_control() => out.push('\u{fffd}'), // `clean` removed them already.
+            c if crate::text::is_unprintable(c) || c == '\n' => out.push('\u{fffd}'), // `clean` removed them already.
             c => out.push(c),
         }
     }

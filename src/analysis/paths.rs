@@ -60,9 +60,10 @@
 //! # When a component is too large: `approximate`
 //!
 //! A component with many limited nodes can have more states than is reasonable to
-//! explore. Exploration of a component stops at 1,000,000 states (fewer when it has many
-//! limited nodes, and at most 4,000,000 states over all components), and the report is
-//! then marked [`PathReport::approximate`]. For such a component:
+//! explore. Exploration stops at a budget proportional to the tree: 100,000 states, or
+//! the tree's nodes plus edges if that is more, over all components (fewer when a
+//! component has many limited nodes), and the report is then marked
+//! [`PathReport::approximate`]. For such a component:
 //!
 //! - `walks` counts an **upper bound**: the walks of a relaxed model in which only the
 //!   total number of counted passes in the component is bounded (by the sum of its
@@ -75,7 +76,19 @@
 //!   greedily towards the nearest way out. `longest` is then a real walk but not
 //!   necessarily the longest, a `shortest` walk may be longer than the true shortest, and
 //!   a terminal reached only through another way out of that component is reported with
-//!   an empty path.
+//!   no walk.
+//!
+//! # Bounded output
+//!
+//! A walk can be far longer than the tree (a loop with `times: 65535` is passed 65,535
+//! times), and the shortest walks to many terminals can together hold a number of node
+//! ids quadratic in the tree (a chain of questions, each with its own exit). So a walk
+//! is given as a [`Walk`]: its length, and its node ids listed whole up to
+//! [`WALK_LISTED`] nodes, otherwise its first and last [`WALK_ENDS`]. Over the whole
+//! report at most [`LISTED_BYTES`] bytes of ids are listed (the longest walk first, then
+//! the shortest walks in file order); walks past that budget keep their length and list
+//! nothing. Time and memory are therefore linear in the tree plus the states explored,
+//! which are bounded as above, and so is the report.
 
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, VecDeque};
@@ -97,9 +110,10 @@ use crate::tree::{EdgeLabel, Graph, Tree};
 /// let report = troubletree::analysis::paths::analyse(&tree);
 /// // retry→ok, retry→retry→ok, retry→retry→help (the third arrival is sent on).
 /// assert_eq!(report.walks, 3);
-/// assert_eq!(report.longest, ["retry", "retry", "ok"]);
+/// assert_eq!(report.longest.ids().unwrap(), ["retry", "retry", "ok"]);
 /// assert_eq!(report.shortest[1].terminal, "help");
-/// assert_eq!(report.shortest[1].path, ["retry", "retry", "help"]);
+/// assert_eq!(report.shortest[1].path.ids().unwrap(), ["retry", "retry", "help"]);
+/// assert_eq!(report.shortest[1].path.len, 3);
 /// # Ok::<(), troubletree::LoadError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -115,8 +129,8 @@ pub struct PathReport {
     pub walks_log2: f64,
     /// For each terminal node (file order), the shortest walk from the start to it.
     pub shortest: Vec<ShortestWalk>,
-    /// The longest walk the tree allows, limits included (node ids).
-    pub longest: Vec<String>,
+    /// The longest walk the tree allows, limits included.
+    pub longest: Walk,
     /// True when some loop had too many states to explore exactly (see the
     /// [module documentation](self)): `walks` and `walks_log2` are then upper bounds,
     /// `longest` is a real walk but maybe not the longest, and `shortest` walks may be
@@ -130,8 +144,76 @@ pub struct PathReport {
 pub struct ShortestWalk {
     /// The terminal node.
     pub terminal: String,
-    /// Node ids from the start to the terminal; empty if the terminal is unreachable.
-    pub path: Vec<String>,
+    /// The walk from the start to the terminal; of length 0 if the terminal is
+    /// unreachable.
+    pub path: Walk,
+}
+
+/// Walks of at most this many nodes are listed whole.
+pub const WALK_LISTED: usize = 64;
+/// A longer walk lists this many nodes at each end.
+pub const WALK_ENDS: usize = WALK_LISTED / 2;
+/// Bytes of node ids listed over a whole [`PathReport`] (each id counts its length plus
+/// 8); walks past the budget list nothing.
+pub const LISTED_BYTES: usize = 1 << 20;
+
+/// A walk: how many nodes it passes, and its node ids, whole or cut in the middle.
+///
+/// ```
+/// use troubletree::analysis::paths::Walk;
+/// # let report = troubletree::analysis::paths::analyse(&troubletree::Tree::from_path("trees/refund.ron")?);
+/// let walk: &Walk = &report.longest;
+/// match walk.ids() {
+///     Some(ids) => assert_eq!(ids.len() as u64, walk.len),
+///     None => assert!(walk.omitted() > 0 || walk.head.is_empty()),
+/// }
+/// # Ok::<(), troubletree::LoadError>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct Walk {
+    /// The number of nodes passed, a node passed twice counted twice; 0 for no walk.
+    pub len: u64,
+    /// The first node ids: all of them when the walk is listed whole (`head.len() ==
+    /// len`), the first [`WALK_ENDS`] when it is cut, none when the report's listing
+    /// budget ([`LISTED_BYTES`]) was spent.
+    pub head: Vec<String>,
+    /// The last [`WALK_ENDS`] node ids when the walk is cut; empty otherwise.
+    pub tail: Vec<String>,
+}
+
+impl Walk {
+    /// The node ids of the whole walk, if it is listed whole.
+    pub fn ids(&self) -> Option<&[String]> {
+        (self.head.len() as u64 == self.len).then_some(self.head.as_slice())
+    }
+
+    /// How many nodes are not listed (between `head` and `tail`).
+    pub fn omitted(&self) -> u64 {
+        self.len
+            .saturating_sub(self.head.len() as u64)
+            .saturating_sub(self.tail.len() as u64)
+    }
+}
+
+impl std::fmt::Display for Walk {
+    /// `a → b → c`, or `a → b → … 1234 more … → y → z` for a cut walk, or `(1234
+    /// nodes, not listed)`. Ids are written as they are: clean them before a terminal.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.head.is_empty() && self.len > 0 {
+            return write!(f, "({} nodes, not listed)", self.len);
+        }
+        f.write_str(&self.head.join(" → "))?;
+        if !self.tail.is_empty() {
+            write!(
+                f,
+                " → … {} more … → {}",
+                self.omitted(),
+                self.tail.join(" → ")
+            )?;
+        }
+        Ok(())
+    }
 }
 
 /// Counts and measures the walks of a tree, without enumerating them.
@@ -143,15 +225,14 @@ pub fn analyse(tree: &Tree) -> PathReport {
     Analysis::new(tree).run()
 }
 
-/// States explored in one component before falling back to a bound.
-const COMPONENT_STATES: usize = 1_000_000;
-/// Pass counts (16-bit words) kept while exploring one component: a component with many
+/// States explored over all components with limited nodes, at least; a larger tree gets
+/// as many as its nodes plus edges.
+const BASE_STATES: usize = 100_000;
+/// Pass counts (16-bit words) kept per state of the budget: a component with many
 /// limited nodes gets fewer states.
-const COMPONENT_WORDS: usize = 8_000_000;
-/// States explored over all components with limited nodes.
-const TOTAL_STATES: usize = 4_000_000;
-/// Moves stored over all components with limited nodes.
-const TOTAL_MOVES: usize = 16_000_000;
+const WORDS_PER_STATE: usize = 8;
+/// Moves stored per state of the budget.
+const MOVES_PER_STATE: usize = 4;
 /// Work (layers × (nodes + moves)) spent on relaxed bounds, over all components.
 const RELAXED_WORK: u64 = 32_000_000;
 /// Moves simulated for the greedy routes through components that were not explored.
@@ -307,6 +388,8 @@ struct Analysis<'t> {
 
     heavy_states: usize,
     heavy_moves: usize,
+    /// The state budget (see the module documentation).
+    budget: usize,
     relaxed_left: u64,
     greedy_left: u64,
     approximate: bool,
@@ -394,6 +477,7 @@ impl<'t> Analysis<'t> {
             routes: HashMap::new(),
             heavy_states: 0,
             heavy_moves: 0,
+            budget: BASE_STATES.max(n.saturating_add(graph.edge_count())),
             relaxed_left: RELAXED_WORK,
             greedy_left: GREEDY_MOVES,
             approximate: false,
@@ -496,6 +580,36 @@ impl<'t> Analysis<'t> {
             }
         }
 
+        // Where each shortest walk's listed head ends: `head_end[s]` is the last state of
+        // the walk to `s` at a position below `WALK_ENDS`, `head_next[s]` the state after
+        // it (whose transition may still hold head nodes). Parents come first in `order`.
+        let mut head_end = vec![NONE; n];
+        let mut head_next = vec![NONE; n];
+        for &s in &self.order {
+            let s = s as usize;
+            if dist[s] == u64::MAX {
+                continue;
+            }
+            let p = parent[s];
+            if dist[s] < WALK_ENDS as u64 || p == NONE {
+                head_end[s] = s as u32;
+            } else {
+                head_end[s] = head_end[p as usize];
+                head_next[s] = if dist[p as usize] < WALK_ENDS as u64 {
+                    s as u32
+                } else {
+                    head_next[p as usize]
+                };
+            }
+        }
+        let mut budget = LISTED_BYTES;
+
+        let longest = if longest[start as usize] == NO_WALK {
+            Walk::default()
+        } else {
+            self.longest_walk(start, &best, &mut budget)
+        };
+
         let mut shortest = Vec::new();
         for v in self.graph.node_indices() {
             if !self.graph[v].kind.is_terminal() {
@@ -503,50 +617,31 @@ impl<'t> Analysis<'t> {
             }
             let s = self.entry[v.index()];
             let path = if s == NONE || dist[s as usize] == u64::MAX {
-                Vec::new()
+                Walk::default()
             } else {
-                let mut chain = vec![s];
-                let mut at = s;
-                while at != start && parent[at as usize] != NONE {
-                    at = parent[at as usize];
-                    chain.push(at);
-                }
-                chain.reverse();
-                self.walk(&chain)
+                let len = dist[s as usize].saturating_add(1);
+                let (head, tail) = if len <= WALK_LISTED as u64 {
+                    (self.back_from(s, start, &parent, WALK_LISTED), Vec::new())
+                } else {
+                    let tail = self.back_from(s, start, &parent, WALK_ENDS);
+                    let end = head_end[s as usize];
+                    let mut head = self.back_from(end, start, &parent, WALK_ENDS);
+                    let next = head_next[s as usize];
+                    if next != NONE
+                        && let Some(route) = self.routes.get(&end)
+                    {
+                        let missing = WALK_ENDS.saturating_sub(head.len());
+                        head.extend(route.iter().take(missing));
+                    }
+                    (head, tail)
+                };
+                self.listed(len, &head, &tail, &mut budget)
             };
             shortest.push(ShortestWalk {
                 terminal: self.graph[v].id.to_string(),
                 path,
             });
         }
-
-        let longest = if longest[start as usize] == NO_WALK {
-            Vec::new()
-        } else {
-            let mut chain = vec![start];
-            let mut at = start;
-            while !self.graph[self.node[at as usize]].kind.is_terminal() && chain.len() <= n {
-                let next = if self.box_of.contains_key(&at) {
-                    self.routes
-                        .get(&at)
-                        .and_then(|r| r.last())
-                        .map_or(NONE, |exit| self.entry[exit.index()])
-                } else {
-                    let b = best[at as usize];
-                    if b == NONE {
-                        NONE
-                    } else {
-                        self.dest(self.moves[self.first[at as usize] + b as usize])
-                    }
-                };
-                if next == NONE {
-                    break;
-                }
-                chain.push(next);
-                at = next;
-            }
-            self.walk(&chain)
-        };
 
         let total = count[start as usize];
         PathReport {
@@ -575,28 +670,121 @@ impl<'t> Analysis<'t> {
                 .filter(|&v| self.graph[v].kind.is_terminal())
                 .map(|v| ShortestWalk {
                     terminal: self.graph[v].id.to_string(),
-                    path: Vec::new(),
+                    path: Walk::default(),
                 })
                 .collect(),
-            longest: Vec::new(),
+            longest: Walk::default(),
             approximate: self.approximate,
         }
     }
 
-    /// The node ids of a chain of states, routes through unexplored components expanded.
-    fn walk(&self, chain: &[u32]) -> Vec<String> {
-        let id = |v: NodeIndex| self.graph[v].id.to_string();
-        let mut out = Vec::with_capacity(chain.len());
-        if let Some(&s) = chain.first() {
-            out.push(id(self.node[s as usize]));
-        }
-        for pair in chain.windows(2) {
-            match self.routes.get(&pair[0]) {
-                Some(route) => out.extend(route.iter().map(|&v| id(v))),
-                None => out.push(id(self.node[pair[1] as usize])),
+    /// The last `max` nodes of the shortest walk to state `s` (all of them if fewer),
+    /// in walk order, routes through unexplored components expanded.
+    fn back_from(&self, s: u32, start: u32, parent: &[u32], max: usize) -> Vec<NodeIndex> {
+        let mut out = vec![self.node[s as usize]];
+        let mut at = s;
+        while out.len() < max && at != start && parent[at as usize] != NONE {
+            let p = parent[at as usize];
+            if let Some(route) = self.routes.get(&p) {
+                // The route ends with the node of `at`, already listed.
+                let inner = &route[..route.len().saturating_sub(1)];
+                for &v in inner.iter().rev() {
+                    if out.len() == max {
+                        break;
+                    }
+                    out.push(v);
+                }
             }
+            if out.len() < max {
+                out.push(self.node[p as usize]);
+            }
+            at = p;
         }
+        out.reverse();
         out
+    }
+
+    /// The longest walk from `start`, following `best`: its length, its first nodes and
+    /// its last [`WALK_ENDS`], streamed (the walk itself is never stored).
+    fn longest_walk(&self, start: u32, best: &[u32], budget: &mut usize) -> Walk {
+        let mut len: u64 = 0;
+        let mut head: Vec<NodeIndex> = Vec::new();
+        let mut tail: VecDeque<NodeIndex> = VecDeque::with_capacity(WALK_ENDS);
+        let mut see = |v: NodeIndex| {
+            len += 1;
+            if head.len() < WALK_LISTED {
+                head.push(v);
+            }
+            if tail.len() == WALK_ENDS {
+                tail.pop_front();
+            }
+            tail.push_back(v);
+        };
+        let mut at = start;
+        see(self.node[at as usize]);
+        // Every state is passed at most once (the state graph is acyclic); the bound only
+        // guards against a bug.
+        for _ in 0..self.node.len() {
+            if self.graph[self.node[at as usize]].kind.is_terminal() {
+                break;
+            }
+            let next = if self.box_of.contains_key(&at) {
+                let route = self.routes.get(&at);
+                if let Some(route) = route {
+                    for &v in route {
+                        see(v);
+                    }
+                }
+                route
+                    .and_then(|r| r.last())
+                    .map_or(NONE, |exit| self.entry[exit.index()])
+            } else {
+                let b = best[at as usize];
+                if b == NONE {
+                    NONE
+                } else {
+                    let d = self.dest(self.moves[self.first[at as usize] + b as usize]);
+                    if d != NONE {
+                        see(self.node[d as usize]);
+                    }
+                    d
+                }
+            };
+            if next == NONE {
+                break;
+            }
+            at = next;
+        }
+        if len <= WALK_LISTED as u64 {
+            self.listed(len, &head, &[], budget)
+        } else {
+            let tail: Vec<NodeIndex> = tail.into_iter().collect();
+            self.listed(len, &head[..WALK_ENDS], &tail, budget)
+        }
+    }
+
+    /// A [`Walk`] of `len` nodes listing `head` and `tail`, if the listing budget allows.
+    fn listed(&self, len: u64, head: &[NodeIndex], tail: &[NodeIndex], budget: &mut usize) -> Walk {
+        let cost: usize = head
+            .iter()
+            .chain(tail)
+            .map(|&v| self.graph[v].id.len().saturating_add(8))
+            .fold(0, usize::saturating_add);
+        if cost > *budget {
+            *budget = 0;
+            return Walk {
+                len,
+                head: Vec::new(),
+                tail: Vec::new(),
+            };
+        }
+        *budget -= cost;
+        let id = |v: &NodeIndex| self.graph[*v].id.to_string();
+        Walk {
+            len,
+            head: head.iter().map(id).collect(),
+            tail: tail.iter().map(id).collect(),
+        }
     }
 
     fn dest(&self, dest: Dest) -> u32 {
@@ -704,10 +892,12 @@ impl<'t> Analysis<'t> {
         let k = self.limited[c] as usize;
         let base = self.node.len();
         let move_base = self.moves.len();
-        let cap = COMPONENT_STATES
-            .min(COMPONENT_WORDS / (k + 1))
-            .min(TOTAL_STATES.saturating_sub(self.heavy_states));
-        let move_cap = TOTAL_MOVES.saturating_sub(self.heavy_moves);
+        let cap = (self.budget.saturating_mul(WORDS_PER_STATE) / (k + 1))
+            .min(self.budget.saturating_sub(self.heavy_states));
+        let move_cap = self
+            .budget
+            .saturating_mul(MOVES_PER_STATE)
+            .saturating_sub(self.heavy_moves);
         let mut ids: HashMap<(NodeIndex, Box<[u16]>), u32> = HashMap::new();
         let mut keys: Vec<Box<[u16]>> = Vec::new();
 
@@ -802,6 +992,10 @@ impl<'t> Analysis<'t> {
             }
             ok = order.len() == states;
         }
+        // The budget counts the work done, kept or not: a tree of many large loops
+        // must not explore each of them up to the budget before giving up on it.
+        self.heavy_states += states;
+        self.heavy_moves += self.moves.len() - move_base;
         if !ok {
             self.node.truncate(base);
             self.first.truncate(base);
@@ -811,8 +1005,6 @@ impl<'t> Analysis<'t> {
             }
             return false;
         }
-        self.heavy_states += states;
-        self.heavy_moves += self.moves.len() - move_base;
         self.order.extend(order);
         true
     }

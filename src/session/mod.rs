@@ -142,7 +142,7 @@ impl SessionBuilder {
             known: catalogue.trees().map(|t| t.id().to_owned()).collect(),
         })?;
         let facts = normalized(self.facts);
-        check_host_facts(&catalogue, &facts)?;
+        check_host_facts(&catalogue, tree, &facts)?;
         let data = &catalogue.tree(tree).0;
         if let Some(l) = &self.locale
             && !data.locales.iter().any(|d| **d == **l)
@@ -195,11 +195,18 @@ pub(crate) fn normalized(mut facts: Vec<(Box<str>, Value)>) -> Vec<(Box<str>, Va
 }
 
 /// Every host fact must be declared by some tree of the catalogue, and fit the type of
-/// every tree that declares it.
-fn check_host_facts(catalogue: &Catalogue, facts: &[(Box<str>, Value)]) -> Result<(), StartError> {
+/// every tree that declares it; the start tree is checked first, so that a message names
+/// the tree the user starts in when it is the one that refuses.
+fn check_host_facts(
+    catalogue: &Catalogue,
+    start: u16,
+    facts: &[(Box<str>, Value)],
+) -> Result<(), StartError> {
+    let first = catalogue.tree(start);
+    let trees = || std::iter::once(first).chain(catalogue.trees().filter(|t| t.id() != first.id()));
     for (name, value) in facts {
         let mut declared = false;
-        for tree in catalogue.trees() {
+        for tree in trees() {
             let data = &tree.0;
             let Some(&slot) = data.fact_index.get(&**name) else {
                 continue;

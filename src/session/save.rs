@@ -480,8 +480,10 @@ impl Resume {
             }
             super::normalized(self.facts.clone())
         };
-        super::check_host_facts(catalogue, &host).map_err(|e| ResumeError::Corrupt {
-            reason: e.to_string(),
+        super::check_host_facts(catalogue, start_tree, &host).map_err(|e| {
+            ResumeError::Corrupt {
+                reason: e.to_string(),
+            }
         })?;
         let session = self.rebuild(saved, start_tree, start_node, host, unchanged)?;
         if unchanged {

@@ -4,6 +4,7 @@
 mod alloc;
 mod content;
 mod export;
+mod files;
 mod format;
 mod invalid;
 mod journeys;

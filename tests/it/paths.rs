@@ -6,7 +6,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use troubletree::analysis::paths::{PathReport, analyse};
+use troubletree::analysis::paths::{
+    PathReport, ShortestWalk, WALK_ENDS, WALK_LISTED, Walk, analyse,
+};
 use troubletree::{EdgeLabel, Tree};
 
 /// Loads a test tree. Some walks here are far longer than a session's default step
@@ -161,8 +163,11 @@ fn cross_check(text: &str) -> PathReport {
     assert_eq!(report.walks, walks.len() as u128, "walk count");
     assert!((report.walks_log2 - (walks.len() as f64).log2()).abs() < 1e-9);
     let longest = walks.iter().map(Vec::len).max().expect("at least one walk");
-    assert_eq!(report.longest.len(), longest, "longest length");
-    assert!(model.is_walk(&report.longest), "longest is a real walk");
+    assert_eq!(report.longest.len as usize, longest, "longest length");
+    assert!(
+        is_walk_or_cut(&model, &report.longest),
+        "longest is a real walk"
+    );
     let terminals: Vec<&str> = tree.node_ids().filter(|id| model.is_end(id)).collect();
     assert_eq!(report.shortest.len(), terminals.len());
     for (shortest, terminal) in report.shortest.iter().zip(terminals) {
@@ -173,15 +178,38 @@ fn cross_check(text: &str) -> PathReport {
             .map(Vec::len)
             .min();
         match best {
-            None => assert!(shortest.path.is_empty(), "{terminal} is unreachable"),
+            None => assert!(shortest.path.len == 0, "{terminal} is unreachable"),
             Some(best) => {
-                assert_eq!(shortest.path.len(), best, "shortest to {terminal}");
-                assert!(model.is_walk(&shortest.path));
-                assert_eq!(shortest.path.last().map(String::as_str), Some(terminal));
+                assert_eq!(shortest.path.len as usize, best, "shortest to {terminal}");
+                assert!(model.is_walk(whole(&shortest.path)));
+                assert_eq!(
+                    whole(&shortest.path).last().map(String::as_str),
+                    Some(terminal)
+                );
             }
         }
     }
     report
+}
+
+/// The ids of a walk listed whole (every walk of the small trees here is).
+#[track_caller]
+fn whole(walk: &Walk) -> &[String] {
+    walk.ids()
+        .unwrap_or_else(|| panic!("a walk listed whole: {walk:?}"))
+}
+
+/// A walk listed whole is one the session can take; a cut one lists both its ends.
+fn is_walk_or_cut(model: &Model, walk: &Walk) -> bool {
+    match walk.ids() {
+        Some(ids) => model.is_walk(ids),
+        None => {
+            walk.len > WALK_LISTED as u64
+                && walk.head.len() == WALK_ENDS
+                && walk.tail.len() == WALK_ENDS
+                && walk.tail.last().is_some_and(|end| model.is_end(end))
+        }
+    }
 }
 
 fn ids(path: &[&str]) -> Vec<String> {
@@ -200,10 +228,13 @@ fn a_chain_has_one_walk() {
     );
     assert_eq!(report.walks, 1);
     assert_eq!(report.walks_log2, 0.0);
-    assert_eq!(report.longest, ids(&["a", "b", "c", "end"]));
+    assert_eq!(whole(&report.longest), ids(&["a", "b", "c", "end"]));
     assert_eq!(report.shortest.len(), 1);
     assert_eq!(report.shortest[0].terminal, "end");
-    assert_eq!(report.shortest[0].path, ids(&["a", "b", "c", "end"]));
+    assert_eq!(
+        whole(&report.shortest[0].path),
+        ids(&["a", "b", "c", "end"])
+    );
 }
 
 #[test]
@@ -235,9 +266,9 @@ fn a_diamond_of_questions_adds_and_multiplies() {
     );
     assert_eq!(report.walks, 8);
     assert_eq!(report.walks_log2, 3.0);
-    assert_eq!(report.longest, ids(&["q1", "q2", "q4", "end1"]));
-    assert_eq!(report.shortest[0].path, ids(&["q1", "q2", "end1"]));
-    assert_eq!(report.shortest[1].path, ids(&["q1", "q3", "end2"]));
+    assert_eq!(whole(&report.longest), ids(&["q1", "q2", "q4", "end1"]));
+    assert_eq!(whole(&report.shortest[0].path), ids(&["q1", "q2", "end1"]));
+    assert_eq!(whole(&report.shortest[1].path), ids(&["q1", "q3", "end2"]));
 }
 
 #[test]
@@ -250,8 +281,8 @@ fn an_act_with_solved_has_two_walks() {
         ])"#,
     );
     assert_eq!(report.walks, 2);
-    assert_eq!(report.shortest[0].path, ids(&["fix", "ok"]));
-    assert_eq!(report.shortest[1].path, ids(&["fix", "help"]));
+    assert_eq!(whole(&report.shortest[0].path), ids(&["fix", "ok"]));
+    assert_eq!(whole(&report.shortest[1].path), ids(&["fix", "help"]));
 }
 
 #[test]
@@ -270,12 +301,15 @@ fn a_retry_loop_counts_its_passes() {
         ])"#,
     );
     assert_eq!(report.walks, 3);
-    assert_eq!(report.longest, ids(&["retry", "retry", "describe", "help"]));
+    assert_eq!(
+        whole(&report.longest),
+        ids(&["retry", "retry", "describe", "help"])
+    );
     assert_eq!(report.shortest[0].terminal, "ok");
-    assert_eq!(report.shortest[0].path, ids(&["retry", "ok"]));
+    assert_eq!(whole(&report.shortest[0].path), ids(&["retry", "ok"]));
     assert_eq!(report.shortest[1].terminal, "help");
     assert_eq!(
-        report.shortest[1].path,
+        whole(&report.shortest[1].path),
         ids(&["retry", "retry", "describe", "help"])
     );
 }
@@ -299,16 +333,19 @@ fn the_only_way_through_a_used_up_limit_is_the_long_way() {
         ])"#,
     );
     assert_eq!(report.walks, 3);
-    assert_eq!(report.shortest[0].path, ids(&["s", "quick"]));
+    assert_eq!(whole(&report.shortest[0].path), ids(&["s", "quick"]));
     assert_eq!(
-        report.shortest[1].path,
+        whole(&report.shortest[1].path),
         ids(&["s", "l", "a", "l", "a", "t", "ok"])
     );
     assert_eq!(
-        report.shortest[2].path,
+        whole(&report.shortest[2].path),
         ids(&["s", "l", "a", "l", "a", "t", "help"])
     );
-    assert_eq!(report.longest, ids(&["s", "l", "a", "l", "a", "t", "ok"]));
+    assert_eq!(
+        whole(&report.longest),
+        ids(&["s", "l", "a", "l", "a", "t", "ok"])
+    );
 }
 
 #[test]
@@ -356,7 +393,7 @@ fn two_to_the_hundred_walks_are_exact() {
     assert_eq!(report.walks, 1u128 << 100);
     assert!(!report.saturated);
     assert_eq!(report.walks_log2, 100.0);
-    assert_eq!(report.longest.len(), 101);
+    assert_eq!(report.longest.len as usize, 101);
 }
 
 #[test]
@@ -370,9 +407,9 @@ fn two_to_the_two_hundred_walks_saturate() {
         "{}",
         report.walks_log2
     );
-    assert_eq!(report.longest.len(), 201);
-    assert_eq!(report.longest.first().map(String::as_str), Some("q0"));
-    assert_eq!(report.shortest[0].path.len(), 201);
+    assert_eq!(report.longest.len as usize, 201);
+    assert_eq!(report.longest.head.first().map(String::as_str), Some("q0"));
+    assert_eq!((report.shortest[0].path.len as usize), 201);
 }
 
 #[test]
@@ -389,9 +426,9 @@ fn a_hundred_thousand_node_chain_does_not_overflow_the_stack() {
     text.push_str(&format!("Resolve(id: \"n{}\", text: \"End.\"),\n])", N - 1));
     let report = analyse(&load(&text));
     assert_eq!(report.walks, 1);
-    assert_eq!(report.longest.len(), N);
-    assert_eq!(report.longest[N - 1], format!("n{}", N - 1));
-    assert_eq!(report.shortest[0].path.len(), N);
+    assert_eq!(report.longest.len as usize, N);
+    assert_eq!(report.longest.tail.last(), Some(&format!("n{}", N - 1)));
+    assert_eq!((report.shortest[0].path.len as usize), N);
 }
 
 #[test]
@@ -401,9 +438,7 @@ fn recharge_failure_matches_brute_force() {
     // The figures, for the record (and to notice when the tree changes).
     println!(
         "recharge_failure: {} walks, longest {} nodes: {:?}",
-        report.walks,
-        report.longest.len(),
-        report.longest
+        report.walks, report.longest.len as usize, report.longest
     );
 }
 
@@ -504,11 +539,15 @@ fn a_hub_with_too_many_states_gives_an_upper_bound() {
     assert!(report.walks >= exact, "{} < {exact}", report.walks);
     assert!(report.walks_log2 >= (exact as f64).log2() - 1e-9);
     let model = Model::new(&tree, &text);
-    assert!(model.is_walk(&report.longest), "{:?}", report.longest);
+    assert!(
+        is_walk_or_cut(&model, &report.longest),
+        "{:?}",
+        report.longest
+    );
     assert_eq!(report.shortest[0].terminal, "ok");
-    assert_eq!(report.shortest[0].path, ids(&["hub", "f0", "ok"]));
+    assert_eq!(whole(&report.shortest[0].path), ids(&["hub", "f0", "ok"]));
     for walk in &report.shortest {
-        assert!(walk.path.is_empty() || model.is_walk(&walk.path));
+        assert!(walk.path.len == 0 || is_walk_or_cut(&model, &walk.path));
     }
 }
 
@@ -523,7 +562,11 @@ fn a_hub_with_huge_limits_stays_bounded() {
     assert_eq!(report.walks, u128::MAX);
     assert!(report.walks_log2 > 128.0);
     let model = Model::new(&tree, &text);
-    assert!(model.is_walk(&report.longest), "{:?}", report.longest);
+    assert!(
+        is_walk_or_cut(&model, &report.longest),
+        "{:?}",
+        report.longest
+    );
 }
 
 /// A small deterministic generator (xorshift).
@@ -618,7 +661,7 @@ fn random_trees_match_brute_force() {
         if report.walks > 50_000 {
             continue;
         }
-        if !model.limits.is_empty() && report.longest.len() > tree.node_count() {
+        if !model.limits.is_empty() && report.longest.len as usize > tree.node_count() {
             looped += 1;
         }
         cross_check(&text);
@@ -626,4 +669,157 @@ fn random_trees_match_brute_force() {
     }
     assert!(checked >= 300, "only {checked} valid trees");
     assert!(looped >= 30, "only {looped} trees with a loop taken");
+}
+
+/// Questions in a chain, each with an exit to its own `Resolve`: the shortest walks
+/// together hold a number of ids quadratic in the tree if listed whole.
+fn exits_chain(n: usize, id_len: usize) -> String {
+    let pad = "x".repeat(id_len.saturating_sub(8));
+    let mut text = format!("Tree(id: \"t\", start: \"q0{pad}\", nodes: [\n");
+    for i in 0..n {
+        let next = if i + 1 == n {
+            format!("r{}{pad}", n)
+        } else {
+            format!("q{}{pad}", i + 1)
+        };
+        text.push_str(&format!(
+            "Ask(id: \"q{i}{pad}\", text: \"Q\", answers: [Answer(value: \"on\", text: \"On\", next: \"{next}\"), Answer(value: \"out\", text: \"Out\", next: \"r{i}{pad}\")]),\n"
+        ));
+    }
+    for i in 0..=n {
+        text.push_str(&format!("Resolve(id: \"r{i}{pad}\", text: \"R\"),\n"));
+    }
+    text.push_str("])");
+    text
+}
+
+fn listed_bytes(report: &PathReport) -> usize {
+    std::iter::once(&report.longest)
+        .chain(report.shortest.iter().map(|s| &s.path))
+        .flat_map(|w| w.head.iter().chain(&w.tail))
+        .map(|id| id.len() + 8)
+        .sum()
+}
+
+#[test]
+fn many_exits_list_each_walk_cut_and_the_report_bounded() {
+    const N: usize = 2_000;
+    let report = analyse(&load(&exits_chain(N, 0)));
+    assert_eq!(report.walks, N as u128 + 1);
+    assert!(!report.approximate);
+    assert!(
+        listed_bytes(&report) <= troubletree::analysis::paths::LISTED_BYTES,
+        "{}",
+        listed_bytes(&report)
+    );
+    assert_eq!(report.shortest.len(), N + 1);
+    // The exit of question i: q0 … qi, ri, i + 2 nodes.
+    for (i, shortest) in report.shortest.iter().enumerate().take(N) {
+        assert_eq!(shortest.terminal, format!("r{i}"));
+        assert_eq!(shortest.path.len, i as u64 + 2, "r{i}");
+    }
+    let short = &report.shortest[10].path;
+    let expected: Vec<String> = (0..=10)
+        .map(|q| format!("q{q}"))
+        .chain(["r10".to_owned()])
+        .collect();
+    assert_eq!(whole(short), expected.as_slice());
+    let cut = &report.shortest[500].path;
+    assert!(cut.ids().is_none());
+    let head: Vec<String> = (0..WALK_ENDS).map(|q| format!("q{q}")).collect();
+    let tail: Vec<String> = (500 - WALK_ENDS + 2..=500)
+        .map(|q| format!("q{q}"))
+        .chain(["r500".to_owned()])
+        .collect();
+    assert_eq!(cut.head, head);
+    assert_eq!(cut.tail, tail);
+    assert_eq!(cut.omitted(), 502 - 2 * WALK_ENDS as u64);
+    assert_eq!(
+        cut.to_string(),
+        format!(
+            "{} → … {} more … → {}",
+            head.join(" → "),
+            cut.omitted(),
+            tail.join(" → ")
+        )
+    );
+    // The longest walk passes every question.
+    assert_eq!(report.longest.len, N as u64 + 1);
+}
+
+#[test]
+fn long_ids_spend_the_listing_budget_and_later_walks_keep_their_length() {
+    let report = analyse(&load(&exits_chain(2_000, 256)));
+    assert!(listed_bytes(&report) <= troubletree::analysis::paths::LISTED_BYTES);
+    let unlisted: Vec<&ShortestWalk> = report
+        .shortest
+        .iter()
+        .filter(|s| s.path.head.is_empty())
+        .collect();
+    assert!(
+        unlisted.len() > 1_000,
+        "{} walks not listed",
+        unlisted.len()
+    );
+    // Walks are listed in file order until the budget is spent: then none.
+    let first_unlisted = report
+        .shortest
+        .iter()
+        .position(|s| s.path.head.is_empty())
+        .expect("some walk is not listed");
+    assert!(
+        report.shortest[first_unlisted..]
+            .iter()
+            .all(|s| s.path.head.is_empty() && s.path.len > 0)
+    );
+    assert_eq!(
+        report.shortest[1_999].path.to_string(),
+        "(2001 nodes, not listed)"
+    );
+}
+
+/// `n` self-loops in a row, each passed up to `times` times, with long ids: walks of
+/// `n × times` nodes in a tree of `n + 1` nodes.
+fn self_loops(n: usize, times: u32, id_len: usize) -> String {
+    let id = |i: usize| format!("{i:0>width$}", width = id_len);
+    let mut text = format!("Tree(id: \"t\", start: \"{}\", nodes: [\n", id(0));
+    for i in 0..n {
+        text.push_str(&format!(
+            "Act(id: \"{}\", text: \"Again.\", next: \"{}\", solved: \"{}\", limit: Limit(times: {times}, then: \"{}\")),\n",
+            id(i),
+            id(i),
+            id(i + 1),
+            id(i + 1)
+        ));
+    }
+    text.push_str(&format!("Resolve(id: \"{}\", text: \"Done.\"),\n])", id(n)));
+    text
+}
+
+#[test]
+fn huge_limits_on_long_ids_give_a_small_report() {
+    let text = self_loops(64, 65_535, 256);
+    let report = analyse(&load(&text));
+    assert!(report.approximate, "too many states to explore them all");
+    assert!(report.saturated);
+    assert!(listed_bytes(&report) <= 2 * WALK_LISTED * (256 + 8));
+    let json = serde_json::to_string(&report).expect("JSON");
+    assert!(json.len() < 100_000, "{} bytes of JSON", json.len());
+    assert!(report.longest.len > WALK_LISTED as u64);
+    assert_eq!(report.longest.head.len(), WALK_ENDS);
+    assert_eq!(report.longest.tail.len(), WALK_ENDS);
+    assert_eq!(report.longest.head[0], format!("{:0>256}", 0));
+    assert_eq!(report.longest.tail.last(), Some(&format!("{:0>256}", 64)));
+}
+
+#[test]
+fn a_few_self_loops_are_counted_exactly() {
+    // One loop, 65,535 states: within the state budget.
+    let report = analyse(&load(&self_loops(1, 65_535, 1)));
+    assert!(!report.approximate);
+    // Solved after 1..=65,535 passes, or sent on to the end by the arrival after the
+    // last pass.
+    assert_eq!(report.walks, 65_536);
+    assert_eq!(report.longest.len, 65_536);
+    assert_eq!(report.longest.omitted(), 65_536 - 2 * WALK_ENDS as u64);
 }

@@ -21,6 +21,8 @@
 //! | `*.session.json`      | the `resume` harness and a resume on the harness trees   |
 //! | `*.resume`            | the `resume` harness (raw fuzzer bytes)                  |
 //! | `*.drive`             | the `drive` harness (raw fuzzer bytes)                   |
+//! | `*.files`             | the `files` harness (a size limit, then the file's bytes) |
+//! | `*.printers`          | the `printers` harness (raw fuzzer bytes)                |
 //!
 //! and `.err.` in a name means the input must be refused (an error finding, or a resume
 //! error), `.ok.` that it must be accepted. Saved sessions are kept in serde_json's pretty
@@ -105,6 +107,10 @@ fn replay(path: &Path) -> Result<(), String> {
     let expect = expectation(name);
     if name.ends_with(".drive") {
         harness::drive(&bytes);
+    } else if name.ends_with(".files") {
+        harness::files(&bytes);
+    } else if name.ends_with(".printers") {
+        harness::printers(&bytes);
     } else if name.ends_with(".resume") {
         harness::resume(&bytes);
     } else if name.ends_with(".session.json") {

@@ -639,3 +639,21 @@ fn unrecognised_activity_abroad_at_3_00_reaches_the_24_hour_line() {
         ticket.channel
     );
 }
+
+/// A time read back with serde is checked like `LocalTime::new`: a ticket cannot claim
+/// the 40th of a 13th month.
+#[test]
+fn local_times_are_checked_when_read_back() {
+    let good: LocalTime =
+        serde_json::from_str(r#"{"year": 2026, "month": 2, "day": 28, "hour": 23, "minute": 59}"#)
+            .expect("a valid time");
+    assert_eq!(good.to_string(), "2026-02-28 23:59");
+    for bad in [
+        r#"{"year": 2026, "month": 13, "day": 40, "hour": 25, "minute": 0}"#,
+        r#"{"year": 2026, "month": 2, "day": 29, "hour": 0, "minute": 0}"#,
+        r#"{"year": 2026, "month": 1, "day": 1, "hour": 0, "minute": 60}"#,
+    ] {
+        let err = serde_json::from_str::<LocalTime>(bad).expect_err("refused");
+        assert!(err.to_string().contains("not a valid local time"), "{err}");
+    }
+}

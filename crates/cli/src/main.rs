@@ -3,11 +3,14 @@
 //! Exit codes: 0 success, 1 a problem with the input (a tree with errors, a failing
 //! scenario, an answer that is not offered), 2 usage or I/O problems.
 
+mod answers;
 mod check;
 mod import;
+mod json;
 mod run;
 mod text;
 mod tools;
+mod words;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -158,6 +161,15 @@ impl Fail {
         }
     }
 
+    /// A file or tree that could not be loaded: exit 1 when the tree has errors, 2 when
+    /// the file could not be read (missing, not a regular file, over the size limit).
+    pub(crate) fn load(e: troubletree::LoadError) -> Fail {
+        match e {
+            troubletree::LoadError::Invalid { .. } => Fail::input(e.to_string()),
+            other => Fail::usage(other.to_string()),
+        }
+    }
+
     /// A usage or I/O problem: exit 2.
     pub(crate) fn usage(message: impl Into<String>) -> Fail {
         Fail {
@@ -168,7 +180,19 @@ impl Fail {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // clap's own messages quote the arguments as typed: they go through our printers too.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let message = e.render().to_string();
+            if e.use_stderr() {
+                text::eprint(message.trim_end());
+            } else {
+                text::print(&message);
+            }
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
     let result = match cli.command {
         Command::Check {
             paths,
@@ -216,7 +240,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(fail) => {
-            eprintln!("troubletree: {}", text::clean(&fail.message));
+            text::eprint(&format!("troubletree: {}", fail.message));
             ExitCode::from(fail.code)
         }
     }

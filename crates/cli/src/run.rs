@@ -13,6 +13,7 @@ use troubletree::{
 
 use crate::Fail;
 use crate::text::{clean, json, print};
+use crate::words::{refusal, words};
 
 /// The example directory shipped with the crate, used when none is found beside the tree.
 const EXAMPLE_DIRECTORY: &str = include_str!("../../../trees/directory.ron");
@@ -74,7 +75,7 @@ fn typed(catalogue: &Catalogue, name: &str, text: &str) -> Value {
             .trim()
             .parse::<f64>()
             .map_or_else(|_| Value::from(text), Value::Number),
-        _ => Value::from(text),
+        _ => Value::Text(crate::answers::text(text)),
     }
 }
 
@@ -86,21 +87,11 @@ fn pair(text: &str, what: &str, form: &str) -> Result<(String, String), Fail> {
 }
 
 pub(crate) fn run(options: Options) -> Result<ExitCode, Fail> {
-    let load_error = |e: troubletree::LoadError| match e {
-        troubletree::LoadError::Io { .. } => Fail::usage(e.to_string()),
-        other => Fail::input(other.to_string()),
-    };
     // The tree itself, for its id; then the catalogue it is walked in. A `Goto` is
     // followed by tree id inside that catalogue, never to a file it names.
-    let tree = Tree::from_path(&options.tree).map_err(load_error)?;
+    let tree = Tree::from_path(&options.tree).map_err(Fail::load)?;
     let trees = if options.trees.is_empty() {
-        vec![
-            options
-                .tree
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
-        ]
+        vec![parent_dir(&options.tree)]
     } else {
         options.trees.clone()
     };
@@ -128,9 +119,10 @@ pub(crate) fn run(options: Options) -> Result<ExitCode, Fail> {
     };
     let session = match &options.resume {
         Some(file) => {
-            let text = std::fs::read_to_string(file)
-                .map_err(|e| Fail::usage(format!("cannot read {}: {e}", file.display())))?;
-            let saved: SavedSession = serde_json::from_str(&text).map_err(|e| {
+            let bytes = troubletree::Limits::default()
+                .read(file)
+                .map_err(Fail::load)?;
+            let saved: SavedSession = serde_json::from_slice(&bytes).map_err(|e| {
                 Fail::input(format!("{} is not a saved session: {e}", file.display()))
             })?;
             if saved.start_tree() != tree.id() {
@@ -169,13 +161,16 @@ pub(crate) fn run(options: Options) -> Result<ExitCode, Fail> {
             })?
         }
     };
+    if let Some(file) = &options.save {
+        refuse_to_overwrite_input(file, &options, &catalogue)?;
+    }
     let mut walk = Walk { session, facts };
     // Facts given with --resume answer questions, which only a scripted walk does.
     let interactive = !options.json
         && options.answers.is_empty()
         && (options.resume.is_none() || walk.facts.is_empty());
     if interactive {
-        interactive_walk(&mut walk)?;
+        interactive_walk(&mut walk, &options, &catalogue)?;
     } else {
         scripted_walk(&mut walk, &mut answers)?;
         // A typo in a node id should not go unnoticed.
@@ -186,10 +181,10 @@ pub(crate) fn run(options: Options) -> Result<ExitCode, Fail> {
             .collect();
         unused.sort_unstable();
         if !unused.is_empty() {
-            eprintln!(
+            crate::text::eprint(&format!(
                 "troubletree: warning: --answer given for node(s) the walk never asked: {}",
                 clean(&unused.join(", "))
-            );
+            ));
         }
     }
     if let Some(file) = &options.save {
@@ -201,9 +196,67 @@ pub(crate) fn run(options: Options) -> Result<ExitCode, Fail> {
     if options.json {
         print(&json(&summary(&walk, &directory, now))?);
     } else if !interactive || walk.session.current().is_end() {
-        print(&ending(&walk, &directory, now));
+        print(&ending(&walk, &directory, now, !interactive));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The directory a file is in: `.` for a bare file name (whose parent is the empty path).
+pub(crate) fn parent_dir(file: &Path) -> PathBuf {
+    match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// `--save` must not overwrite what the walk reads: the tree, every tree of its
+/// catalogue, the service directory. Writing a save over one of them would destroy it.
+/// The file saved from (`--resume`) may be written again.
+fn refuse_to_overwrite_input(
+    save: &Path,
+    options: &Options,
+    catalogue: &Catalogue,
+) -> Result<(), Fail> {
+    let mut inputs: Vec<PathBuf> = vec![options.tree.clone()];
+    inputs.extend(catalogue.trees().map(|t| PathBuf::from(t.file())));
+    inputs.extend(options.directory.clone());
+    for place in &options.trees {
+        inputs.push(place.join("directory.ron"));
+    }
+    inputs.push(parent_dir(&options.tree).join("directory.ron"));
+    if save.is_dir() {
+        return Err(Fail::usage(format!(
+            "--save {} names a directory; give the path of a file",
+            save.display()
+        )));
+    }
+    if inputs.iter().any(|input| same_file(save, input)) {
+        return Err(Fail::usage(format!(
+            "--save {} would overwrite a tree or service directory this walk reads; save to another file",
+            save.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Whether two paths name the same existing file (a link or another spelling included).
+fn same_file(a: &Path, b: &Path) -> bool {
+    let (Ok(x), Ok(y)) = (std::fs::metadata(a), std::fs::metadata(b)) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        x.dev() == y.dev() && x.ino() == y.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (x, y);
+        matches!(
+            (std::fs::canonicalize(a), std::fs::canonicalize(b)),
+            (Ok(p), Ok(q)) if p == q
+        )
+    }
 }
 
 /// The catalogue the walk goes through: every tree under `trees` (the tree's own folder
@@ -253,10 +306,7 @@ fn catalogue(trees: &[PathBuf], file: &Path, tree: &Tree) -> Result<Catalogue, F
 
 fn load_directory(given: Option<&Path>, catalogue: &Catalogue) -> Result<Directory, Fail> {
     if let Some(path) = given {
-        return Directory::from_path(path).map_err(|e| match e {
-            troubletree::LoadError::Io { .. } => Fail::usage(e.to_string()),
-            other => Fail::input(other.to_string()),
-        });
+        return Directory::from_path(path).map_err(Fail::load);
     }
     match catalogue.directory() {
         Some(directory) => Ok(directory.clone()),
@@ -298,13 +348,13 @@ fn scripted_walk(
                 None => return Ok(()),
             },
         };
-        walk.session
-            .answer_str(&value)
-            .map_err(|e| Fail::input(e.to_string()))?;
+        crate::answers::answer(&mut walk.session, &value)?;
     }
 }
 
-fn interactive_walk(walk: &mut Walk) -> Result<(), Fail> {
+/// The walk at a terminal: the session's language on screen, the answers' own texts,
+/// the keys shown with every question, and an offer to save when the user quits.
+fn interactive_walk(walk: &mut Walk, options: &Options, catalogue: &Catalogue) -> Result<(), Fail> {
     let stdin = std::io::stdin();
     let mut lines = stdin.lock().lines();
     let title = walk
@@ -313,15 +363,17 @@ fn interactive_walk(walk: &mut Walk) -> Result<(), Fail> {
         .title(walk.session.locale())
         .unwrap_or(walk.session.tree().id())
         .to_owned();
-    print(&format!("== {} ==\n(b: back, q: quit)\n\n", clean(&title)));
+    print(&format!("== {} ==\n\n", clean(&title)));
     let mut shown_tree = walk.session.tree().id().to_owned();
     loop {
+        let locale = walk.session.locale().to_owned();
+        let w = words(&locale);
         let tree = walk.session.tree();
         if tree.id() != shown_tree {
             shown_tree = tree.id().to_owned();
             print(&format!(
                 "→ {}\n\n",
-                clean(tree.title(walk.session.locale()).unwrap_or(tree.id()))
+                clean(tree.title(&locale).unwrap_or(tree.id()))
             ));
         }
         let (question, act) = match walk.session.current() {
@@ -330,33 +382,72 @@ fn interactive_walk(walk: &mut Walk) -> Result<(), Fail> {
             _ => return Ok(()),
         };
         let mut screen = format!("{} {}\n", if act { "▶" } else { "?" }, clean(question.text));
-        let values: Vec<Value> = question.answers().map(|a| a.value.clone()).collect();
+        let count = question.answers().len();
         for (i, a) in question.answers().enumerate() {
             screen.push_str(&format!("  {}. {}\n", i + 1, clean(a.text)));
         }
-        if values.is_empty() {
-            screen.push_str(&format!("  ({})\n", question.kind.as_str()));
-        }
-        screen.push_str("> ");
+        screen.push_str(&format!("  {}\n> ", w.keys));
         print(&screen);
         let Some(Ok(line)) = lines.next() else {
+            // End of input (Ctrl-D): leave the prompt's line before anything else.
             print("\n");
             return Ok(());
         };
         let input = line.trim();
         let result = match input {
-            "q" => return Ok(()),
-            "b" => walk.session.back(),
+            "q" | "Q" => {
+                offer_to_save(walk, &mut lines, options, catalogue)?;
+                return Ok(());
+            }
+            "b" | "B" => walk.session.back(),
             _ => match input.parse::<usize>() {
-                Ok(n) if (1..=values.len()).contains(&n) => walk.session.choose(n - 1),
-                _ => walk.session.answer_str(input),
+                Ok(n) if (1..=count).contains(&n) => walk.session.choose(n - 1),
+                // An answer's spelling, or the number or text a free question takes.
+                _ => crate::answers::typed(&mut walk.session, input),
             },
         };
         match result {
             Ok(()) => print("\n"),
-            Err(err) => print(&format!("  ! {}\n\n", clean(&err.to_string()))),
+            Err(err) => print(&format!(
+                "  ! {}\n\n",
+                clean(&refusal(&err, count, &locale))
+            )),
         }
     }
+}
+
+/// After `q`: unless `--save` already names a file, ask for one, and say how to go on.
+fn offer_to_save(
+    walk: &Walk,
+    lines: &mut impl Iterator<Item = std::io::Result<String>>,
+    options: &Options,
+    catalogue: &Catalogue,
+) -> Result<(), Fail> {
+    let w = words(walk.session.locale());
+    if options.save.is_some() {
+        return Ok(());
+    }
+    print(&format!("{} ", w.save_offer));
+    let answer = match lines.next() {
+        Some(Ok(line)) => line.trim().to_owned(),
+        _ => String::new(),
+    };
+    if answer.is_empty() {
+        print(&format!("\n{} {}\n", w.not_saved, w.goodbye));
+        return Ok(());
+    }
+    let file = PathBuf::from(&answer);
+    refuse_to_overwrite_input(&file, options, catalogue)?;
+    let text = json(&walk.session.save())?;
+    std::fs::write(&file, text)
+        .map_err(|e| Fail::usage(format!("cannot write {}: {e}", file.display())))?;
+    print(&format!(
+        "{}\n  troubletree run {} --resume {}\n",
+        w.saved,
+        crate::text::shell_word(&options.tree.display().to_string()),
+        crate::text::shell_word(&answer)
+    ));
+    Ok(())
 }
 
 fn outcome(step: &Step<'_>) -> &'static str {
@@ -389,9 +480,14 @@ fn summary(walk: &Walk, directory: &Directory, now: LocalTime) -> serde_json::Va
                 .unwrap_or(serde_json::Value::Null);
         }
         Step::Ask(q) | Step::Act(q) => {
+            let values: Vec<&Value> = q.answers().map(|a| a.value).collect();
+            let spelled = crate::answers::spellings(&values);
             let answers: Vec<serde_json::Value> = q
                 .answers()
-                .map(|a| serde_json::json!({ "value": a.value, "text": a.text }))
+                .zip(spelled)
+                .map(|(a, answer)| {
+                    serde_json::json!({ "value": a.value, "text": a.text, "answer": answer })
+                })
                 .collect();
             out["question"] = serde_json::json!({
                 "node": q.node,
@@ -406,8 +502,9 @@ fn summary(walk: &Walk, directory: &Directory, now: LocalTime) -> serde_json::Va
     out
 }
 
-/// How the walk ended, for a person.
-fn ending(walk: &Walk, directory: &Directory, now: LocalTime) -> String {
+/// How the walk ended, for a person; `with_path` adds the node ids walked (for a
+/// scripted run, where they help; a person at the terminal sees the texts only).
+fn ending(walk: &Walk, directory: &Directory, now: LocalTime, with_path: bool) -> String {
     let mut out = String::new();
     match walk.session.current() {
         Step::Resolved(r) => out.push_str(&format!("✔ {}\n", clean(r.text))),
@@ -427,11 +524,12 @@ fn ending(walk: &Walk, directory: &Directory, now: LocalTime) -> String {
                 clean(&node),
                 clean(q.text)
             ));
-            for a in q.answers() {
+            let values: Vec<&Value> = q.answers().map(|a| a.value).collect();
+            let spelled = crate::answers::spellings(&values);
+            for (a, spelling) in q.answers().zip(spelled) {
                 out.push_str(&format!(
-                    "  --answer {}={}   ({})\n",
-                    clean(&node),
-                    clean(&a.value.to_string()),
+                    "  --answer {}   ({})\n",
+                    clean(&crate::text::shell_word(&format!("{node}={spelling}"))),
                     clean(a.text)
                 ));
             }
@@ -445,6 +543,8 @@ fn ending(walk: &Walk, directory: &Directory, now: LocalTime) -> String {
         }
         other => out.push_str(&format!("ended at {}\n", clean(other.node()))),
     }
-    out.push_str(&format!("path: {}\n", clean(&walk.path().join(" → "))));
+    if with_path {
+        out.push_str(&format!("path: {}\n", clean(&walk.path().join(" → "))));
+    }
     out
 }

@@ -6,14 +6,11 @@ use std::process::ExitCode;
 use troubletree::analysis::{export, paths as walks};
 use troubletree::{Catalogue, Tree};
 
-use crate::text::{clean, json, print};
+use crate::text::{clean, json, one_line, print};
 use crate::{ExportFormat, Fail};
 
 fn load(path: &Path) -> Result<Tree, Fail> {
-    Tree::from_path(path).map_err(|e| match e {
-        troubletree::LoadError::Io { .. } => Fail::usage(e.to_string()),
-        other => Fail::input(other.to_string()),
-    })
+    Tree::from_path(path).map_err(Fail::load)
 }
 
 fn catalogue(paths: &[PathBuf]) -> Result<Catalogue, Fail> {
@@ -49,28 +46,33 @@ pub(crate) fn paths(path: &Path, as_json: bool) -> Result<ExitCode, Fail> {
     } else {
         report.walks.to_string()
     };
+    let bound = if report.approximate {
+        " at most (an upper bound: a loop has too many states to count exactly)"
+    } else {
+        ""
+    };
     out.push_str(&format!(
-        "tree {}: {count} distinct walks\n",
-        clean(tree.id())
+        "tree {}: {count} distinct walks{bound}\n",
+        one_line(tree.id())
     ));
     out.push_str("shortest walk to each end:\n");
     for walk in &report.shortest {
-        let shown = if walk.path.is_empty() {
+        let shown = if walk.path.len == 0 {
             "(unreachable)".to_owned()
         } else {
-            walk.path.join(" → ")
+            walk.path.to_string()
         };
         out.push_str(&format!(
             "  {}: {} step(s): {}\n",
-            clean(&walk.terminal),
-            walk.path.len().saturating_sub(1),
-            clean(&shown)
+            one_line(&walk.terminal),
+            walk.path.len.saturating_sub(1),
+            one_line(&shown)
         ));
     }
     out.push_str(&format!(
         "longest walk: {} step(s): {}\n",
-        report.longest.len().saturating_sub(1),
-        clean(&report.longest.join(" → "))
+        report.longest.len.saturating_sub(1),
+        one_line(&report.longest.to_string())
     ));
     print(&out);
     Ok(ExitCode::SUCCESS)
@@ -96,9 +98,7 @@ pub(crate) fn export(
     let highlight = match coverage {
         None => None,
         Some(dir) => {
-            let trees_dir = path
-                .parent()
-                .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+            let trees_dir = crate::run::parent_dir(path);
             let catalogue = catalogue(&[trees_dir])?;
             let report = troubletree::run_scenarios(&catalogue, &[dir]).map_err(scenario_error)?;
             let c = report.coverage.into_iter().find(|c| c.tree == tree.id());
@@ -124,6 +124,22 @@ pub(crate) fn test(
     min_coverage: Option<u8>,
     as_json: bool,
 ) -> Result<ExitCode, Fail> {
+    // The scenarios named first: a missing one is the mistake to report, not the trees.
+    for path in paths {
+        std::fs::metadata(path)
+            .map_err(|e| Fail::usage(format!("cannot read scenarios {}: {e}", path.display())))?;
+    }
+    for dir in trees {
+        std::fs::metadata(dir).map_err(|e| {
+            let default = trees.len() == 1 && dir.as_os_str() == "trees";
+            let hint = if default {
+                " (--trees defaults to ./trees; give --trees DIR where the trees are)"
+            } else {
+                ""
+            };
+            Fail::usage(format!("cannot read trees {}: {e}{hint}", dir.display()))
+        })?;
+    }
     let catalogue = catalogue(trees)?;
     let report = troubletree::run_scenarios(&catalogue, paths).map_err(scenario_error)?;
     if report.cases.is_empty() {
@@ -222,11 +238,11 @@ pub(crate) fn test(
         print(&out);
     }
     if !below.is_empty() {
-        eprintln!(
+        crate::text::eprint(&format!(
             "troubletree: coverage below {}% for {}",
             min_coverage.unwrap_or(0),
-            below.join(", ")
-        );
+            one_line(&below.join(", "))
+        ));
     }
     Ok(if failed > 0 || !below.is_empty() {
         ExitCode::from(1)

@@ -34,6 +34,7 @@ type AppStateArc = Arc<AppState>;
         (name = "sessions", description = "A user's walk: the session id is its only credential."),
         (name = "tickets", description = "The agents' queue (agent bearer token)."),
         (name = "admin", description = "Publishing and analytics (admin bearer token)."),
+        (name = "preview", description = "The writers' preview of the tree files on disk, unpublished and possibly broken (writer or admin bearer token)."),
         (name = "operations", description = "Health, readiness, metrics.")
     )
 )]
@@ -48,6 +49,10 @@ impl Modify for Security {
             ("backend", "The wallet's back end: may supply facts."),
             ("agent", "The agents' console."),
             ("admin", "Administration."),
+            (
+                "writer",
+                "The writers' preview (the admin token is accepted too).",
+            ),
         ] {
             components.add_security_scheme(
                 name,
@@ -79,6 +84,10 @@ pub fn router() -> (axum::Router<AppStateArc>, utoipa::openapi::OpenApi) {
         .routes(routes!(list_versions))
         .routes(routes!(retire_version))
         .routes(routes!(list_events))
+        .routes(routes!(crate::preview::files))
+        .routes(routes!(crate::preview::overview))
+        .routes(routes!(crate::preview::tree))
+        .routes(routes!(crate::preview::walk))
         .routes(routes!(healthz))
         .routes(routes!(readyz))
         .routes(routes!(metrics))
@@ -96,10 +105,12 @@ pub fn openapi_json(api: &utoipa::openapi::OpenApi) -> String {
 
 /// Which bearer token a request must carry.
 #[derive(Debug, Clone, Copy)]
-enum Role {
+pub(crate) enum Role {
     Backend,
     Agent,
     Admin,
+    /// The writers' preview: the writer token, or the admin token.
+    Writer,
 }
 
 impl Role {
@@ -108,6 +119,7 @@ impl Role {
             Role::Backend => "back end",
             Role::Agent => "agent",
             Role::Admin => "admin",
+            Role::Writer => "writer (or admin)",
         }
     }
 
@@ -116,6 +128,7 @@ impl Role {
             Role::Backend => state.config.backend_token.as_deref(),
             Role::Agent => state.config.agent_token.as_deref(),
             Role::Admin => state.config.admin_token.as_deref(),
+            Role::Writer => state.config.writer_token.as_deref(),
         }
     }
 }
@@ -138,10 +151,17 @@ fn same(a: &str, b: &str) -> bool {
             == 0
 }
 
-fn require(state: &AppState, headers: &HeaderMap, role: Role) -> Result<(), Problem> {
-    match (role.token(state), bearer(headers)) {
-        (Some(expected), Some(given)) if same(expected, given) => Ok(()),
-        _ => Err(Problem::unauthorized(role.name())),
+pub(crate) fn require(state: &AppState, headers: &HeaderMap, role: Role) -> Result<(), Problem> {
+    let given = bearer(headers);
+    let fits = |token: Option<&str>| matches!((token, given), (Some(t), Some(g)) if same(t, g));
+    let allowed = match role {
+        Role::Writer => fits(role.token(state)) || fits(Role::Admin.token(state)),
+        _ => fits(role.token(state)),
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(Problem::unauthorized(role.name()))
     }
 }
 

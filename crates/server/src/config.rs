@@ -37,6 +37,11 @@ pub struct Config {
     pub agent_token: Option<String>,
     /// Bearer token for administration (reload, retire).
     pub admin_token: Option<String>,
+    /// Bearer token of the writers' preview (`/v1/preview/*`); the admin token works
+    /// there too.
+    pub writer_token: Option<String>,
+    /// Scenario files or folders the preview runs for coverage (none: no coverage).
+    pub scenarios: Vec<PathBuf>,
     /// Where tickets are delivered; none: they stay in the outbox and the agent queue.
     pub webhook_url: Option<String>,
     /// Key of the HMAC-SHA256 signature of each delivery.
@@ -68,6 +73,8 @@ impl Config {
             backend_token: None,
             agent_token: None,
             admin_token: None,
+            writer_token: None,
+            scenarios: Vec::new(),
             webhook_url: None,
             webhook_secret: None,
             webhook_timeout: Duration::from_secs(10),
@@ -87,7 +94,8 @@ impl Config {
 /// The troubletree HTTP service: sessions, tickets and webhooks over the trees in a folder.
 ///
 /// Secrets are read from the environment only: TROUBLETREE_BACKEND_TOKEN,
-/// TROUBLETREE_AGENT_TOKEN, TROUBLETREE_ADMIN_TOKEN, TROUBLETREE_WEBHOOK_SECRET.
+/// TROUBLETREE_AGENT_TOKEN, TROUBLETREE_ADMIN_TOKEN, TROUBLETREE_WRITER_TOKEN,
+/// TROUBLETREE_WEBHOOK_SECRET.
 #[derive(Debug, Parser)]
 #[command(name = "troubletree-server", version)]
 struct Args {
@@ -130,6 +138,10 @@ struct Args {
     /// Minutes without a step after which a session counts as abandoned.
     #[arg(long, env = "TROUBLETREE_ABANDON_AFTER_MINUTES", default_value_t = 30)]
     abandon_after_minutes: u64,
+    /// Scenario files or folders (comma-separated) the writers' preview runs to show
+    /// coverage, e.g. tests/scenarios.
+    #[arg(long, env = "TROUBLETREE_SCENARIOS", value_delimiter = ',')]
+    scenarios: Vec<PathBuf>,
     /// URL that receives tickets (POST, JSON, signed).
     #[arg(long, env = "TROUBLETREE_WEBHOOK_URL")]
     webhook_url: Option<String>,
@@ -167,6 +179,8 @@ impl Args {
             backend_token: env("TROUBLETREE_BACKEND_TOKEN"),
             agent_token: env("TROUBLETREE_AGENT_TOKEN"),
             admin_token: env("TROUBLETREE_ADMIN_TOKEN"),
+            writer_token: env("TROUBLETREE_WRITER_TOKEN"),
+            scenarios: self.scenarios,
             webhook_url: self.webhook_url,
             webhook_secret: env("TROUBLETREE_WEBHOOK_SECRET"),
             webhook_timeout: Duration::from_secs(self.webhook_timeout.max(1)),

@@ -567,41 +567,7 @@ impl Walk<'_> {
             view.priority = Some("normal".into());
             return view;
         }
-        match step {
-            Step::Ask(q) | Step::Act(q) => {
-                view.kind = if matches!(self.session.current(), Step::Act(_)) {
-                    "act".into()
-                } else {
-                    "ask".into()
-                };
-                view.text = q.text.to_owned();
-                view.fact = q.fact.map(str::to_owned);
-                view.answer_kind = Some(kind_name(q.kind).into());
-                view.answers = q
-                    .answers()
-                    .map(|a| AnswerView {
-                        value: a.value.into(),
-                        text: a.text.to_owned(),
-                    })
-                    .collect();
-            }
-            Step::Resolved(r) => {
-                view.kind = "resolved".into();
-                view.text = r.text.to_owned();
-            }
-            Step::Escalated(e) => {
-                view.kind = "escalated".into();
-                view.text = e.reason.to_owned();
-                view.priority = Some(priority_name(e.priority).into());
-                view.prepare = e.prepare().map(str::to_owned).collect();
-            }
-            // A published catalogue holds every `Goto` target, so a journey never
-            // stops at one; shown as an end all the same.
-            _ => {
-                view.kind = "escalated".into();
-                view.text = handoff_reason(zh).into();
-            }
-        }
+        fill_view(&mut view, &step, zh);
         view
     }
 
@@ -887,6 +853,62 @@ pub struct JourneyLine {
     pub value: Option<ApiValue>,
     /// `user`, `host` (answered from the back end's fact) or `auto` (decided).
     pub origin: String,
+}
+
+/// What the user sees of a step: a fresh [`StepView`] for `step` in `tree`. The
+/// writers' preview shows its walks with it too.
+pub fn step_view(tree: &str, step: &Step<'_>, zh: bool) -> StepView {
+    let mut view = StepView {
+        kind: String::new(),
+        tree: tree.to_owned(),
+        node: step.node().to_owned(),
+        text: String::new(),
+        fact: None,
+        answer_kind: None,
+        answers: Vec::new(),
+        priority: None,
+        prepare: Vec::new(),
+    };
+    fill_view(&mut view, step, zh);
+    view
+}
+
+fn fill_view(view: &mut StepView, step: &Step<'_>, zh: bool) {
+    match step {
+        Step::Ask(q) | Step::Act(q) => {
+            view.kind = if matches!(step, Step::Act(_)) {
+                "act".into()
+            } else {
+                "ask".into()
+            };
+            view.text = q.text.to_owned();
+            view.fact = q.fact.map(str::to_owned);
+            view.answer_kind = Some(kind_name(q.kind).into());
+            view.answers = q
+                .answers()
+                .map(|a| AnswerView {
+                    value: a.value.into(),
+                    text: a.text.to_owned(),
+                })
+                .collect();
+        }
+        Step::Resolved(r) => {
+            view.kind = "resolved".into();
+            view.text = r.text.to_owned();
+        }
+        Step::Escalated(e) => {
+            view.kind = "escalated".into();
+            view.text = e.reason.to_owned();
+            view.priority = Some(priority_name(e.priority).into());
+            view.prepare = e.prepare().map(str::to_owned).collect();
+        }
+        // A published catalogue holds every `Goto` target, so a journey never
+        // stops at one; shown as an end all the same.
+        _ => {
+            view.kind = "escalated".into();
+            view.text = handoff_reason(zh).into();
+        }
+    }
 }
 
 fn ended(node: &str) -> EngineError {

@@ -24,6 +24,8 @@ pub mod engine;
 pub mod metrics;
 pub mod outbox;
 pub mod pages;
+pub mod picture;
+pub mod preview;
 pub mod problem;
 pub mod store;
 
@@ -153,7 +155,7 @@ impl Server {
     }
 }
 
-/// The whole service: the API, the operational endpoints, the pages' spot, and the
+/// The whole service: the API, the operational endpoints, the pages, and the
 /// layers every request goes through.
 pub fn router(state: Arc<AppState>) -> axum::Router {
     let (api, openapi) = api::router();
@@ -184,7 +186,7 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
                 async move { ([(header::CONTENT_TYPE, "application/json")], document) }
             }),
         )
-        .merge(pages::routes())
+        .merge(pages::routes(config))
         .layer(DefaultBodyLimit::max(config.body_limit))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,

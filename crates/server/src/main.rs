@@ -30,8 +30,6 @@ async fn run(config: Config) -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    // The one line on standard output: scripts and tests read the address from it.
-    println!("troubletree-server listening on http://{}", server.addr());
     let (Ok(mut hup), Ok(mut term), Ok(mut int)) = (
         signal(SignalKind::hangup()),
         signal(SignalKind::terminate()),
@@ -41,6 +39,10 @@ async fn run(config: Config) -> std::process::ExitCode {
         server.shutdown().await;
         return std::process::ExitCode::FAILURE;
     };
+    // The one line on standard output: scripts and tests read the address from it. It is
+    // printed once the signal handlers are in place, so a SIGTERM sent as soon as the
+    // line is read stops the server cleanly instead of killing it.
+    println!("troubletree-server listening on http://{}", server.addr());
     loop {
         tokio::select! {
             _ = hup.recv() => match server.state().publish().await {

@@ -1,9 +1,10 @@
 //! The command line, driven as a process: the contract of PRODUCT.md, section "Command
 //! line" (flags, JSON shapes, exit codes), plus output safety and robustness.
 //!
-//! Snapshots of `check` for every fixture under `tests/data/invalid` live in
-//! `tests/data/snapshots/<fixture>.{human,json,github}`; regenerate them with
-//! `UPDATE_SNAPSHOTS=1 cargo test -p troubletree-cli` and review the diff.
+//! Snapshots (insta) of `check` for every fixture under `tests/data/invalid` live in
+//! `tests/it/snapshots/it__cli__check@<fixture>.<format>.snap`; review changes with
+//! `cargo insta review` (or write them with `INSTA_UPDATE=always cargo test -p
+//! troubletree-cli` and read the diff).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsStr;
@@ -20,20 +21,20 @@ use serde_json::Value;
 // Helpers
 // ---------------------------------------------------------------------------------
 
-const BIN: &str = env!("CARGO_BIN_EXE_troubletree");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_troubletree");
 /// The workspace root: the commands run there, on `trees/` and `tests/data/`.
-const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+pub(crate) const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
 /// A fixed "now" so that tickets (channel choice, creation time) are reproducible.
-const AT: &str = "2026-11-22 10:00";
-const RECHARGE: &str = "trees/recharge_failure.ron";
-const ESCAPE: &str = "tests/data/hostile/escape.ron";
-const ESCAPE_IDS: &str = "tests/data/hostile/escape_ids.ron";
+pub(crate) const AT: &str = "2026-11-22 10:00";
+pub(crate) const RECHARGE: &str = "trees/recharge_failure.ron";
+pub(crate) const ESCAPE: &str = "tests/data/hostile/escape.ron";
+pub(crate) const ESCAPE_IDS: &str = "tests/data/hostile/escape_ids.ron";
 const ESCAPE_FINDINGS: &str = "tests/data/hostile/escape_findings.ron";
 /// Longer than any command should take; a hang is a failure, not a stuck test run.
 const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Runs `troubletree ARGS` from the crate root with an empty stdin.
-fn tt<I, S>(args: I) -> Output
+pub(crate) fn tt<I, S>(args: I) -> Output
 where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
@@ -42,7 +43,7 @@ where
 }
 
 /// Runs `troubletree ARGS` from the crate root with `input` piped to stdin (then closed).
-fn tt_stdin<I, S>(args: I, input: impl AsRef<[u8]>) -> Output
+pub(crate) fn tt_stdin<I, S>(args: I, input: impl AsRef<[u8]>) -> Output
 where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
@@ -50,7 +51,16 @@ where
     execute(args, Some(input.as_ref().to_vec()))
 }
 
-fn execute<I, S>(args: I, input: Option<Vec<u8>>) -> Output
+pub(crate) fn execute<I, S>(args: I, input: Option<Vec<u8>>) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    execute_in(Path::new(ROOT), args, input)
+}
+
+/// [`execute`] from another working directory.
+pub(crate) fn execute_in<I, S>(dir: &Path, args: I, input: Option<Vec<u8>>) -> Output
 where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
@@ -58,7 +68,7 @@ where
     let args: Vec<_> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
     let mut child = Command::new(BIN)
         .args(&args)
-        .current_dir(ROOT)
+        .current_dir(dir)
         .env_remove("RUST_BACKTRACE")
         .stdin(if input.is_some() {
             Stdio::piped()
@@ -104,21 +114,21 @@ where
     }
 }
 
-fn stdout(o: &Output) -> String {
+pub(crate) fn stdout(o: &Output) -> String {
     String::from_utf8(o.stdout.clone()).expect("stdout is UTF-8")
 }
 
-fn stderr(o: &Output) -> String {
+pub(crate) fn stderr(o: &Output) -> String {
     String::from_utf8(o.stderr.clone()).expect("stderr is UTF-8")
 }
 
-fn code(o: &Output) -> i32 {
+pub(crate) fn code(o: &Output) -> i32 {
     o.status.code().expect("exited normally, not by a signal")
 }
 
 /// Asserts the exit code, showing both streams when it differs; never a panic inside.
 #[track_caller]
-fn assert_exit(o: &Output, expected: i32, what: &str) {
+pub(crate) fn assert_exit(o: &Output, expected: i32, what: &str) {
     let err = stderr(o);
     assert!(
         !err.contains("panicked"),
@@ -134,13 +144,13 @@ fn assert_exit(o: &Output, expected: i32, what: &str) {
 
 /// Parses stdout as exactly one JSON value.
 #[track_caller]
-fn json(o: &Output) -> Value {
+pub(crate) fn json(o: &Output) -> Value {
     let text = stdout(o);
     serde_json::from_str(&text)
         .unwrap_or_else(|e| panic!("stdout is not one JSON value: {e}\n--- stdout\n{text}"))
 }
 
-fn keys(v: &Value) -> BTreeSet<&str> {
+pub(crate) fn keys(v: &Value) -> BTreeSet<&str> {
     v.as_object()
         .unwrap_or_else(|| panic!("not a JSON object: {v}"))
         .keys()
@@ -158,7 +168,7 @@ fn value_arg(v: &Value) -> String {
     }
 }
 
-fn str_vec(v: &Value) -> Vec<String> {
+pub(crate) fn str_vec(v: &Value) -> Vec<String> {
     v.as_array()
         .unwrap_or_else(|| panic!("not an array: {v}"))
         .iter()
@@ -167,7 +177,7 @@ fn str_vec(v: &Value) -> Vec<String> {
 }
 
 /// `run TREE --json --at AT --lang en` plus answers and extra flags.
-fn run_json(tree: &str, answers: &[(String, String)], extra: &[String]) -> Output {
+pub(crate) fn run_json(tree: &str, answers: &[(String, String)], extra: &[String]) -> Output {
     let mut args: Vec<String> = ["run", tree, "--json", "--at", AT, "--lang", "en"]
         .map(String::from)
         .to_vec();
@@ -179,7 +189,7 @@ fn run_json(tree: &str, answers: &[(String, String)], extra: &[String]) -> Outpu
     tt(args)
 }
 
-fn answers(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+pub(crate) fn answers(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs
         .iter()
         .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
@@ -187,10 +197,10 @@ fn answers(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 /// A scratch directory under the system temp dir, unique per test, removed on drop.
-struct Scratch(PathBuf);
+pub(crate) struct Scratch(PathBuf);
 
 impl Scratch {
-    fn new(name: &str) -> Scratch {
+    pub(crate) fn new(name: &str) -> Scratch {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let dir = std::env::temp_dir().join(format!(
             "troubletree-cli-{}-{}-{name}",
@@ -202,17 +212,17 @@ impl Scratch {
         Scratch(dir)
     }
 
-    fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.0.join(name)
     }
 
-    fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+    pub(crate) fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
         let path = self.path(name);
         fs::write(&path, contents).expect("write a scratch file");
         path
     }
 
-    fn arg(&self, name: &str) -> String {
+    pub(crate) fn arg(&self, name: &str) -> String {
         self.path(name).display().to_string()
     }
 }
@@ -220,28 +230,6 @@ impl Scratch {
 impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Compares `actual` with `tests/data/snapshots/NAME`, or (re)writes it when
-/// `UPDATE_SNAPSHOTS=1`. Returns a description of the mismatch, if any.
-fn snapshot(name: &str, actual: &str) -> Option<String> {
-    let path = Path::new(ROOT).join("tests/data/snapshots").join(name);
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some_and(|v| v == "1") {
-        fs::create_dir_all(path.parent().expect("a parent")).expect("create snapshots/");
-        fs::write(&path, actual).expect("write a snapshot");
-        return None;
-    }
-    match fs::read_to_string(&path) {
-        Err(e) => Some(format!(
-            "snapshot {name} cannot be read ({e}); run with UPDATE_SNAPSHOTS=1 to create it"
-        )),
-        Ok(expected) if expected == actual => None,
-        Ok(expected) => Some(format!(
-            "snapshot {name} differs (UPDATE_SNAPSHOTS=1 rewrites it)\n\
-             --- expected ({})\n{expected}\n--- actual\n{actual}",
-            path.display()
-        )),
     }
 }
 
@@ -299,15 +287,17 @@ fn expectations(fixture: &str) -> Vec<(String, u64, u64)> {
     out
 }
 
-/// The first control character other than `\n` in `text`, with its position.
-fn control_char(text: &str) -> Option<(usize, char)> {
+/// The first character that must not reach a terminal raw (a control character other
+/// than `\n`, a C1 control, a bidi override, a zero-width character...), with its
+/// position.
+pub(crate) fn control_char(text: &str) -> Option<(usize, char)> {
     text.char_indices()
-        .find(|&(_, c)| c.is_control() && c != '\n')
+        .find(|&(_, c)| troubletree::is_unprintable(c))
 }
 
 /// Asserts that neither stream carries a raw control character (only `\n` allowed).
 #[track_caller]
-fn assert_terminal_safe(o: &Output, what: &str) {
+pub(crate) fn assert_terminal_safe(o: &Output, what: &str) {
     for (name, bytes) in [("stdout", &o.stdout), ("stderr", &o.stderr)] {
         let text = String::from_utf8_lossy(bytes);
         if let Some((at, c)) = control_char(&text) {
@@ -360,18 +350,18 @@ fn terminals(path: &str) -> Vec<String> {
 
 /// One finding of `check --format json`, type-checked against the contract.
 #[derive(Debug, Clone, PartialEq)]
-struct Finding {
-    code: String,
-    severity: String,
-    message: String,
-    path: String,
-    line: u64,
-    column: u64,
-    node: Option<String>,
+pub(crate) struct Finding {
+    pub(crate) code: String,
+    pub(crate) severity: String,
+    pub(crate) message: String,
+    pub(crate) path: String,
+    pub(crate) line: u64,
+    pub(crate) column: u64,
+    pub(crate) node: Option<String>,
 }
 
 #[track_caller]
-fn findings(o: &Output) -> Vec<Finding> {
+pub(crate) fn findings(o: &Output) -> Vec<Finding> {
     let v = json(o);
     let array = v
         .as_array()
@@ -667,31 +657,31 @@ fn check_github_annotations() {
 
 #[test]
 fn check_snapshots() {
-    let mut failures = Vec::new();
+    // One snapshot per fixture and format, in `snapshots/it__cli__check@NAME.FORMAT.snap`.
     let mut names = BTreeSet::new();
     for (name, fixture) in invalid_fixtures() {
         for format in ["human", "json", "github"] {
             let o = tt(["check", "--format", format, &fixture]);
-            let file = format!("{name}.{format}");
-            if let Some(diff) = snapshot(&file, &stdout(&o)) {
-                failures.push(diff);
-            }
-            names.insert(file);
+            let snapshot = format!("{name}.{format}");
+            insta::with_settings!({ snapshot_suffix => snapshot.clone(), prepend_module_to_snapshot => true }, {
+                insta::assert_snapshot!("check", stdout(&o));
+            });
+            names.insert(format!("it__cli__check@{snapshot}.snap"));
         }
     }
     // A snapshot whose fixture is gone is stale.
-    let dir = Path::new(ROOT).join("tests/data/snapshots");
-    for entry in fs::read_dir(&dir).expect("tests/data/snapshots exists") {
-        let file = entry
-            .expect("an entry")
-            .file_name()
-            .to_string_lossy()
-            .into_owned();
-        if !names.contains(&file) {
-            failures.push(format!("stale snapshot {file}: no fixture produces it"));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/snapshots");
+    let stale: Vec<String> = fs::read_dir(&dir)
+        .expect("the snapshots directory")
+        .map(|e| {
+            e.expect("an entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|f| f.starts_with("it__cli__check@") && !names.contains(f))
+        .collect();
+    assert!(stale.is_empty(), "stale snapshots: {stale:?}");
 }
 
 // ---------------------------------------------------------------------------------
@@ -733,8 +723,14 @@ fn assert_needs_answer_shape(v: &Value) {
     );
     let answers = q["answers"].as_array().expect("answers is an array");
     for a in answers {
-        assert_eq!(keys(a), BTreeSet::from(["value", "text"]), "answer keys");
+        assert_eq!(
+            keys(a),
+            BTreeSet::from(["value", "text", "answer"]),
+            "answer keys"
+        );
         assert!(a["text"].is_string(), "answer text");
+        // The spelling `--answer` takes back: the value itself in the shipped trees.
+        assert_eq!(a["answer"].as_str(), Some(value_arg(&a["value"]).as_str()));
         match kind {
             "bool" => assert!(a["value"].is_boolean(), "bool answer values are booleans"),
             "choice" => assert!(a["value"].is_string(), "choice answer values are strings"),
@@ -921,7 +917,7 @@ fn feed_back_every_offered_value(tree: &str) -> (BTreeSet<String>, usize) {
                 .as_array()
                 .expect("answers")
                 .iter()
-                .map(|a| value_arg(&a["value"]))
+                .map(|a| a["answer"].as_str().expect("an answer spelling").to_owned())
                 .collect(),
         };
         if offered == ["solved", "not_solved"] && q["fact"].is_null() {
@@ -1410,13 +1406,21 @@ fn run_interactive_back_shows_the_previous_question_again() {
 fn run_interactive_invalid_entry_reasks() {
     let (o, out) = interactive("xyz\n9\n\n2\n");
     assert_exit(&o, 0, "invalid entries");
-    assert!(
-        out.contains("! \"xyz\" is not an answer") && out.contains("! \"9\""),
+    // Each refusal is in the user's words: what to type, not the tree's internals.
+    assert_eq!(
+        out.matches("! Please type one of the numbers above (1–2).")
+            .count(),
+        3,
         "an error for each invalid entry\n{out}"
     );
     assert!(
-        out.contains("true, false"),
-        "the error names the accepted values\n{out}"
+        !out.contains("check_debited") && !out.contains("true, false"),
+        "no node ids or internal values on screen\n{out}"
+    );
+    // The keys are shown with every question.
+    assert!(
+        out.contains("(type the number of an answer; b: back; q: quit)"),
+        "{out}"
     );
     assert_eq!(
         out.matches(Q_DEBITED).count(),
@@ -1839,6 +1843,24 @@ fn assert_walk(tree: &str, path: &[String]) {
     }
 }
 
+/// A walk of `paths --json` (`{len, head, tail}`) listed whole: its ids.
+#[track_caller]
+fn whole_walk(walk: &Value) -> Vec<String> {
+    assert_eq!(
+        keys(walk),
+        BTreeSet::from(["len", "head", "tail"]),
+        "{walk}"
+    );
+    let head = str_vec(&walk["head"]);
+    assert_eq!(
+        Some(head.len() as u64),
+        walk["len"].as_u64(),
+        "listed whole: {walk}"
+    );
+    assert!(str_vec(&walk["tail"]).is_empty(), "{walk}");
+    head
+}
+
 #[test]
 fn paths_json() {
     let o = tt(["paths", RECHARGE, "--json"]);
@@ -1863,7 +1885,7 @@ fn paths_json() {
         "one shortest walk per terminal"
     );
     for w in shortest {
-        let path = str_vec(&w["path"]);
+        let path = whole_walk(&w["path"]);
         assert_eq!(
             path.first().map(String::as_str),
             Some("check_debited"),
@@ -1875,14 +1897,14 @@ fn paths_json() {
         );
         assert_walk(RECHARGE, &path);
     }
-    let longest = str_vec(&v["longest"]);
+    let longest = whole_walk(&v["longest"]);
     assert_eq!(longest.first().map(String::as_str), Some("check_debited"));
     assert_walk(RECHARGE, &longest);
     assert!(
         longest.len()
             >= shortest
                 .iter()
-                .map(|w| str_vec(&w["path"]).len())
+                .map(|w| whole_walk(&w["path"]).len())
                 .max()
                 .unwrap_or(0)
     );
@@ -2230,4 +2252,49 @@ fn test_directory_without_scenarios_fails() {
     let o = tt(["test", &scratch.0.display().to_string()]);
     assert!(!stderr(&o).contains("panicked"));
     assert!(code(&o) == 1 || code(&o) == 2, "exit {}", code(&o));
+}
+
+/// `q` offers to save: a file name saves the walk and says how to go on; `--resume`
+/// then continues at the same question.
+#[test]
+fn run_interactive_quit_offers_to_save() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("quit_offers_to_save");
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).expect("a scratch folder");
+    let file = dir.join("walk.json");
+    let file_text = file.display().to_string();
+    let (o, out) = interactive(&format!("2\nq\n{file_text}\n"));
+    assert_exit(&o, 0, "q, then a file name");
+    assert!(out.contains("Save this walk to continue later?"), "{out}");
+    assert!(out.contains(&format!("--resume {file_text}")), "{out}");
+    assert!(file.is_file(), "the save was written");
+    let o = tt_stdin(
+        [
+            "run", RECHARGE, "--lang", "en", "--at", AT, "--resume", &file_text,
+        ],
+        "",
+    );
+    assert_exit(&o, 0, "resumed");
+    assert!(stdout(&o).contains(Q_NETWORK), "{}", stdout(&o));
+    // Enter leaves without saving.
+    let (o, out) = interactive("2\nq\n\n");
+    assert_exit(&o, 0, "q, then Enter");
+    assert!(out.contains("Not saved."), "{out}");
+}
+
+/// A Chinese walk speaks Chinese at the terminal, refusals included.
+#[test]
+fn run_interactive_speaks_the_users_language() {
+    let o = tt_stdin(["run", RECHARGE, "--lang", "zh", "--at", AT], "9\nb\n");
+    assert_exit(&o, 0, "zh");
+    let out = stdout(&o);
+    assert!(
+        out.contains("（输入编号作答；b 返回上一步；q 退出）"),
+        "{out}"
+    );
+    assert!(out.contains("! 请输入上面列出的编号（1–2）。"), "{out}");
+    assert!(
+        out.contains("! 这已经是第一个问题，没有可以返回的步骤。"),
+        "{out}"
+    );
 }

@@ -4,3 +4,5 @@ mod check_fixtures;
 mod cli;
 mod import;
 mod journeys;
+mod outputs;
+mod robustness;

@@ -3,11 +3,13 @@
 //! on PostgreSQL too (see `common::pg_url`).
 
 mod api;
+mod browser;
 mod common;
 mod concurrency;
 mod delivery;
 mod openapi;
 mod operations;
+mod pages;
 mod postgres;
 mod process;
 mod sessions;
