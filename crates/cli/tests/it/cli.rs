@@ -1435,10 +1435,12 @@ fn run_interactive_invalid_entry_reasks() {
 
 #[test]
 fn run_interactive_q_and_eof_exit_0() {
-    let (o, out) = interactive("2\nq\n1\n");
+    // After q, an empty line declines the offer to save; nothing else is read.
+    let (o, out) = interactive("2\nq\n\n1\n");
     assert_exit(&o, 0, "q");
     assert!(out.contains(Q_NETWORK), "{out}");
     assert!(!out.contains(Q_BANK), "nothing is read after q\n{out}");
+    assert!(out.contains("Not saved."), "{out}");
     let (o, out) = interactive("");
     assert_exit(&o, 0, "EOF at once");
     assert!(out.contains(Q_DEBITED), "{out}");
