@@ -321,7 +321,7 @@ fn check_texts(
             by_id.insert(tree.id().to_owned(), (i, tree));
         }
     }
-    links(&by_id, &refused, &mut pending);
+    links(&by_id, &refused, limits.max_walk_steps, &mut pending);
     // Positions: one scan per file that has something to report.
     let mut per_file: HashMap<usize, Vec<Pending>> = HashMap::new();
     for (i, p) in pending {
@@ -432,6 +432,7 @@ struct Refused {
 fn links(
     trees: &BTreeMap<String, (usize, Tree)>,
     refused: &Refused,
+    max_walk_steps: u64,
     pending: &mut Vec<(usize, Pending)>,
 ) {
     let mut entries: HashMap<(&str, NodeIndex), NodeIndex> = HashMap::new();
@@ -578,4 +579,79 @@ fn links(
             }
         }
     }
+    journey_bound(trees, &graph, max_walk_steps, pending);
+}
+
+/// E016 when a journey could take more moves than a session allows: each tree's walks
+/// are bounded when it loads, and a journey adds them up along its `Goto` links, one
+/// move per jump. Links form no loop here (E013 refuses those first), so the heaviest
+/// chain of entries is found in one pass in topological order.
+fn journey_bound(
+    trees: &BTreeMap<String, (usize, Tree)>,
+    graph: &DiGraph<(&str, NodeIndex), (usize, NodeIndex)>,
+    max_walk_steps: u64,
+    pending: &mut Vec<(usize, Pending)>,
+) {
+    use petgraph::visit::EdgeRef;
+    let Ok(order) = petgraph::algo::toposort(graph, None) else {
+        return; // a loop, reported as E013
+    };
+    let weight = |e: NodeIndex| {
+        trees
+            .get(graph[e].0)
+            .map_or(0, |(_, tree)| tree.0.walk_bound)
+    };
+    // For each entry: the heaviest journey from it, and the Goto it leaves by.
+    let mut best: Vec<(u64, Option<petgraph::graph::EdgeIndex>)> =
+        vec![(0, None); graph.node_count()];
+    for &e in order.iter().rev() {
+        let mut heaviest = (weight(e), None);
+        for edge in graph.edges(e) {
+            let through = weight(e)
+                .saturating_add(1)
+                .saturating_add(best[edge.target().index()].0);
+            if through > heaviest.0 {
+                heaviest = (through, Some(edge.id()));
+            }
+        }
+        best[e.index()] = heaviest;
+    }
+    let Some(from) = graph
+        .node_indices()
+        .filter(|e| best[e.index()].1.is_some())
+        .max_by_key(|e| best[e.index()].0)
+    else {
+        return;
+    };
+    let (bound, Some(first)) = best[from.index()] else {
+        return;
+    };
+    if bound <= max_walk_steps {
+        return;
+    }
+    // The chain of trees, for the message.
+    let mut chain = vec![graph[from].0];
+    let mut at = Some(first);
+    while let Some(edge) = at {
+        let target = graph.raw_edges()[edge.index()].target();
+        chain.push(graph[target].0);
+        at = best[target.index()].1;
+    }
+    let (file, goto) = graph[first];
+    let Some((_, tree)) = trees.get(graph[from].0) else {
+        return;
+    };
+    let goto_id = &tree.0.graph[goto].id;
+    pending.push((
+        file,
+        Pending {
+            code: Code::LimitExceeded,
+            path: format!("nodes.{}", goto.index()),
+            message: format!(
+                "a journey through trees {} could take up to {bound} moves, more than the {max_walk_steps} a session allows; end one of these flows with Resolve or Escalate, or lower the `times` of their loops",
+                chain.join(" → ")
+            ),
+            node: Some(goto_id.to_string()),
+        },
+    ));
 }

@@ -52,6 +52,9 @@ pub(crate) struct TreeData {
     pub node_index: HashMap<Box<str>, NodeIndex>,
     pub start: NodeIndex,
     pub limit_slots: usize,
+    /// The most moves a walk through this tree can make (checked against the step
+    /// bound when it loaded); the catalogue adds them up along `Goto` chains.
+    pub walk_bound: u64,
     pub fingerprint: u64,
     pub warnings: Vec<Finding>,
     /// Whether some text names a directory value (`{hotline.hours}`), to be filled in

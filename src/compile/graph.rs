@@ -40,7 +40,9 @@ fn report(
     });
 }
 
-/// Reachability (W001), a way out from every node (E009) and bounded cycles (E010).
+/// Reachability (W001), a way out from every node (E009) and bounded cycles (E010);
+/// returns the bound on the moves of a walk through the tree (see [`walk_bound`]), when
+/// every loop is bounded.
 pub(super) fn check(
     graph: &Graph,
     edges: &Edges,
@@ -48,7 +50,7 @@ pub(super) fn check(
     marks: &Marks<'_>,
     max_walk_steps: u64,
     pending: &mut Vec<Pending>,
-) {
+) -> Option<u64> {
     let n = graph.node_count();
     // Reachable from start.
     let mut reached = vec![false; n];
@@ -117,12 +119,10 @@ pub(super) fn check(
     let before = pending.len();
     cycles(graph, edges, pending);
     // The bound on walks holds only when every loop is bounded.
-    if pending[before..]
+    pending[before..]
         .iter()
         .all(|p| p.code != Code::UnboundedCycle)
-    {
-        walk_bound(graph, edges, max_walk_steps, pending);
-    }
+        .then(|| walk_bound(graph, edges, max_walk_steps, pending))
 }
 
 /// E016 when a walk through the tree could take more than `max` moves: the walker's
@@ -136,7 +136,7 @@ pub(super) fn check(
 /// the component, and none inside a component without a cycle. A walk passes the
 /// components in topological order, with one move from each to the next; the bound is
 /// the heaviest such chain, from any node.
-fn walk_bound(graph: &Graph, edges: &Edges, max: u64, pending: &mut Vec<Pending>) {
+fn walk_bound(graph: &Graph, edges: &Edges, max: u64, pending: &mut Vec<Pending>) -> u64 {
     let n = graph.node_count();
     let mut component = vec![u32::MAX; n];
     // For each component, in the order found (successors first): the bound on the moves
@@ -190,10 +190,10 @@ fn walk_bound(graph: &Graph, edges: &Edges, max: u64, pending: &mut Vec<Pending>
         bounds.push((inside.saturating_add(after.0), loop_));
     });
     let Some(&(bound, loop_)) = bounds.iter().max_by_key(|(bound, _)| *bound) else {
-        return;
+        return 0;
     };
     if bound <= max {
-        return;
+        return bound;
     }
     match loop_ {
         Some((_, v)) => {
@@ -220,6 +220,7 @@ fn walk_bound(graph: &Graph, edges: &Edges, max: u64, pending: &mut Vec<Pending>
             ),
         ),
     }
+    bound
 }
 
 /// A walk is bounded when every cycle it could repeat passes a counted arrival at a

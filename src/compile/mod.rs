@@ -390,8 +390,9 @@ impl<'t> Compiler<'t> {
         }
         edges.finish();
         self.ids = Vec::new();
+        let mut walk_bound = 0;
         if start != NodeIndex::end() {
-            graph::check(
+            walk_bound = graph::check(
                 &graph,
                 &edges,
                 start,
@@ -401,7 +402,8 @@ impl<'t> Compiler<'t> {
                 },
                 self.limits.max_walk_steps,
                 &mut self.pending,
-            );
+            )
+            .unwrap_or(u64::MAX);
         }
         self.missing_asks();
         if self
@@ -425,6 +427,7 @@ impl<'t> Compiler<'t> {
             node_index: std::mem::take(&mut self.node_index),
             start,
             limit_slots,
+            walk_bound,
             fingerprint: 0,
             warnings: Vec::new(),
             directory_refs: self.directory_refs,

@@ -83,3 +83,37 @@ proptest! {
         }
     }
 }
+
+/// Each tree's walks fit the step bound on their own, but a journey through both could
+/// not: the catalogue says so (E016 at the `Goto`), so a journey that checks never
+/// meets the bound.
+#[test]
+fn a_journey_that_could_outrun_the_step_bound_is_refused() {
+    let looping = |id: &str, then: &str| {
+        format!(
+            r#"Tree(id: "{id}", locales: ["en"], start: "try", nodes: [
+                Act(id: "try", text: "Try again.", next: "try", solved: "done",
+                    limit: Limit(times: 3000, then: "{then}")),
+                Resolve(id: "done", text: "Fixed."),
+                {tail}
+            ])"#,
+            tail = if then == "go" {
+                r#"Goto(id: "go", tree: "b")"#.to_owned()
+            } else {
+                format!(r#"Resolve(id: "{then}", text: "Gave up.")"#)
+            }
+        )
+    };
+    let (a, b) = (looping("a", "go"), looping("b", "end"));
+    // Alone, each checks clean.
+    for text in [&a, &b] {
+        assert!(troubletree::Tree::from_str(text).is_ok());
+    }
+    let err = Catalogue::from_texts(&[("a.ron", &a), ("b.ron", &b)])
+        .expect_err("the journey could take too many moves");
+    let text = err.to_string();
+    assert!(text.contains("E016") && text.contains("a → b"), "{text}");
+    // With smaller loops the same journey is fine.
+    let small = |t: &str| t.replace("times: 3000", "times: 100");
+    assert!(Catalogue::from_texts(&[("a.ron", &small(&a)), ("b.ron", &small(&b))]).is_ok());
+}
