@@ -83,7 +83,7 @@ pub use session::{
 pub use source::Position;
 pub use text::printable;
 pub use ticket::{FactSource, Ticket, TicketFact, TicketLine, TicketPlace};
-pub use tree::{Channel, Edge, EdgeLabel, FactType, Priority, Tree};
+pub use tree::{Channel, Edge, EdgeLabel, FactType, Priority, ResolutionKind, Tree};
 pub use value::Value;
 
 /// The README's Rust examples, compiled as doc tests so they stay true.

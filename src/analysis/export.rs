@@ -329,7 +329,7 @@ impl<'t> Picture<'t> {
                 NodeKind::Ask { text, .. } => (Kind::Ask, clean(text.get(li), TEXT_MAX)),
                 NodeKind::Act { text, .. } => (Kind::Act, clean(text.get(li), TEXT_MAX)),
                 NodeKind::Decide { .. } => (Kind::Decide, String::new()),
-                NodeKind::Resolve { text } => (Kind::Resolve, clean(text.get(li), TEXT_MAX)),
+                NodeKind::Resolve { text, .. } => (Kind::Resolve, clean(text.get(li), TEXT_MAX)),
                 NodeKind::Escalate { reason, .. } => {
                     (Kind::Escalate, clean(reason.get(li), TEXT_MAX))
                 }

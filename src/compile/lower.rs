@@ -7,8 +7,11 @@ use std::collections::HashSet;
 use super::resolve::SCAN_LIMIT;
 use super::{Compiler, LISTED, describe, show};
 use crate::diagnostic::{At, Code};
-use crate::model::{AnswerDef, ChannelDef, ConditionDef, NodeDef, PriorityDef, ValueDef};
+use crate::model::{
+    AnswerDef, ChannelDef, ConditionDef, NodeDef, PriorityDef, ResolutionKindDef, ValueDef,
+};
 use crate::tree::{
+    ResolutionKind,
     Channel, CmpOp, Cond, FactSlot, FactTy, Limit, Node, NodeKind, Offer, Priority, Stored, Text,
 };
 use crate::value::Value;
@@ -122,8 +125,13 @@ impl Compiler<'_> {
                     self.reference(i, id, "`otherwise`", &at.name("otherwise"), otherwise);
                 NodeKind::Decide { rules, otherwise }
             }
-            NodeDef::Resolve { text, .. } => NodeKind::Resolve {
+            NodeDef::Resolve { text, kind, .. } => NodeKind::Resolve {
                 text: self.text(text, &at.name("text"), Some(id)),
+                kind: match kind {
+                    ResolutionKindDef::Fixed => ResolutionKind::Fixed,
+                    ResolutionKindDef::Informed => ResolutionKind::Informed,
+                    ResolutionKindDef::Waiting => ResolutionKind::Waiting,
+                },
             },
             NodeDef::Escalate {
                 reason,

@@ -115,7 +115,7 @@ mod tests {
             ",", ":", "(", ")", "[", "]", "{", "}", "\"", "\\", "\\\"", "/", "*", "//", "/*", "*/",
             "#", "r", "r#\"", "\"#", " ", "\n", "\u{85}", "é", "0", "07", "-1", "2.5", "1e3",
             "0x1F", "1_0", "true", "false", "None", "Some(", "Bool", "Ask", "_", "'", "id", "type",
-            "Answer(", "Eq(", "Not(", "\\u{41}", "\\n",
+            "Answer(", "Eq(", "Not(", "\\u{41}", "\\n", "kind: Waiting", "Informed",
         ];
         let mut state = 0x2545_f491_4f6c_dd1du64;
         let mut next = move |n: usize| {
@@ -160,6 +160,7 @@ mod tests {
             r##"Tree(id: "t\"q\u{41}", start: r"a", nodes: [Resolve(id: r#"a"#, text: {"zh": "好", "en": "ok"})])"##,
             r#"Tree(format: 1, version: 7, id: "t", start: "a", facts: [Fact(name: "n", type: Number, ask: "?"), Fact(name: "c", type: Choice(["x", "y",],), labels: {"y": "Y", "x": {"en": "X"}})], nodes: [Decide(id: "a", rules: [Rule(when: All([Gt("n", 2.5), Not(In("c", ["x"],),), Known("n"), Any([]), Eq("n", -1), Le("n", 1e3), Ne("n", 0x10)]), next: "b")], otherwise: "b", limit: Limit(times: 2, then: "b")), Escalate(id: "b", reason: "r", priority: Urgent, channel: Chat, prepare: ["p", {"zh": "q"}])])"#,
             r#"Tree(id: "t", start: "a", nodes: [Ask(id: "a", text: "?", fact: "f", answers: [Answer(value: true, text: "y", next: "b"), Answer(value: "s", text: "n", next: "b"), Answer(value: 12, text: "n", next: "b")]), Goto(id: "b", tree: "u", node: "c")])"#,
+            r#"Tree(id: "t", start: "a", nodes: [Resolve(id: "a", text: "x", kind: Waiting), Resolve(kind: Informed, id: "b", text: "y"), Resolve(id: "c", text: "z", kind: Fixed,)])"#,
             r#"Tree(id: "t", start: "a", nodes: [Ask(id: "a", text: "?", fact: "f", answers: [Answer(value: -0.0, text: "y", next: "b"), Answer(value: -0, text: "n", next: "b"), Answer(value: 0.0, text: "n", next: "b"), Answer(value: 1e-320, text: "n", next: "b"), Answer(value: 9007199254740993, text: "n", next: "b")])])"#,
         ];
         for form in forms {

@@ -361,10 +361,11 @@ impl Session {
                     &decl.offers,
                 ))
             }
-            NodeKind::Resolve { text } => Step::Resolved(Resolution {
+            NodeKind::Resolve { text, kind } => Step::Resolved(Resolution {
                 tree,
                 node: id,
                 text: text.get(locale),
+                kind: *kind,
             }),
             NodeKind::Escalate {
                 reason,
