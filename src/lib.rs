@@ -54,6 +54,7 @@ mod compile;
 mod diagnostic;
 mod directory;
 mod error;
+mod event;
 #[cfg(feature = "internals")]
 #[doc(hidden)]
 pub mod internals;
@@ -72,6 +73,10 @@ pub use compile::{Report, check_str, check_str_with};
 pub use diagnostic::{Code, Finding, Severity};
 pub use directory::{ChannelChoice, Directory, Hours, LocalTime};
 pub use error::LoadError;
+pub use event::{
+    Actor, Clock, Event, EventError, EventKind, Passed, Recorder, SystemClock, Timestamp,
+    TimestampError,
+};
 pub use limits::Limits;
 pub use model::FORMAT_VERSION;
 pub use scenario::{CaseResult, Coverage, Outcome, ScenarioReport, run_scenarios};

@@ -531,7 +531,17 @@ pub enum Priority {
 /// In a tree file it is the `Resolve` node's `kind` field (`Fixed` unless written);
 /// in events and JSON it is written in lower case (`"waiting"`).
 #[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
 )]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]

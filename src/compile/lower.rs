@@ -11,8 +11,8 @@ use crate::model::{
     AnswerDef, ChannelDef, ConditionDef, NodeDef, PriorityDef, ResolutionKindDef, ValueDef,
 };
 use crate::tree::{
-    ResolutionKind,
-    Channel, CmpOp, Cond, FactSlot, FactTy, Limit, Node, NodeKind, Offer, Priority, Stored, Text,
+    Channel, CmpOp, Cond, FactSlot, FactTy, Limit, Node, NodeKind, Offer, Priority, ResolutionKind,
+    Stored, Text,
 };
 use crate::value::Value;
 

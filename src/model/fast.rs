@@ -8,7 +8,8 @@ use std::ops::Deref;
 
 use super::{
     AnswerDef, ChannelDef, ConditionDef, Entries, FORMAT_VERSION, FactDef, FactTypeDef, Labels,
-    LimitDef, NodeDef, Nodes, PriorityDef, ResolutionKindDef, RuleDef, Str, Text, TreeFile, ValueDef, ron_options,
+    LimitDef, NodeDef, Nodes, PriorityDef, ResolutionKindDef, RuleDef, Str, Text, TreeFile,
+    ValueDef, ron_options,
 };
 
 /// Reads a tree file written in the plain RON that trees use, much faster than ron's

@@ -103,3 +103,344 @@ fn answer_name(kind: ResolutionKind) -> &'static str {
         _ => "fixed",
     }
 }
+
+// ------------------------------------------------------------------------ events
+
+use troubletree::{Actor, Event, EventKind, Recorder, Timestamp};
+
+/// A clock that says 2026-05-06T02:00:00Z plus one second per call.
+fn ticking() -> impl Fn() -> Timestamp {
+    let next = std::cell::Cell::new(1_778_032_800_000i64);
+    move || {
+        let t = next.get();
+        next.set(t + 1_000);
+        Timestamp::from_unix_ms(t)
+    }
+}
+
+#[test]
+fn a_recorded_walk_gives_the_events_the_service_writes() {
+    let catalogue = shipped();
+    let mut session = Session::builder(&catalogue)
+        .tree("recharge_failure")
+        .locale("en")
+        .start()
+        .expect("starts");
+    let mut rec = Recorder::new("s-1", ticking());
+    let mut events = rec.start(&session);
+    events.extend(rec.answer(&mut session, false).expect("not debited"));
+    events.extend(rec.answer(&mut session, false).expect("network not ok"));
+    events.extend(rec.back(&mut session).expect("back"));
+    events.extend(rec.answer(&mut session, false).expect("again"));
+    events.extend(rec.answer(&mut session, "solved").expect("fixed"));
+    let seen: Vec<(&str, u64, &str)> = events
+        .iter()
+        .map(|e| (e.kind.as_str(), e.seq, &*e.node))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("started", 0, "check_debited"),
+            ("shown", 1, "check_debited"),
+            ("answered", 1, "check_debited"),
+            ("shown", 2, "check_network"),
+            ("answered", 2, "check_network"),
+            ("shown", 3, "fix_network"),
+            ("back", 3, "fix_network"),
+            ("shown", 4, "check_network"),
+            ("answered", 4, "check_network"),
+            ("shown", 5, "fix_network"),
+            ("answered", 5, "fix_network"),
+            ("resolved", 6, "resolved_network"),
+        ]
+    );
+    // The answer to a Decide's question, then its first rule, led to fix_network.
+    let via: Vec<(&str, Option<u32>)> = events[5].via.iter().map(|p| (&*p.node, p.edge)).collect();
+    assert_eq!(via, [("check_network", Some(0))]);
+    assert_eq!(events[2].value, Some(false.into()));
+    assert_eq!(events[2].origin, Some(Actor::User));
+    assert_eq!(events[11].resolution, Some(ResolutionKind::Fixed));
+    assert_eq!(events[0].at.to_string(), "2026-05-06T02:00:00Z");
+    assert!(
+        events
+            .iter()
+            .all(|e| e.fingerprint.len() == 16 && e.version.is_some())
+    );
+    // Every event reads back the same, through serde_json and through the fast reader.
+    for e in &events {
+        let line = serde_json::to_string(e).expect("serialises");
+        assert_eq!(&Event::parse(&line).expect("reads back"), e, "{line}");
+        assert_eq!(
+            &serde_json::from_str::<Event>(&line).expect("serde reads"),
+            e
+        );
+    }
+}
+
+/// Follows a `via` list on the trees: each edge leads to the next node passed, the last
+/// to the event's node; a `Goto` leaves for the node the next entry names.
+fn check_via(catalogue: &Catalogue, event: &Event<'_>) {
+    let mut entries: Vec<(String, String, Option<u32>)> = event
+        .via
+        .iter()
+        .map(|p| {
+            let tree = p.tree.as_deref().unwrap_or(&event.tree).to_owned();
+            if let Some(f) = &p.fingerprint {
+                let t = catalogue.get(&tree).expect("a known tree");
+                assert_eq!(*f, format!("{:016x}", t.fingerprint()));
+            }
+            (tree, p.node.to_string(), p.edge)
+        })
+        .collect();
+    entries.push((event.tree.to_string(), event.node.to_string(), None));
+    for pair in entries.windows(2) {
+        let ((tree, node, edge), (next_tree, next, _)) = (&pair[0], &pair[1]);
+        let Some(edge) = edge else {
+            assert_ne!(tree, next_tree, "a Goto leaves its tree: {event:?}");
+            continue;
+        };
+        let t = catalogue.get(tree).expect("a known tree");
+        let edges = t.edges();
+        let out: Vec<_> = edges.iter().filter(|e| e.from == node.as_str()).collect();
+        let taken = out.get(*edge as usize).expect("the edge exists");
+        assert_eq!((tree, taken.to), (next_tree, next.as_str()), "{event:?}");
+    }
+}
+
+#[test]
+fn random_recorded_walks_have_consistent_events_and_paths() {
+    let catalogue = shipped();
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    let trees: Vec<String> = catalogue.trees().map(|t| t.id().to_owned()).collect();
+    let (mut jumps, mut elsewhere, mut host) = (0, 0, 0);
+    for round in 0..600 {
+        let tree = &trees[round % trees.len()];
+        let mut builder = Session::builder(&catalogue).tree(tree.as_str());
+        if round % 2 == 0 {
+            let t = catalogue.get(tree).expect("a tree");
+            for (name, ty) in t.facts() {
+                if ty == troubletree::FactType::Bool && next(2) == 0 {
+                    builder = builder.fact(name, next(2) == 0);
+                }
+            }
+        }
+        let mut session = builder.start().expect("starts");
+        let mut rec = Recorder::new(format!("s{round}"), ticking());
+        let mut events = rec.start(&session);
+        for _ in 0..40 {
+            let step = session.current();
+            let (Step::Ask(q) | Step::Act(q)) = step else {
+                break;
+            };
+            let count = q.answers().len();
+            let kind = q.kind;
+            let r = match (next(10), count) {
+                (0, _)
+                    if session
+                        .transcript()
+                        .any(|r| r.origin == troubletree::Origin::Given) =>
+                {
+                    rec.back(&mut session)
+                }
+                (1, _) => {
+                    events.extend(rec.handoff(&session).expect("open"));
+                    break;
+                }
+                (_, 0) => match kind {
+                    troubletree::AnswerKind::Number => {
+                        rec.answer(&mut session, (next(100) as f64) * 1.5)
+                    }
+                    _ => rec.answer(&mut session, "text"),
+                },
+                (_, n) => rec.choose(&mut session, next(n)),
+            };
+            events.extend(r.expect("a valid move"));
+        }
+        // seq: started 0; then each action's own events at n and where it led at n + 1.
+        let mut expected_seq = 0;
+        for e in &events {
+            match e.kind {
+                EventKind::Started | EventKind::Answered if e.origin != Some(Actor::User) => {}
+                EventKind::Shown | EventKind::Resolved | EventKind::Escalated => {
+                    expected_seq += 1;
+                    assert_eq!(e.seq, expected_seq, "{e:?}");
+                }
+                _ => assert_eq!(e.seq, expected_seq, "{e:?}"),
+            }
+            if matches!(
+                e.kind,
+                EventKind::Shown | EventKind::Resolved | EventKind::Escalated
+            ) {
+                check_via(&catalogue, e);
+            }
+            jumps += e.via.iter().filter(|p| p.edge.is_none()).count();
+            elsewhere += e.via.iter().filter(|p| p.tree.is_some()).count();
+            host += usize::from(e.origin == Some(Actor::Host));
+            let line = serde_json::to_string(e).expect("serialises");
+            assert_eq!(&Event::parse(&line).expect("reads back"), e, "{line}");
+        }
+        let last = events.last().expect("events");
+        assert!(matches!(
+            last.kind,
+            EventKind::Shown | EventKind::Resolved | EventKind::Escalated
+        ));
+    }
+    // The walks crossed trees and met host facts, so those paths were checked too.
+    assert!(
+        jumps > 10 && elsewhere > 10 && host > 10,
+        "{jumps} {elsewhere} {host}"
+    );
+}
+
+/// Whether serde reads `text` as an event written the way events are written: a JSON
+/// object whose `via`, if any, is an array of objects. (serde also reads a struct
+/// written as a positional array, which no event line is; [`Event::parse`] refuses it.)
+fn object_shaped(text: &str) -> bool {
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(text) else {
+        return false;
+    };
+    match map.get("via") {
+        None => true,
+        Some(serde_json::Value::Array(items)) => items.iter().all(serde_json::Value::is_object),
+        Some(_) => true,
+    }
+}
+
+/// The fast reader and serde_json agree: the same event, or both refuse.
+fn agrees(text: &str) -> bool {
+    let fast = Event::parse(text);
+    let reference = serde_json::from_str::<Event>(text);
+    match (&fast, &reference) {
+        (Ok(a), Ok(b)) => {
+            assert_eq!(a, b, "{text}");
+            // Numbers bit for bit (-0.0 included).
+            if let (Some(troubletree::Value::Number(x)), Some(troubletree::Value::Number(y))) =
+                (&a.value, &b.value)
+            {
+                assert_eq!(x.to_bits(), y.to_bits(), "{text}");
+            }
+            true
+        }
+        (Err(_), Err(_)) => false,
+        (Ok(a), Err(e)) => panic!("only the fast reader reads {text:?}: {a:?} (serde: {e})"),
+        (Err(e), Ok(b)) => {
+            assert!(
+                !object_shaped(text),
+                "only serde reads {text:?}: {b:?} (fast reader: {e})"
+            );
+            false
+        }
+    }
+}
+
+#[test]
+fn the_fast_event_reader_reads_what_serde_json_reads() {
+    let base = [
+        r#"{"session":"s-1","seq":1,"at":"2026-05-06T02:00:07Z","tree":"recharge_failure","version":2,"fingerprint":"f4ee612ef4bfab25","kind":"answered","node":"check_debited","value":false,"origin":"user"}"#,
+        r#"{"session":"s-1","seq":2,"at":"2026-05-06T02:00:07.250+08:00","tree":"t","fingerprint":"f","kind":"shown","node":"n","value":null,"origin":null,"via":[{"node":"a","edge":0},{"tree":"u","fingerprint":"0011","node":"g"},{"node":"b","edge":null,"x":[1,{"y":"z"}]}]}"#,
+        r#" { "kind" : "resolved" , "resolution" : "waiting", "node":"r\u00e9\"s\\olu\/ed\ud83d\ude00", "session":"s\t2", "seq":0,"at":"2026-05-06T02:00:07Z","tree":"t","fingerprint":"f","extra":{"a":[true,false,null,-1.5e-3]}} "#,
+        r#"{"session":"s","seq":18446744073709551615,"at":"2026-05-06T02:00:07Z","tree":"t","fingerprint":"f","kind":{"answered":null},"node":"n","value":-0,"origin":{"host":null}}"#,
+        r#"{"session":"s","seq":3,"at":"2026-05-06T02:00:07Z","tree":"t","fingerprint":"f","kind":"answered","node":"n","value":12345678901234567890123,"origin":"user","version":null}"#,
+        r#"{"session":"s","seq":3,"at":"2026-05-06T02:00:07Z","tree":"t","fingerprint":"f","kind":"answered","node":"n","value":0.1e1,"origin":"user"}"#,
+    ];
+    let mut read = 0;
+    for text in base {
+        assert!(agrees(text), "not read: {text}");
+        read += 1;
+    }
+    let refused = [
+        r#"{"session":"s","seq":1.0,"at":"2026-05-06T02:00:07Z","tree":"t","fingerprint":"f","kind":"shown","node":"n"}"#,
+        r#"{"session":"s","seq":-1,"at":"2026-05-06T02:00:07Z","tree":"t","fingerprint":"f","kind":"shown","node":"n"}"#,
+        r#"{"session":"s","seq":1,"seq":2,"at":"2026-05-06T02:00:07Z","tree":"t","fingerprint":"f","kind":"shown","node":"n"}"#,
+        r#"{"session":"s","seq":1,"at":"2026-05-06T02:00:07","tree":"t","fingerprint":"f","kind":"shown","node":"n"}"#,
+        r#"{"session":"s","seq":1,"at":"2026-05-06T02:00:07Z","tree":"t","fingerprint":"f","kind":"Shown","node":"n"}"#,
+        r#"{"session":"s","seq":1,"at":"2026-05-06T02:00:07Z","tree":"t","fingerprint":"f","kind":"shown","node":"n","value":1e999}"#,
+        r#"{"session":"s","seq":1,"at":"2026-05-06T02:00:07Z","tree":"t","fingerprint":"f","kind":"shown","node":"\ud800"}"#,
+        r#"{"session":"s","seq":1,"at":"2026-05-06T02:00:07Z","tree":"t","fingerprint":"f","kind":"shown","node":"n","via":null}"#,
+        r#"{"session":"s","seq":1,"at":"2026-05-06T02:00:07Z","tree":"t","fingerprint":"f","kind":"shown","node":"n"} x"#,
+        r#"["s",1,"2026-05-06T02:00:07Z","t",null,"f","shown","n",null,null,null,[]]"#,
+        "{\"session\":\"s\u{1}\",\"seq\":1,\"at\":\"2026-05-06T02:00:07Z\",\"tree\":\"t\",\"fingerprint\":\"f\",\"kind\":\"shown\",\"node\":\"n\"}",
+    ];
+    for text in refused {
+        assert!(!agrees(text), "read: {text}");
+        assert!(Event::parse(text).is_err());
+    }
+    // Damaged lines: cut, repeated or spliced pieces.
+    const PIECES: &[&str] = &[
+        ",",
+        ":",
+        "{",
+        "}",
+        "[",
+        "]",
+        "\"",
+        "\\",
+        "\\u00",
+        "\\ud83d",
+        "null",
+        "true",
+        "0",
+        "-",
+        "1e5",
+        ".5",
+        " ",
+        "\n",
+        "é",
+        "\"via\":[",
+        "{\"node\":\"x\"}",
+        "\"edge\":1",
+        "\"kind\":",
+        "\"value\":",
+        "{\"x\":null}",
+        "\"seq\":",
+        "\"at\":\"2026-05-06T02:00:07Z\"",
+        "\"origin\":",
+    ];
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    for round in 0..20_000 {
+        let text = base[round % base.len()];
+        let cut = |i: usize| {
+            (0..=i)
+                .rev()
+                .find(|&j| text.is_char_boundary(j))
+                .unwrap_or(0)
+        };
+        let a = cut(next(text.len()));
+        let b = cut((a + 1 + next(16)).min(text.len()));
+        let piece = PIECES[next(PIECES.len())];
+        let damaged = match next(4) {
+            0 => format!("{}{}", &text[..a], &text[b..]),
+            1 => format!("{}{piece}{}", &text[..a], &text[a..]),
+            2 => format!("{}{}{}", &text[..b], &text[a..b], &text[b..]),
+            _ => format!("{}{piece}{}", &text[..a], &text[b..]),
+        };
+        read += usize::from(agrees(&damaged));
+    }
+    assert!(read > 2_000, "only {read} damaged lines were events");
+}
+
+#[test]
+fn the_fast_event_reader_and_serde_json_share_the_nesting_limit() {
+    for depth in [120, 126, 127, 128, 129, 200] {
+        for (open, close) in [("[", "]"), ("{\"k\":", "}")] {
+            let text = format!(
+                r#"{{"session":"s","seq":1,"at":"2026-05-06T02:00:07Z","tree":"t","fingerprint":"f","kind":"shown","node":"n","x":{}1{}}}"#,
+                open.repeat(depth),
+                close.repeat(depth)
+            );
+            agrees(&text);
+        }
+    }
+}
