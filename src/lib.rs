@@ -81,9 +81,9 @@ pub use limits::Limits;
 pub use model::FORMAT_VERSION;
 pub use scenario::{CaseResult, Coverage, Outcome, ScenarioReport, run_scenarios};
 pub use session::{
-    Answer, AnswerError, AnswerKind, DEFAULT_STEP_LIMIT, Decision, Escalation, Jump, Origin, Place,
-    Question, Record, Resolution, Resume, ResumeError, Resumed, SAVED_FORMAT, SavedSession,
-    Session, SessionBuilder, StartError, Step,
+    Answer, AnswerError, AnswerKind, DEFAULT_STEP_LIMIT, Decision, Escalation, Explained, Jump,
+    Origin, Place, Question, Record, Replay, Resolution, Resume, ResumeError, Resumed,
+    SAVED_FORMAT, SavedSession, Session, SessionBuilder, StartError, Step,
 };
 pub use source::Position;
 pub use text::printable;

@@ -17,8 +17,8 @@ mod walk;
 use petgraph::graph::NodeIndex;
 
 pub use error::{AnswerError, ResumeError, StartError};
-pub use explain::Decision;
-pub use save::{Resume, Resumed, SAVED_FORMAT, SavedSession};
+pub use explain::{Decision, Explained};
+pub use save::{Replay, Resume, Resumed, SAVED_FORMAT, SavedSession};
 pub use step::{
     Answer, AnswerKind, Escalation, Jump, Origin, Place, Question, Record, Resolution, Step,
 };

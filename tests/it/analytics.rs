@@ -444,3 +444,211 @@ fn the_fast_event_reader_and_serde_json_share_the_nesting_limit() {
         }
     }
 }
+
+// -------------------------------------------------------------------- statistics
+
+use troubletree::analysis::stats::{Quantiles, Report, Stats, StatsOptions, VersionReport};
+
+fn handmade(options: StatsOptions) -> (Report, usize) {
+    let text = std::fs::read_to_string("tests/data/events/handmade.jsonl").expect("readable");
+    let mut stats = Stats::new(options);
+    let errors = text.lines().filter(|l| stats.add_line(l).is_err()).count();
+    (stats.finish(), errors)
+}
+
+fn q(count: u64, median: u64, p90: u64) -> Option<Quantiles> {
+    let report_q = Quantiles::from_parts(count, median, p90);
+    Some(report_q)
+}
+
+fn version<'r>(report: &'r Report, fingerprint: &str) -> &'r VersionReport {
+    report
+        .versions
+        .iter()
+        .find(|v| v.fingerprint == fingerprint)
+        .expect("the version is in the report")
+}
+
+/// The figures docs/ANALYTICS.md works out by hand for tests/data/events/handmade.jsonl.
+#[test]
+fn statistics_of_the_handmade_events_are_the_ones_worked_out_by_hand() {
+    let (report, errors) = handmade(StatsOptions::default());
+    assert_eq!(errors, 1, "one line is not an event");
+    assert_eq!(report.skipped.unreadable, 1);
+    assert_eq!(report.skipped.orphans, 1, "the ghost's answer");
+    assert_eq!(
+        report.end.map(|t| t.to_string()).as_deref(),
+        Some("2026-05-06T01:10:00Z")
+    );
+    assert_eq!(report.versions.len(), 2);
+    let v1 = version(&report, "ce0a9fad70fa74ca");
+    let s = &v1.sessions;
+    assert_eq!(
+        (s.started, s.decided, s.in_progress),
+        (10, 8, 2),
+        "S1-S10; S8 and S9 still in progress"
+    );
+    assert_eq!((s.resolved, s.fixed, s.informed, s.waiting), (3, 2, 0, 1));
+    assert_eq!(
+        (
+            s.escalated,
+            s.handed_off,
+            s.abandoned,
+            s.abandoned_unanswered
+        ),
+        (1, 1, 3, 2)
+    );
+    assert_eq!(s.containment, Some(3.0 / 8.0));
+    assert_eq!(
+        (
+            s.containment_fixed,
+            s.containment_informed,
+            s.containment_waiting
+        ),
+        (Some(0.25), Some(0.0), Some(0.125))
+    );
+    assert_eq!(
+        (s.escalation_rate, s.handoff_rate, s.abandonment_rate),
+        (Some(0.125), Some(0.125), Some(0.375))
+    );
+    let ends: Vec<(&str, &str, u64)> = v1
+        .ends
+        .iter()
+        .map(|e| (e.outcome, e.node.as_str(), e.sessions))
+        .collect();
+    assert_eq!(
+        ends,
+        [
+            ("abandoned", "q1", 2),
+            ("abandoned", "q2", 1),
+            ("escalated", "esc", 1),
+            ("handed_off", "q1", 1),
+            ("resolved", "fixed_end", 2),
+            ("resolved", "wait_end", 1),
+        ]
+    );
+    let q1 = &v1.questions[0];
+    assert_eq!(q1.node, "q1");
+    assert_eq!(
+        (
+            q1.sessions,
+            q1.shown,
+            q1.answered,
+            q1.went_back,
+            q1.handed_off,
+            q1.dropped,
+            q1.in_progress,
+            q1.other
+        ),
+        (10, 11, 7, 0, 1, 2, 1, 0)
+    );
+    let shares: Vec<(String, u64)> = q1
+        .answers
+        .iter()
+        .map(|a| (a.value.to_string(), a.count))
+        .collect();
+    assert_eq!(shares, [("yes".to_owned(), 5), ("no".to_owned(), 2)]);
+    assert_eq!(q1.answers[0].share, 5.0 / 7.0);
+    let q2 = &v1.questions[1];
+    assert_eq!(
+        (
+            q2.node.as_str(),
+            q2.sessions,
+            q2.shown,
+            q2.answered,
+            q2.went_back,
+            q2.dropped,
+            q2.in_progress
+        ),
+        ("q2", 5, 5, 2, 1, 1, 1)
+    );
+    assert_eq!(
+        (v1.steps.resolved, v1.steps.escalated, v1.steps.handed_off),
+        (q(3, 2, 3), q(1, 2, 2), q(1, 1, 1))
+    );
+    assert_eq!(
+        (
+            v1.seconds.resolved,
+            v1.seconds.escalated,
+            v1.seconds.handed_off
+        ),
+        (q(3, 40, 60), q(1, 25, 25), q(1, 50, 50))
+    );
+    // Traffic: sessions per node and per edge.
+    let passes: Vec<(&str, u64)> = v1
+        .passes
+        .iter()
+        .map(|p| (p.node.as_str(), p.sessions))
+        .collect();
+    assert_eq!(
+        passes,
+        [
+            ("esc", 1),
+            ("fixed_end", 2),
+            ("q1", 10),
+            ("q2", 5),
+            ("wait_end", 1)
+        ]
+    );
+    let edges: Vec<(&str, u32, u64)> = v1
+        .edges
+        .iter()
+        .map(|e| (e.node.as_str(), e.edge, e.sessions))
+        .collect();
+    assert_eq!(
+        edges,
+        [("q1", 0, 5), ("q1", 1, 2), ("q2", 0, 1), ("q2", 1, 1)]
+    );
+    assert_eq!(v1.visitors, 10);
+    // The other version is counted apart.
+    let v2 = version(&report, "00000000000000b2");
+    assert_eq!(
+        (v2.sessions.started, v2.sessions.fixed, v2.version),
+        (1, 1, Some(2))
+    );
+}
+
+#[test]
+fn a_time_range_counts_the_sessions_started_in_it_as_they_stood_at_its_end() {
+    let t = |s: &str| Some(Timestamp::parse(s).expect("a time"));
+    let (report, _) = handmade(
+        StatsOptions::default().range(t("2026-05-06T00:03:00Z"), t("2026-05-06T00:06:30Z")),
+    );
+    let v1 = version(&report, "ce0a9fad70fa74ca");
+    let s = &v1.sessions;
+    // S4 escalated, S5 handed off; S6 and S7 were idle for less than 30 minutes at 00:06:30.
+    assert_eq!(
+        (
+            s.started,
+            s.escalated,
+            s.handed_off,
+            s.in_progress,
+            s.abandoned
+        ),
+        (4, 1, 1, 2, 0)
+    );
+    assert_eq!(s.containment, Some(0.0));
+    assert_eq!(
+        report.skipped.before_range, 16,
+        "S1, S2 and S3 before 00:03:00"
+    );
+    assert_eq!(
+        report.skipped.after_range, 14,
+        "S10, S11, the ghost, S8 and S9"
+    );
+    assert_eq!(report.skipped.orphans, 2, "S3's last answer and resolution");
+    assert!(
+        report
+            .versions
+            .iter()
+            .all(|v| v.fingerprint != "00000000000000b2")
+    );
+    // With a 1-minute idle time, S6 (idle since 00:05:10) is abandoned and S7 is not.
+    let (report, _) = handmade(
+        StatsOptions::default()
+            .range(t("2026-05-06T00:03:00Z"), t("2026-05-06T00:06:30Z"))
+            .idle_ms(60_000),
+    );
+    let s = &version(&report, "ce0a9fad70fa74ca").sessions;
+    assert_eq!((s.abandoned, s.in_progress), (1, 1));
+}

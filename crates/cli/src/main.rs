@@ -6,8 +6,11 @@
 mod check;
 mod import;
 mod run;
+mod source;
+mod stats;
 mod text;
 mod tools;
+mod traffic;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -99,8 +102,13 @@ enum Command {
         #[arg(long, value_enum)]
         format: ExportFormat,
         /// Colour what the scenario files in DIR exercise, and mark the rest.
-        #[arg(long, value_name = "DIR")]
+        #[arg(long, value_name = "DIR", conflicts_with = "traffic")]
         coverage: Option<PathBuf>,
+        /// Draw the traffic of the stored events in SOURCE (FILE.jsonl, `-`, sqlite:FILE,
+        /// postgres://URL) over this version of the tree: sessions per node and edge,
+        /// abandonment per node.
+        #[arg(long, value_name = "SOURCE")]
+        traffic: Option<String>,
         /// Language of the labels.
         #[arg(long, value_name = "zh|en")]
         lang: Option<String>,
@@ -127,6 +135,34 @@ enum Command {
     Import {
         #[command(subcommand)]
         format: import::Format,
+    },
+    /// Is the flow working? Containment, escalations, hand-offs, abandonment, drop-off
+    /// per question and time to an outcome, per tree version (docs/ANALYTICS.md).
+    ///
+    /// Reads events in time order from a JSON Lines file (`-`: standard input), the
+    /// service's SQLite file (`sqlite:FILE`) or its PostgreSQL database
+    /// (`postgres://...`, with the `postgres` feature). Exits 0, or 2 when the source
+    /// cannot be read.
+    Stats {
+        /// Events: FILE.jsonl, `-`, sqlite:FILE or postgres://URL.
+        source: String,
+        /// Only this tree's versions.
+        #[arg(long, value_name = "ID")]
+        tree: Option<String>,
+        /// Only sessions started at or after this time (RFC 3339, or a date: UTC
+        /// midnight).
+        #[arg(long, value_name = "TIME")]
+        since: Option<String>,
+        /// Only sessions started before this time; later events are ignored, so the
+        /// figures are as they stood then.
+        #[arg(long, value_name = "TIME")]
+        until: Option<String>,
+        /// Minutes without an event after which an unfinished session is abandoned.
+        #[arg(long, value_name = "N", default_value_t = 30)]
+        idle_minutes: u32,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -202,8 +238,16 @@ fn main() -> ExitCode {
         Command::Export {
             tree,
             format,
+            traffic: Some(events),
+            lang,
+            ..
+        } => traffic::export(&tree, format, &events, lang.as_deref()),
+        Command::Export {
+            tree,
+            format,
             coverage,
             lang,
+            ..
         } => tools::export(&tree, format, coverage.as_deref(), lang.as_deref()),
         Command::Test {
             paths,
@@ -212,6 +256,21 @@ fn main() -> ExitCode {
             json,
         } => tools::test(&paths, &trees, min_coverage, json),
         Command::Import { format } => import::import(format),
+        Command::Stats {
+            source,
+            tree,
+            since,
+            until,
+            idle_minutes,
+            json,
+        } => stats::stats(stats::Options {
+            source,
+            tree,
+            since,
+            until,
+            idle_minutes,
+            json,
+        }),
     };
     match result {
         Ok(code) => code,
