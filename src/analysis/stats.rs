@@ -110,20 +110,32 @@ impl StatsOptions {
 #[derive(Debug)]
 pub struct Stats {
     options: StatsOptions,
-    trees: Map<Box<str>, Map<Box<str>, u32>>,
-    versions: Vec<VersionAcc>,
-    live: Map<Box<str>, Live>,
+    acc: Acc,
+    /// Active sessions: their slot in `slots`.
+    live: Map<Box<str>, usize>,
+    slots: Vec<Live>,
+    free: Vec<usize>,
     watermark: Option<i64>,
+    since_sweep: u64,
+}
+
+/// The counters: per version and node, and what was not counted.
+#[derive(Debug)]
+struct Acc {
+    idle_ms: i64,
+    /// Versions by fingerprint (several only if trees share one, which a hostile file
+    /// may claim).
+    by_fingerprint: Map<Box<str>, Vec<u32>>,
+    versions: Vec<VersionAcc>,
     events: u64,
     skipped: Skipped,
-    since_sweep: u64,
 }
 
 /// A node of a version: (version, node) indices.
 type NodeRef = (u32, u32);
 
 /// Sessions in progress: where each stands, and what it passed.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct Live {
     entry: u32,
     started: i64,
@@ -137,10 +149,13 @@ struct Live {
     abandoned: bool,
     /// Nodes passed (`edge` = `u32::MAX`) and edges taken: (version, node, edge).
     marks: Vec<(u32, u32, u32)>,
+    /// The version of the session's last event: most events are in the same one.
+    recent: u32,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 enum Outcome {
+    #[default]
     Open,
     Resolved(ResolutionKind),
     Escalated,
@@ -173,6 +188,7 @@ struct VersionAcc {
     first: i64,
     last: i64,
     nodes: Map<Box<str>, u32>,
+    names: Vec<Box<str>>,
     node_accs: Vec<NodeAcc>,
     started: u64,
     visitors: u64,
@@ -204,6 +220,73 @@ struct NodeAcc {
     edges: Vec<u64>,
 }
 
+impl NodeAcc {
+    /// Counts `n` answers of `value`. Beyond [`MAX_VALUES`] distinct values, the first
+    /// ones in value order are kept (`false` < `true` < numbers by size < text), the
+    /// others counted together: the same values whatever order the answers come in, so
+    /// that counts made in parts merge exactly.
+    fn count_answer(&mut self, value: &Value, n: u64) {
+        if let Some((_, count)) = self.answers.iter_mut().find(|(v, _)| v == value) {
+            *count += n;
+            return;
+        }
+        if self.answers.len() < MAX_VALUES {
+            self.answers.push((value.clone(), n));
+            return;
+        }
+        let last = self
+            .answers
+            .iter()
+            .enumerate()
+            .max_by(|a, b| value_order(&(a.1).0, &(b.1).0))
+            .map(|(i, _)| i);
+        match last {
+            Some(i) if value_order(value, &self.answers[i].0).is_lt() => {
+                self.other_values += self.answers[i].1;
+                self.answers[i] = (value.clone(), n);
+            }
+            _ => self.other_values += n,
+        }
+    }
+
+    fn merge(&mut self, other: NodeAcc) {
+        self.sessions += other.sessions;
+        self.shown += other.shown;
+        self.answered += other.answered;
+        self.back += other.back;
+        self.handoff += other.handoff;
+        self.dropped += other.dropped;
+        self.open += other.open;
+        self.other += other.other;
+        self.host += other.host;
+        self.other_values += other.other_values;
+        for (value, n) in &other.answers {
+            self.count_answer(value, *n);
+        }
+        if self.edges.len() < other.edges.len() {
+            self.edges.resize(other.edges.len(), 0);
+        }
+        for (mine, theirs) in self.edges.iter_mut().zip(&other.edges) {
+            *mine += theirs;
+        }
+    }
+}
+
+/// A total order on values: `false` < `true` < numbers by size < text.
+fn value_order(a: &Value, b: &Value) -> std::cmp::Ordering {
+    let rank = |v: &Value| match v {
+        Value::Bool(_) => 0,
+        Value::Number(_) => 1,
+        Value::Text(_) => 2,
+    };
+    match (a, b) {
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        (Value::Number(x), Value::Number(y)) => x.total_cmp(y),
+        (Value::Text(x), Value::Text(y)) => x.cmp(y),
+        _ => rank(a).cmp(&rank(b)),
+    }
+}
+
 /// Exact counts of whole values (steps, seconds in buckets).
 #[derive(Debug, Default)]
 struct Histogram(BTreeMap<u64, u64>);
@@ -211,6 +294,12 @@ struct Histogram(BTreeMap<u64, u64>);
 impl Histogram {
     fn add(&mut self, v: u64) {
         *self.0.entry(v).or_insert(0) += 1;
+    }
+
+    fn merge(&mut self, other: &Histogram) {
+        for (&v, &n) in &other.0 {
+            *self.0.entry(v).or_insert(0) += n;
+        }
     }
 
     /// Count, median and 90th percentile by nearest rank.
@@ -254,13 +343,18 @@ impl Stats {
     /// An empty count.
     pub fn new(options: StatsOptions) -> Stats {
         Stats {
+            acc: Acc {
+                idle_ms: options.idle_ms,
+                by_fingerprint: Map::default(),
+                versions: Vec::new(),
+                events: 0,
+                skipped: Skipped::default(),
+            },
             options,
-            trees: Map::default(),
-            versions: Vec::new(),
             live: Map::default(),
+            slots: Vec::new(),
+            free: Vec::new(),
             watermark: None,
-            events: 0,
-            skipped: Skipped::default(),
             since_sweep: 0,
         }
     }
@@ -280,7 +374,7 @@ impl Stats {
                 Ok(())
             }
             Err(e) => {
-                self.skipped.unreadable += 1;
+                self.acc.skipped.unreadable += 1;
                 Err(e)
             }
         }
@@ -289,22 +383,22 @@ impl Stats {
     /// Counts a line that could not be read at all (not UTF-8, too long): the caller
     /// read it and refused it.
     pub fn count_unreadable(&mut self) {
-        self.skipped.unreadable += 1;
+        self.acc.skipped.unreadable += 1;
     }
 
     /// Counts one event.
     pub fn add(&mut self, e: &Event<'_>) {
         let at = e.at.unix_ms();
         if self.options.until.is_some_and(|u| at >= u.unix_ms()) {
-            self.skipped.after_range += 1;
+            self.acc.skipped.after_range += 1;
             return;
         }
         if self.options.since.is_some_and(|s| at < s.unix_ms()) {
-            self.skipped.before_range += 1;
+            self.acc.skipped.before_range += 1;
             return;
         }
         match self.watermark {
-            Some(w) if at + self.options.idle_ms < w => self.skipped.late += 1,
+            Some(w) if at + self.options.idle_ms < w => self.acc.skipped.late += 1,
             Some(w) if at <= w => {}
             _ => self.watermark = Some(at),
         }
@@ -314,8 +408,8 @@ impl Stats {
             self.sweep();
         }
         if e.kind == EventKind::Started {
-            let entry = self.version(&e.tree, &e.fingerprint, e.version, at);
-            let start = self.node(entry, &e.node);
+            let entry = self.acc.version(&e.tree, &e.fingerprint, e.version, at);
+            let start = self.acc.node(entry, &e.node);
             let live = Live {
                 entry,
                 started: at,
@@ -328,112 +422,162 @@ impl Stats {
                 end: None,
                 abandoned: false,
                 marks: vec![(entry, start, u32::MAX)],
+                recent: entry,
             };
-            if let Some(old) = self.live.insert(e.session.as_ref().into(), live) {
-                self.skipped.restarted += 1;
+            if let Some(&slot) = self.live.get(e.session.as_ref()) {
+                self.acc.skipped.restarted += 1;
+                let old = std::mem::replace(&mut self.slots[slot], live);
                 let end = self.watermark.unwrap_or(at);
-                self.finish_session(old, end);
+                self.acc.finish_session(old, end);
+            } else {
+                let slot = self.slot(live);
+                self.live.insert(e.session.as_ref().into(), slot);
             }
-            self.events += 1;
+            self.acc.events += 1;
             return;
         }
-        let ver = self.version(&e.tree, &e.fingerprint, e.version, at);
-        let node = self.node(ver, &e.node);
-        let here = (ver, node);
-        let Some(mut live) = self.live.remove(e.session.as_ref()) else {
+        let Some(&slot) = self.live.get(e.session.as_ref()) else {
             if e.kind != EventKind::Abandoned {
-                self.skipped.orphans += 1;
+                self.acc.skipped.orphans += 1;
             }
             return;
         };
-        self.events += 1;
-        if e.kind != EventKind::Abandoned {
-            live.last = live.last.max(at);
-            live.abandoned = false;
+        let live = &mut self.slots[slot];
+        let acc = &mut self.acc;
+        // Most events are in the session's last version, many at the node it stands
+        // at: compared first, looked up only when different.
+        let recent = &acc.versions[live.recent as usize];
+        let ver = if *recent.fingerprint == *e.fingerprint && *recent.tree == *e.tree {
+            let v = &mut acc.versions[live.recent as usize];
+            v.first = v.first.min(at);
+            v.last = v.last.max(at);
+            live.recent
+        } else {
+            acc.version(&e.tree, &e.fingerprint, e.version, at)
+        };
+        let node = match live.stop {
+            Some((v, n)) if v == ver && *acc.versions[v as usize].names[n as usize] == *e.node => n,
+            _ => acc.node(ver, &e.node),
+        };
+        live.recent = ver;
+        acc.step(live, e, (ver, node), at);
+    }
+
+    /// Adds the counts of `other` to these: for counting in parallel, split the events
+    /// by session (every event of a session in the same part, in order), count each part
+    /// with its own `Stats`, merge them, and [`Stats::finish`] once. The figures are
+    /// the ones one `Stats` would give over all the events (a session idle for the
+    /// window is found idle in its own part as in the whole).
+    ///
+    /// ```
+    /// use troubletree::analysis::stats::{Stats, StatsOptions};
+    /// let lines = [
+    ///     r#"{"session":"a","seq":0,"at":"2026-05-06T02:00:00Z","tree":"t","fingerprint":"f","kind":"started","node":"q"}"#,
+    ///     r#"{"session":"b","seq":0,"at":"2026-05-06T02:00:01Z","tree":"t","fingerprint":"f","kind":"started","node":"q"}"#,
+    ///     r#"{"session":"a","seq":1,"at":"2026-05-06T02:00:09Z","tree":"t","fingerprint":"f","kind":"resolved","node":"ok"}"#,
+    /// ];
+    /// let (mut one, mut other) = (Stats::new(StatsOptions::default()), Stats::new(StatsOptions::default()));
+    /// for line in lines {
+    ///     let part = if line.contains(r#""session":"a""#) { &mut one } else { &mut other };
+    ///     part.add_line(line)?;
+    /// }
+    /// one.merge(other);
+    /// let report = one.finish();
+    /// assert_eq!(report.versions[0].sessions.started, 2);
+    /// assert_eq!(report.versions[0].sessions.resolved, 1);
+    /// # Ok::<(), troubletree::EventError>(())
+    /// ```
+    pub fn merge(&mut self, other: Stats) {
+        let Stats {
+            acc: theirs,
+            live,
+            mut slots,
+            watermark,
+            ..
+        } = other;
+        // Their version and node indices, in ours.
+        let mut versions: Vec<u32> = Vec::with_capacity(theirs.versions.len());
+        let mut nodes: Vec<Vec<u32>> = Vec::with_capacity(theirs.versions.len());
+        for v in &theirs.versions {
+            let ix = self
+                .acc
+                .version(&v.tree, &v.fingerprint, v.version, v.first);
+            let ours = &mut self.acc.versions[ix as usize];
+            ours.last = ours.last.max(v.last);
+            versions.push(ix);
+            nodes.push(v.names.iter().map(|n| self.acc.node(ix, n)).collect());
         }
-        match e.kind {
-            EventKind::Shown => {
-                self.passed(&mut live, ver, &e.via, at);
-                self.close(&mut live, Close::Other);
-                self.node_acc(here).shown += 1;
-                live.marks.push((ver, node, u32::MAX));
-                live.stop = Some(here);
-                live.visit_open = true;
-                live.outcome = Outcome::Open;
-                live.end = None;
+        let map =
+            |(ver, node): NodeRef| (versions[ver as usize], nodes[ver as usize][node as usize]);
+        for (i, v) in theirs.versions.into_iter().enumerate() {
+            let ours = &mut self.acc.versions[versions[i] as usize];
+            ours.started += v.started;
+            ours.visitors += v.visitors;
+            ours.in_progress += v.in_progress;
+            for k in 0..3 {
+                ours.resolved[k] += v.resolved[k];
+                ours.steps[k].merge(&v.steps[k]);
+                ours.seconds[k].merge(&v.seconds[k]);
             }
-            EventKind::Answered if e.origin == Some(Actor::Host) => {
-                self.node_acc(here).host += 1;
-                live.marks.push((ver, node, u32::MAX));
+            ours.escalated += v.escalated;
+            ours.handed_off += v.handed_off;
+            ours.abandoned += v.abandoned;
+            ours.unengaged += v.unengaged;
+            for ((how, at, kind), n) in v.ends {
+                *ours.ends.entry((how, map(at), kind)).or_insert(0) += n;
             }
-            EventKind::Answered => {
-                live.steps += 1;
-                live.given += 1;
-                if live.visit_open && live.stop == Some(here) {
-                    self.close(&mut live, Close::Answered);
-                    if let Some(value) = &e.value {
-                        let acc = self.node_acc(here);
-                        if let Some((_, n)) = acc.answers.iter_mut().find(|(v, _)| v == value) {
-                            *n += 1;
-                        } else if acc.answers.len() < MAX_VALUES {
-                            acc.answers.push((value.clone(), 1));
-                        } else {
-                            acc.other_values += 1;
-                        }
-                    }
-                } else {
-                    self.skipped.unmatched += 1;
-                }
+            for (j, acc) in v.node_accs.into_iter().enumerate() {
+                let (ver, node) = map((
+                    u32::try_from(i).unwrap_or(u32::MAX),
+                    u32::try_from(j).unwrap_or(u32::MAX),
+                ));
+                let mine = &mut self.acc.versions[ver as usize].node_accs[node as usize];
+                mine.merge(acc);
             }
-            EventKind::Back => {
-                live.steps += 1;
-                if live.visit_open && live.stop == Some(here) {
-                    self.close(&mut live, Close::Back);
-                }
-                live.outcome = Outcome::Open;
-                live.end = None;
-            }
-            EventKind::Handoff => {
-                live.steps += 1;
-                if live.visit_open && live.stop == Some(here) {
-                    self.close(&mut live, Close::Handoff);
-                }
-                self.close(&mut live, Close::Other);
-                live.outcome = Outcome::HandedOff;
-                live.end = Some(End {
-                    node: here,
-                    at,
-                    steps: live.steps,
-                });
-            }
-            EventKind::Resolved | EventKind::Escalated => {
-                if e.kind == EventKind::Escalated && live.outcome == Outcome::HandedOff {
-                    // The hand-over that follows a `handoff`: already counted.
-                    self.live.insert(e.session.as_ref().into(), live);
-                    return;
-                }
-                self.passed(&mut live, ver, &e.via, at);
-                self.close(&mut live, Close::Other);
-                live.marks.push((ver, node, u32::MAX));
-                live.stop = Some(here);
-                live.outcome = match e.kind {
-                    EventKind::Resolved => Outcome::Resolved(e.resolution.unwrap_or_default()),
-                    _ => Outcome::Escalated,
-                };
-                live.end = Some(End {
-                    node: here,
-                    at,
-                    steps: live.steps,
-                });
-            }
-            EventKind::Abandoned => {
-                if live.outcome == Outcome::Open {
-                    live.abandoned = true;
-                }
-            }
-            EventKind::Started => {}
         }
-        self.live.insert(e.session.as_ref().into(), live);
+        self.acc.events += theirs.events;
+        self.acc.skipped.add(&theirs.skipped);
+        self.watermark = self.watermark.max(watermark);
+        let mut moved: Vec<(Box<str>, Live)> = live
+            .into_iter()
+            .map(|(id, slot)| (id, std::mem::take(&mut slots[slot])))
+            .collect();
+        moved.sort_by_key(|(_, l)| l.started);
+        for (id, mut l) in moved {
+            l.entry = versions[l.entry as usize];
+            l.recent = versions[l.recent as usize];
+            l.stop = l.stop.map(map);
+            if let Some(end) = &mut l.end {
+                end.node = map(end.node);
+            }
+            for mark in &mut l.marks {
+                let (ver, node) = map((mark.0, mark.1));
+                *mark = (ver, node, mark.2);
+            }
+            if let Some(&slot) = self.live.get(&id) {
+                // The same id in both parts: the parts were not split by session.
+                self.acc.skipped.restarted += 1;
+                let old = std::mem::replace(&mut self.slots[slot], l);
+                let end = self.watermark.unwrap_or(old.last);
+                self.acc.finish_session(old, end);
+            } else {
+                let slot = self.slot(l);
+                self.live.insert(id, slot);
+            }
+        }
+    }
+
+    fn slot(&mut self, live: Live) -> usize {
+        match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot] = live;
+                slot
+            }
+            None => {
+                self.slots.push(live);
+                self.slots.len() - 1
+            }
+        }
     }
 
     /// The counts so far, with every session still in progress counted as it stands
@@ -444,12 +588,16 @@ impl Stats {
             .until
             .map(Timestamp::unix_ms)
             .or(self.watermark);
-        let live = std::mem::take(&mut self.live);
-        let mut live: Vec<Live> = live.into_values().collect();
+        let index = std::mem::take(&mut self.live);
+        let mut slots = std::mem::take(&mut self.slots);
+        let mut live: Vec<Live> = index
+            .into_values()
+            .map(|slot| std::mem::take(&mut slots[slot]))
+            .collect();
         live.sort_by_key(|l| l.started);
         for session in live {
             let end = end.unwrap_or(session.last);
-            self.finish_session(session, end);
+            self.acc.finish_session(session, end);
         }
         self.report(end.map(Timestamp::from_unix_ms))
     }
@@ -460,197 +608,38 @@ impl Stats {
             return;
         };
         let idle = self.options.idle_ms;
-        let done: Vec<Box<str>> = self
-            .live
-            .iter()
-            .filter(|(_, l)| now - l.last >= idle)
-            .map(|(k, _)| k.clone())
-            .collect();
-        for key in done {
-            if let Some(live) = self.live.remove(&key) {
-                self.finish_session(live, now);
+        let slots = &self.slots;
+        let mut done: Vec<usize> = Vec::new();
+        self.live.retain(|_, &mut slot| {
+            let idle = now - slots[slot].last >= idle;
+            if idle {
+                done.push(slot);
             }
-        }
-    }
-
-    fn version(&mut self, tree: &str, fingerprint: &str, version: Option<u32>, at: i64) -> u32 {
-        let ix = match self.trees.get(tree).and_then(|m| m.get(fingerprint)) {
-            Some(&ix) => ix,
-            None => {
-                let ix = u32::try_from(self.versions.len()).unwrap_or(u32::MAX);
-                self.versions.push(VersionAcc {
-                    tree: tree.into(),
-                    fingerprint: fingerprint.into(),
-                    version,
-                    first: at,
-                    last: at,
-                    nodes: Map::default(),
-                    node_accs: Vec::new(),
-                    started: 0,
-                    visitors: 0,
-                    in_progress: 0,
-                    resolved: [0; 3],
-                    escalated: 0,
-                    handed_off: 0,
-                    abandoned: 0,
-                    unengaged: 0,
-                    ends: BTreeMap::new(),
-                    steps: Default::default(),
-                    seconds: Default::default(),
-                });
-                self.trees
-                    .entry(tree.into())
-                    .or_default()
-                    .insert(fingerprint.into(), ix);
-                ix
-            }
-        };
-        let v = &mut self.versions[ix as usize];
-        v.first = v.first.min(at);
-        v.last = v.last.max(at);
-        if v.version.is_none() {
-            v.version = version;
-        }
-        ix
-    }
-
-    fn node(&mut self, ver: u32, id: &str) -> u32 {
-        let v = &mut self.versions[ver as usize];
-        if let Some(&ix) = v.nodes.get(id) {
-            return ix;
-        }
-        let ix = u32::try_from(v.node_accs.len()).unwrap_or(u32::MAX);
-        v.nodes.insert(id.into(), ix);
-        v.node_accs.push(NodeAcc::default());
-        ix
-    }
-
-    fn node_acc(&mut self, (ver, node): NodeRef) -> &mut NodeAcc {
-        &mut self.versions[ver as usize].node_accs[node as usize]
-    }
-
-    /// Marks the nodes and edges of a `via` list.
-    fn passed(&mut self, live: &mut Live, ver: u32, via: &[Passed<'_>], at: i64) {
-        for p in via {
-            let v = match (&p.tree, &p.fingerprint) {
-                (Some(t), Some(f)) => self.version(t, f, None, at),
-                _ => ver,
-            };
-            let node = self.node(v, &p.node);
-            live.marks.push((v, node, u32::MAX));
-            if let Some(edge) = p.edge {
-                live.marks.push((v, node, edge));
-            }
-        }
-        if live.marks.len() > MAX_MARKS {
-            // A session going round a loop: keep each node and edge once.
-            live.marks.sort_unstable();
-            live.marks.dedup();
-        }
-    }
-
-    /// Ends the open visit, if any.
-    fn close(&mut self, live: &mut Live, how: Close) {
-        if !live.visit_open {
-            return;
-        }
-        live.visit_open = false;
-        let Some(stop) = live.stop else {
-            return;
-        };
-        let acc = self.node_acc(stop);
-        match how {
-            Close::Answered => acc.answered += 1,
-            Close::Back => acc.back += 1,
-            Close::Handoff => acc.handoff += 1,
-            Close::Dropped => acc.dropped += 1,
-            Close::Open => acc.open += 1,
-            Close::Other => acc.other += 1,
-        }
-    }
-
-    fn finish_session(&mut self, mut live: Live, end: i64) {
-        let entry = live.entry as usize;
-        let outcome = match live.outcome {
-            Outcome::Open if live.abandoned || end - live.last >= self.options.idle_ms => {
-                self.close(&mut live, Close::Dropped);
-                let v = &mut self.versions[entry];
-                v.abandoned += 1;
-                if live.given == 0 {
-                    v.unengaged += 1;
-                }
-                let at = live.stop.unwrap_or((live.entry, 0));
-                *v.ends.entry((3, at, 0)).or_insert(0) += 1;
-                None
-            }
-            Outcome::Open => {
-                self.close(&mut live, Close::Open);
-                self.versions[entry].in_progress += 1;
-                None
-            }
-            Outcome::Resolved(kind) => {
-                self.versions[entry].resolved[kind as usize] += 1;
-                Some((0u8, kind as u8))
-            }
-            Outcome::Escalated => {
-                self.versions[entry].escalated += 1;
-                Some((1, 0))
-            }
-            Outcome::HandedOff => {
-                self.versions[entry].handed_off += 1;
-                Some((2, 0))
-            }
-        };
-        let v = &mut self.versions[entry];
-        v.started += 1;
-        if let (Some((how, kind)), Some(e)) = (outcome, live.end) {
-            *v.ends.entry((how, e.node, kind)).or_insert(0) += 1;
-            v.steps[how as usize].add(u64::from(e.steps));
-            v.seconds[how as usize].add(seconds_bucket(e.at - live.started));
-        }
-        live.marks.sort_unstable();
-        live.marks.dedup();
-        let mut last_version = None;
-        for &(ver, node, edge) in &live.marks {
-            let v = &mut self.versions[ver as usize];
-            if last_version != Some(ver) {
-                last_version = Some(ver);
-                v.visitors += 1;
-            }
-            let acc = &mut v.node_accs[node as usize];
-            if edge == u32::MAX {
-                acc.sessions += 1;
-            } else {
-                let edge = edge as usize;
-                if edge < 1024 {
-                    if acc.edges.len() <= edge {
-                        acc.edges.resize(edge + 1, 0);
-                    }
-                    acc.edges[edge] += 1;
-                }
-            }
+            !idle
+        });
+        // In start order, so that the figures do not depend on the map's order.
+        done.sort_by_key(|&slot| self.slots[slot].started);
+        for slot in done {
+            let live = std::mem::take(&mut self.slots[slot]);
+            self.free.push(slot);
+            self.acc.finish_session(live, now);
         }
     }
 
     fn report(self, end: Option<Timestamp>) -> Report {
-        let mut order: Vec<usize> = (0..self.versions.len()).collect();
+        let mut order: Vec<usize> = (0..self.acc.versions.len()).collect();
         order.sort_by(|&a, &b| {
-            let (x, y) = (&self.versions[a], &self.versions[b]);
+            let (x, y) = (&self.acc.versions[a], &self.acc.versions[b]);
             (&x.tree, x.first, &x.fingerprint).cmp(&(&y.tree, y.first, &y.fingerprint))
         });
         let names: Vec<Vec<&str>> = self
+            .acc
             .versions
             .iter()
-            .map(|v| {
-                let mut names = vec![""; v.node_accs.len()];
-                for (name, &ix) in &v.nodes {
-                    names[ix as usize] = name;
-                }
-                names
-            })
+            .map(|v| v.names.iter().map(|n| &**n).collect())
             .collect();
         let place = |(ver, node): NodeRef| {
-            let v = &self.versions[ver as usize];
+            let v = &self.acc.versions[ver as usize];
             (
                 v.tree.to_string(),
                 names[ver as usize][node as usize].to_owned(),
@@ -659,7 +648,7 @@ impl Stats {
         let versions = order
             .into_iter()
             .map(|i| {
-                let v = &self.versions[i];
+                let v = &self.acc.versions[i];
                 let resolved: u64 = v.resolved.iter().sum();
                 let decided = resolved + v.escalated + v.handed_off + v.abandoned;
                 let rate = |n: u64| (decided > 0).then(|| n as f64 / decided as f64);
@@ -724,7 +713,11 @@ impl Stats {
                             share: *count as f64 / counted.max(1) as f64,
                         })
                         .collect();
-                    answers.sort_by(|a, b| b.count.cmp(&a.count));
+                    answers.sort_by(|a, b| {
+                        b.count
+                            .cmp(&a.count)
+                            .then_with(|| value_order(&a.value, &b.value))
+                    });
                     questions.push(QuestionFigures {
                         node,
                         sessions: acc.sessions,
@@ -789,9 +782,261 @@ impl Stats {
             until: self.options.until,
             end,
             idle_minutes: u64::try_from(self.options.idle_ms / 60_000).unwrap_or(0),
-            events: self.events,
-            skipped: self.skipped,
+            events: self.acc.events,
+            skipped: self.acc.skipped,
             versions,
+        }
+    }
+}
+
+impl Acc {
+    /// Applies one event to its session.
+    fn step(&mut self, live: &mut Live, e: &Event<'_>, here: NodeRef, at: i64) {
+        let (ver, node) = here;
+        self.events += 1;
+        if e.kind != EventKind::Abandoned {
+            live.last = live.last.max(at);
+            live.abandoned = false;
+        }
+        match e.kind {
+            EventKind::Shown => {
+                self.passed(live, ver, &e.via, at);
+                self.close(live, Close::Other);
+                self.node_acc(here).shown += 1;
+                live.marks.push((ver, node, u32::MAX));
+                live.stop = Some(here);
+                live.visit_open = true;
+                live.outcome = Outcome::Open;
+                live.end = None;
+            }
+            EventKind::Answered if e.origin == Some(Actor::Host) => {
+                self.node_acc(here).host += 1;
+                live.marks.push((ver, node, u32::MAX));
+            }
+            EventKind::Answered => {
+                live.steps += 1;
+                live.given += 1;
+                if live.visit_open && live.stop == Some(here) {
+                    self.close(live, Close::Answered);
+                    if let Some(value) = &e.value {
+                        self.node_acc(here).count_answer(value, 1);
+                    }
+                } else {
+                    self.skipped.unmatched += 1;
+                }
+            }
+            EventKind::Back => {
+                live.steps += 1;
+                if live.visit_open && live.stop == Some(here) {
+                    self.close(live, Close::Back);
+                }
+                live.outcome = Outcome::Open;
+                live.end = None;
+            }
+            EventKind::Handoff => {
+                live.steps += 1;
+                if live.visit_open && live.stop == Some(here) {
+                    self.close(live, Close::Handoff);
+                }
+                self.close(live, Close::Other);
+                live.outcome = Outcome::HandedOff;
+                live.end = Some(End {
+                    node: here,
+                    at,
+                    steps: live.steps,
+                });
+            }
+            EventKind::Resolved | EventKind::Escalated => {
+                if e.kind == EventKind::Escalated && live.outcome == Outcome::HandedOff {
+                    // The hand-over that follows a `handoff`: already counted.
+                    return;
+                }
+                self.passed(live, ver, &e.via, at);
+                self.close(live, Close::Other);
+                live.marks.push((ver, node, u32::MAX));
+                live.stop = Some(here);
+                live.outcome = match e.kind {
+                    EventKind::Resolved => Outcome::Resolved(e.resolution.unwrap_or_default()),
+                    _ => Outcome::Escalated,
+                };
+                live.end = Some(End {
+                    node: here,
+                    at,
+                    steps: live.steps,
+                });
+            }
+            EventKind::Abandoned => {
+                if live.outcome == Outcome::Open {
+                    live.abandoned = true;
+                }
+            }
+            EventKind::Started => {}
+        }
+    }
+
+    fn version(&mut self, tree: &str, fingerprint: &str, version: Option<u32>, at: i64) -> u32 {
+        let known = self.by_fingerprint.get(fingerprint).and_then(|ixs| {
+            ixs.iter()
+                .copied()
+                .find(|&ix| *self.versions[ix as usize].tree == *tree)
+        });
+        let ix = match known {
+            Some(ix) => ix,
+            None => {
+                let ix = u32::try_from(self.versions.len()).unwrap_or(u32::MAX);
+                self.versions.push(VersionAcc {
+                    tree: tree.into(),
+                    fingerprint: fingerprint.into(),
+                    version,
+                    first: at,
+                    last: at,
+                    nodes: Map::default(),
+                    names: Vec::new(),
+                    node_accs: Vec::new(),
+                    started: 0,
+                    visitors: 0,
+                    in_progress: 0,
+                    resolved: [0; 3],
+                    escalated: 0,
+                    handed_off: 0,
+                    abandoned: 0,
+                    unengaged: 0,
+                    ends: BTreeMap::new(),
+                    steps: Default::default(),
+                    seconds: Default::default(),
+                });
+                self.by_fingerprint
+                    .entry(fingerprint.into())
+                    .or_default()
+                    .push(ix);
+                ix
+            }
+        };
+        let v = &mut self.versions[ix as usize];
+        v.first = v.first.min(at);
+        v.last = v.last.max(at);
+        if v.version.is_none() {
+            v.version = version;
+        }
+        ix
+    }
+
+    fn node(&mut self, ver: u32, id: &str) -> u32 {
+        let v = &mut self.versions[ver as usize];
+        if let Some(&ix) = v.nodes.get(id) {
+            return ix;
+        }
+        let ix = u32::try_from(v.node_accs.len()).unwrap_or(u32::MAX);
+        v.nodes.insert(id.into(), ix);
+        v.names.push(id.into());
+        v.node_accs.push(NodeAcc::default());
+        ix
+    }
+
+    fn node_acc(&mut self, (ver, node): NodeRef) -> &mut NodeAcc {
+        &mut self.versions[ver as usize].node_accs[node as usize]
+    }
+
+    /// Marks the nodes and edges of a `via` list.
+    fn passed(&mut self, live: &mut Live, ver: u32, via: &[Passed<'_>], at: i64) {
+        for p in via {
+            let v = match (&p.tree, &p.fingerprint) {
+                (Some(t), Some(f)) => self.version(t, f, None, at),
+                _ => ver,
+            };
+            let node = self.node(v, &p.node);
+            live.marks.push((v, node, u32::MAX));
+            if let Some(edge) = p.edge {
+                live.marks.push((v, node, edge));
+            }
+        }
+        if live.marks.len() > MAX_MARKS {
+            // A session going round a loop: keep each node and edge once.
+            live.marks.sort_unstable();
+            live.marks.dedup();
+        }
+    }
+
+    /// Ends the open visit, if any.
+    fn close(&mut self, live: &mut Live, how: Close) {
+        if !live.visit_open {
+            return;
+        }
+        live.visit_open = false;
+        let Some(stop) = live.stop else {
+            return;
+        };
+        let acc = self.node_acc(stop);
+        match how {
+            Close::Answered => acc.answered += 1,
+            Close::Back => acc.back += 1,
+            Close::Handoff => acc.handoff += 1,
+            Close::Dropped => acc.dropped += 1,
+            Close::Open => acc.open += 1,
+            Close::Other => acc.other += 1,
+        }
+    }
+
+    fn finish_session(&mut self, mut live: Live, end: i64) {
+        let entry = live.entry as usize;
+        let outcome = match live.outcome {
+            Outcome::Open if live.abandoned || end - live.last >= self.idle_ms => {
+                self.close(&mut live, Close::Dropped);
+                let v = &mut self.versions[entry];
+                v.abandoned += 1;
+                if live.given == 0 {
+                    v.unengaged += 1;
+                }
+                let at = live.stop.unwrap_or((live.entry, 0));
+                *v.ends.entry((3, at, 0)).or_insert(0) += 1;
+                None
+            }
+            Outcome::Open => {
+                self.close(&mut live, Close::Open);
+                self.versions[entry].in_progress += 1;
+                None
+            }
+            Outcome::Resolved(kind) => {
+                self.versions[entry].resolved[kind as usize] += 1;
+                Some((0u8, kind as u8))
+            }
+            Outcome::Escalated => {
+                self.versions[entry].escalated += 1;
+                Some((1, 0))
+            }
+            Outcome::HandedOff => {
+                self.versions[entry].handed_off += 1;
+                Some((2, 0))
+            }
+        };
+        let v = &mut self.versions[entry];
+        v.started += 1;
+        if let (Some((how, kind)), Some(e)) = (outcome, live.end) {
+            *v.ends.entry((how, e.node, kind)).or_insert(0) += 1;
+            v.steps[how as usize].add(u64::from(e.steps));
+            v.seconds[how as usize].add(seconds_bucket(e.at - live.started));
+        }
+        live.marks.sort_unstable();
+        live.marks.dedup();
+        let mut last_version = None;
+        for &(ver, node, edge) in &live.marks {
+            let v = &mut self.versions[ver as usize];
+            if last_version != Some(ver) {
+                last_version = Some(ver);
+                v.visitors += 1;
+            }
+            let acc = &mut v.node_accs[node as usize];
+            if edge == u32::MAX {
+                acc.sessions += 1;
+            } else {
+                let edge = edge as usize;
+                if edge < 1024 {
+                    if acc.edges.len() <= edge {
+                        acc.edges.resize(edge + 1, 0);
+                    }
+                    acc.edges[edge] += 1;
+                }
+            }
         }
     }
 }
@@ -846,6 +1091,18 @@ pub struct Skipped {
     pub restarted: u64,
     /// User answers at a node other than the question shown (counted as steps only).
     pub unmatched: u64,
+}
+
+impl Skipped {
+    fn add(&mut self, other: &Skipped) {
+        self.unreadable += other.unreadable;
+        self.before_range += other.before_range;
+        self.after_range += other.after_range;
+        self.orphans += other.orphans;
+        self.late += other.late;
+        self.restarted += other.restarted;
+        self.unmatched += other.unmatched;
+    }
 }
 
 /// The figures of one tree version (one fingerprint).
@@ -1020,7 +1277,9 @@ pub struct QuestionFigures {
     /// The user's answers by value, most frequent first, with their share of the
     /// answers.
     pub answers: Vec<AnswerShare>,
-    /// Answers beyond the first 32 distinct values (free input).
+    /// Answers beyond 32 distinct values (free input): the values kept are the first
+    /// in value order (`false`, `true`, numbers by size, text alphabetically), so that
+    /// counts made in parts merge exactly.
     pub other_values: u64,
 }
 

@@ -66,6 +66,9 @@ impl<'a> Event<'a> {
     ///
     /// An [`EventError`] with the byte offset where the line stops being an event.
     pub fn parse(line: &'a str) -> Result<Event<'a>, EventError> {
+        if let Some(event) = canonical(line) {
+            return Ok(event);
+        }
         let mut r = Reader {
             text: line,
             bytes: line.as_bytes(),
@@ -86,6 +89,132 @@ struct Reader<'a> {
     at: usize,
 }
 
+/// Reads a line written the way serde_json writes an [`Event`] (and the service stores
+/// it): every key in declaration order, no whitespace, no escape. Most lines are; they
+/// are read by comparing fixed prefixes instead of matching keys. Anything else gives
+/// `None`, and the general reader reads the line (or says what is wrong with it), so
+/// this path only ever accepts what that one accepts, with the same values.
+fn canonical(line: &str) -> Option<Event<'_>> {
+    let mut c = Reader {
+        text: line,
+        bytes: line.as_bytes(),
+        at: 0,
+    };
+    c.lit(b"{\"session\":\"")?;
+    let session = c.plain()?;
+    c.lit(b",\"seq\":")?;
+    let seq = c.digits()?;
+    c.lit(b",\"at\":\"")?;
+    let at = Timestamp::parse(c.plain()?).ok()?;
+    c.lit(b",\"tree\":\"")?;
+    let tree = c.plain()?;
+    let version = if c.lit(b",\"version\":").is_some() {
+        Some(u32::try_from(c.digits()?).ok()?)
+    } else {
+        None
+    };
+    c.lit(b",\"fingerprint\":\"")?;
+    let fingerprint = c.plain()?;
+    c.lit(b",\"kind\":\"")?;
+    let kind = match c.plain()? {
+        "started" => EventKind::Started,
+        "shown" => EventKind::Shown,
+        "answered" => EventKind::Answered,
+        "back" => EventKind::Back,
+        "handoff" => EventKind::Handoff,
+        "resolved" => EventKind::Resolved,
+        "escalated" => EventKind::Escalated,
+        "abandoned" => EventKind::Abandoned,
+        _ => return None,
+    };
+    c.lit(b",\"node\":\"")?;
+    let node = c.plain()?;
+    c.lit(b",\"value\":")?;
+    let value = match c.bytes.get(c.at)? {
+        b'n' => c.lit(b"null").map(|()| None)?,
+        b't' => c.lit(b"true").map(|()| Some(Value::Bool(true)))?,
+        b'f' => c.lit(b"false").map(|()| Some(Value::Bool(false)))?,
+        b'"' => {
+            c.at += 1;
+            Some(Value::Text(c.plain()?.to_owned()))
+        }
+        _ => {
+            let (text, _) = c.number().ok()?;
+            Some(Value::Number(
+                text.parse::<f64>().ok().filter(|n| n.is_finite())?,
+            ))
+        }
+    };
+    c.lit(b",\"origin\":")?;
+    let origin = if c.lit(b"null").is_some() {
+        None
+    } else if c.lit(b"\"user\"").is_some() {
+        Some(Actor::User)
+    } else {
+        c.lit(b"\"host\"")?;
+        Some(Actor::Host)
+    };
+    let resolution = if c.lit(b",\"resolution\":\"").is_some() {
+        Some(match c.plain()? {
+            "fixed" => ResolutionKind::Fixed,
+            "informed" => ResolutionKind::Informed,
+            "waiting" => ResolutionKind::Waiting,
+            _ => return None,
+        })
+    } else {
+        None
+    };
+    let mut via = Vec::new();
+    if c.lit(b",\"via\":[").is_some() {
+        loop {
+            c.lit(b"{")?;
+            let mut tree = None;
+            let mut fingerprint = None;
+            if c.lit(b"\"tree\":\"").is_some() {
+                tree = Some(Cow::Borrowed(c.plain()?));
+                c.lit(b",")?;
+            }
+            if c.lit(b"\"fingerprint\":\"").is_some() {
+                fingerprint = Some(Cow::Borrowed(c.plain()?));
+                c.lit(b",")?;
+            }
+            c.lit(b"\"node\":\"")?;
+            let node = Cow::Borrowed(c.plain()?);
+            let edge = if c.lit(b",\"edge\":").is_some() {
+                Some(u32::try_from(c.digits()?).ok()?)
+            } else {
+                None
+            };
+            c.lit(b"}")?;
+            via.push(Passed {
+                tree,
+                fingerprint,
+                node,
+                edge,
+            });
+            if c.lit(b"]").is_some() {
+                break;
+            }
+            c.lit(b",")?;
+        }
+    }
+    c.lit(b"}")?;
+    (c.at == c.bytes.len()).then_some(Event {
+        session: Cow::Borrowed(session),
+        seq,
+        at,
+        tree: Cow::Borrowed(tree),
+        version,
+        fingerprint: Cow::Borrowed(fingerprint),
+        kind,
+        node: Cow::Borrowed(node),
+        value,
+        origin,
+        resolution,
+        via,
+    })
+}
+
 /// A field read once at most.
 fn once<T>(slot: &mut Option<T>, value: T, name: &str, r: &Reader<'_>) -> Read<()> {
     if slot.is_some() {
@@ -96,6 +225,44 @@ fn once<T>(slot: &mut Option<T>, value: T, name: &str, r: &Reader<'_>) -> Read<(
 }
 
 impl<'a> Reader<'a> {
+    /// For the canonical layout: `text` here, consumed.
+    fn lit(&mut self, text: &[u8]) -> Option<()> {
+        // Byte by byte: the literals are short, and a call to memcmp costs more.
+        let here = self.bytes.get(self.at..self.at + text.len())?;
+        if here.iter().zip(text).all(|(a, b)| a == b) {
+            self.at += text.len();
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    /// For the canonical layout: the rest of a string without escape (its opening quote
+    /// read), and the closing quote.
+    fn plain(&mut self) -> Option<&'a str> {
+        let start = self.at;
+        self.at = special(self.bytes, self.at);
+        if self.bytes.get(self.at) != Some(&b'"') {
+            return None;
+        }
+        let s = &self.text[start..self.at];
+        self.at += 1;
+        Some(s)
+    }
+
+    /// For the canonical layout: a whole number as JSON writes it (no leading zero).
+    fn digits(&mut self) -> Option<u64> {
+        let start = self.at;
+        while self.bytes.get(self.at).is_some_and(u8::is_ascii_digit) {
+            self.at += 1;
+        }
+        let text = &self.text[start..self.at];
+        if text.is_empty() || (text.len() > 1 && text.starts_with('0')) {
+            return None;
+        }
+        text.parse().ok()
+    }
+
     fn fail(&self, message: impl Into<String>) -> EventError {
         EventError {
             offset: self.at,
@@ -483,31 +650,22 @@ impl<'a> Reader<'a> {
         self.at += 1;
         let start = self.at;
         let b = self.bytes;
-        loop {
-            match b.get(self.at) {
-                None => return Err(self.fail("unterminated string")),
-                Some(b'"') => {
-                    let s = &self.text[start..self.at];
-                    self.at += 1;
-                    return Ok(Cow::Borrowed(s));
-                }
-                Some(b'\\') => break,
-                Some(&c) if c < 0x20 => {
-                    return Err(self.fail("control character in a string"));
-                }
-                Some(_) => self.at += 1,
+        self.at = special(b, self.at);
+        match b.get(self.at) {
+            None => return Err(self.fail("unterminated string")),
+            Some(b'"') => {
+                let s = &self.text[start..self.at];
+                self.at += 1;
+                return Ok(Cow::Borrowed(s));
             }
+            Some(b'\\') => {}
+            Some(_) => return Err(self.fail("control character in a string")),
         }
         let mut out = String::with_capacity(self.at - start + 16);
         out.push_str(&self.text[start..self.at]);
         loop {
             let run = self.at;
-            while let Some(&c) = b.get(self.at) {
-                if c == b'"' || c == b'\\' || c < 0x20 {
-                    break;
-                }
-                self.at += 1;
-            }
+            self.at = special(b, self.at);
             out.push_str(&self.text[run..self.at]);
             match b.get(self.at) {
                 None => return Err(self.fail("unterminated string")),
@@ -616,7 +774,85 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// The position of the first `"`, `\\` or control character in `b` from `at` (or the
+/// end), eight bytes at a time: most strings of an event (ids, fingerprints, times) have
+/// none of them until their closing quote.
+fn special(b: &[u8], mut at: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    /// Whether some byte of `w` is below `n` (n ≤ 128): exact, as a test for the word.
+    fn below(w: u64, n: u8) -> u64 {
+        w.wrapping_sub(ONES * u64::from(n)) & !w & HIGH
+    }
+    while let Some(chunk) = b.get(at..at + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        if below(w ^ (ONES * u64::from(b'"')), 1)
+            | below(w ^ (ONES * u64::from(b'\\')), 1)
+            | below(w, 0x20)
+            != 0
+        {
+            break;
+        }
+        at += 8;
+    }
+    while let Some(&c) = b.get(at) {
+        if c == b'"' || c == b'\\' || c < 0x20 {
+            break;
+        }
+        at += 1;
+    }
+    at
+}
+
 /// A name for an error message: at most 40 characters.
 fn short(name: &str) -> String {
     name.chars().take(40).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn general(line: &str) -> Result<Event<'_>, EventError> {
+        let mut r = Reader {
+            text: line,
+            bytes: line.as_bytes(),
+            at: 0,
+        };
+        let event = r.event()?;
+        r.ws();
+        if r.at != r.bytes.len() {
+            return Err(r.fail("something follows the event"));
+        }
+        Ok(event)
+    }
+
+    #[test]
+    fn the_canonical_layout_is_read_fast_and_the_same() {
+        let lines = [
+            r#"{"session":"s","seq":0,"at":"2026-05-06T02:00:07Z","tree":"t","version":2,"fingerprint":"f","kind":"started","node":"n","value":null,"origin":null}"#,
+            r#"{"session":"s","seq":1,"at":"2026-05-06T02:00:07.5Z","tree":"t","fingerprint":"f","kind":"answered","node":"n","value":-0.0,"origin":"host"}"#,
+            r#"{"session":"s","seq":1,"at":"2026-05-06T02:00:07Z","tree":"t","fingerprint":"f","kind":"answered","node":"n","value":"是","origin":"user"}"#,
+            r#"{"session":"s","seq":2,"at":"2026-05-06T02:00:07Z","tree":"t","fingerprint":"f","kind":"resolved","node":"n","value":null,"origin":null,"resolution":"waiting","via":[{"node":"a","edge":0},{"tree":"u","fingerprint":"g","node":"b"},{"node":"c","edge":4294967295}]}"#,
+        ];
+        for line in lines {
+            let fast = canonical(line).expect("canonical");
+            assert_eq!(Ok(&fast), general(line).as_ref(), "{line}");
+            let again = serde_json::to_string(&fast).expect("writes");
+            assert_eq!(canonical(&again).as_ref(), Some(&fast), "{again}");
+        }
+        // Not canonical: the general reader decides.
+        for line in [
+            r#"{"session":"s\u0041","seq":0,"at":"2026-05-06T02:00:07Z","tree":"t","fingerprint":"f","kind":"started","node":"n","value":null,"origin":null}"#,
+            r#"{"session":"s","seq":01,"at":"2026-05-06T02:00:07Z","tree":"t","fingerprint":"f","kind":"started","node":"n","value":null,"origin":null}"#,
+            r#"{"session":"s","seq":1.5,"at":"2026-05-06T02:00:07Z","tree":"t","fingerprint":"f","kind":"started","node":"n","value":null,"origin":null}"#,
+            r#"{"session":"s","seq":0,"at":"2026-05-06T02:00:07Z","tree":"t","fingerprint":"f","kind":"started","node":"n","value":1e999,"origin":null}"#,
+            r#"{"session":"s","seq":0,"at":"2026-05-06T02:00:07Z","tree":"t","fingerprint":"f","kind":"started","node":"n","value":null,"origin":null} "#,
+            r#"{"session":"s","seq":0,"at":"2026-05-06T02:00:07Z","tree":"t","version":4294967296,"fingerprint":"f","kind":"started","node":"n","value":null,"origin":null}"#,
+        ] {
+            assert!(canonical(line).is_none(), "{line}");
+        }
+    }
 }

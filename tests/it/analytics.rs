@@ -652,3 +652,60 @@ fn a_time_range_counts_the_sessions_started_in_it_as_they_stood_at_its_end() {
     let s = &version(&report, "ce0a9fad70fa74ca").sessions;
     assert_eq!((s.abandoned, s.in_progress), (1, 1));
 }
+
+/// Counts `lines` split by session into `parts` parts, merged; as JSON.
+fn counted_in_parts(lines: &[String], parts: usize, options: &StatsOptions) -> serde_json::Value {
+    let mut stats: Vec<Stats> = (0..parts).map(|_| Stats::new(options.clone())).collect();
+    for line in lines {
+        let part = match Event::parse(line) {
+            Ok(e) => e.session.bytes().map(usize::from).sum::<usize>() % parts,
+            Err(_) => 0,
+        };
+        let _ = stats[part].add_line(line);
+    }
+    let mut all = stats.remove(0);
+    for part in stats {
+        all.merge(part);
+    }
+    serde_json::to_value(all.finish()).expect("serialises")
+}
+
+#[test]
+fn counting_in_parts_and_merging_gives_the_same_figures() {
+    let handmade: Vec<String> = std::fs::read_to_string("tests/data/events/handmade.jsonl")
+        .expect("readable")
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let catalogue = shipped();
+    let synthetic: Vec<String> = troubletree_testkit::events::events(&catalogue, 3_000, 700, 7)
+        .map(|e| serde_json::to_string(&e).expect("serialises"))
+        .collect();
+    assert!(synthetic.len() > 15_000, "{}", synthetic.len());
+    let t = |s: &str| Some(Timestamp::parse(s).expect("a time"));
+    for options in [
+        StatsOptions::default(),
+        StatsOptions::default().idle_ms(5 * 60_000),
+        StatsOptions::default().range(t("2026-05-06T00:03:00Z"), t("2026-05-06T00:20:00Z")),
+    ] {
+        for lines in [&handmade, &synthetic] {
+            let whole = counted_in_parts(lines, 1, &options);
+            for parts in [2, 3, 7] {
+                let merged = counted_in_parts(lines, parts, &options);
+                if merged != whole {
+                    let (a, b) = (merged.to_string(), whole.to_string());
+                    let at = a
+                        .bytes()
+                        .zip(b.bytes())
+                        .position(|(x, y)| x != y)
+                        .unwrap_or(0);
+                    panic!(
+                        "{parts} parts differ at {at}: {} / {}",
+                        &a[at.saturating_sub(200)..(at + 100).min(a.len())],
+                        &b[at.saturating_sub(200)..(at + 100).min(b.len())]
+                    );
+                }
+            }
+        }
+    }
+}

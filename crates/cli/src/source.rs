@@ -7,7 +7,8 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use troubletree::Timestamp;
+use troubletree::analysis::stats::{Stats, StatsOptions};
+use troubletree::{Event, Timestamp};
 
 use crate::Fail;
 
@@ -61,88 +62,284 @@ impl Source {
         }
     }
 
-    /// Calls `each` with every event line in order (time order for a database;
-    /// file order for JSON Lines). `since` and `until` narrow a database query (with a
-    /// second of slack: the figures apply the exact range); a line that cannot be read
-    /// is passed as `None`.
-    pub(crate) fn for_each_event(
-        &self,
-        since: Option<Timestamp>,
-        until: Option<Timestamp>,
-        mut each: impl FnMut(Option<&str>),
-    ) -> Result<(), Fail> {
+    /// Counts every event of the source: a JSON Lines file on `parts` threads (see
+    /// [`count_lines`]), a database in time order, row by row. `options.since` and
+    /// `until` also narrow the database query (with a second of slack: the count applies
+    /// the exact range).
+    pub(crate) fn count(&self, options: &StatsOptions, parts: usize) -> Result<Stats, Fail> {
         match self {
             Source::Lines(path) => {
                 if path.as_os_str() == "-" {
-                    lines(std::io::stdin().lock(), &mut each)
+                    count_lines(std::io::stdin(), options, parts)
                         .map_err(|e| Fail::usage(format!("cannot read standard input: {e}")))
                 } else {
                     let file = std::fs::File::open(path)
                         .map_err(|e| Fail::usage(format!("cannot open {}: {e}", path.display())))?;
-                    lines(file, &mut each)
+                    count_lines(file, options, parts)
                         .map_err(|e| Fail::usage(format!("cannot read {}: {e}", path.display())))
                 }
             }
-            Source::Sqlite(path) => sqlite_events(path, since, until, &mut each),
-            Source::Postgres(url) => postgres_events(url, since, until, &mut each),
+            Source::Sqlite(path) => {
+                let mut stats = Stats::new(options.clone());
+                sqlite_events(path, options.since, options.until, &mut |line| {
+                    count_one(&mut stats, line);
+                })?;
+                Ok(stats)
+            }
+            Source::Postgres(url) => {
+                let mut stats = Stats::new(options.clone());
+                postgres_events(url, options.since, options.until, &mut |line| {
+                    count_one(&mut stats, line);
+                })?;
+                Ok(stats)
+            }
         }
     }
 }
 
-/// Splits a byte stream into lines, reading in large blocks; each line is checked as
-/// UTF-8 and bounded by [`MAX_LINE`].
-fn lines(mut input: impl Read, each: &mut impl FnMut(Option<&str>)) -> std::io::Result<()> {
-    const BLOCK: usize = 4 << 20;
-    let mut buf: Vec<u8> = vec![0; BLOCK];
-    let (mut start, mut end) = (0usize, 0usize);
-    // Inside a line longer than MAX_LINE: skip to its end.
-    let mut skipping = false;
-    loop {
-        if start > 0 && (buf.len() - end) < BLOCK / 4 {
-            buf.copy_within(start..end, 0);
-            end -= start;
-            start = 0;
+fn count_one(stats: &mut Stats, line: Option<&str>) {
+    match line {
+        // An unreadable line is counted in the report's `skipped.unreadable`.
+        Some(line) => {
+            let _ = stats.add_line(line);
         }
-        if end == buf.len() {
-            buf.resize(buf.len() + BLOCK, 0);
-        }
-        let n = input.read(&mut buf[end..])?;
-        let eof = n == 0;
-        end += n;
-        loop {
-            let Some(nl) = buf[start..end].iter().position(|&b| b == b'\n') else {
+        None => stats.count_unreadable(),
+    }
+}
+
+/// Splits a byte stream into lines (without the line feed, nor a carriage return
+/// before it; blank lines skipped), reading in large blocks on a second thread so that
+/// reading and counting overlap. A line longer than [`MAX_LINE`] is passed as `None`.
+fn split(input: impl Read + Send, each: &mut impl FnMut(Option<&[u8]>)) -> std::io::Result<()> {
+    let (send, blocks) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<u8>>>(2);
+    std::thread::scope(|scope| {
+        scope.spawn(move || read_blocks(input, &send));
+        // The start of a line the next block continues; `skipping`: inside a line
+        // already found too long.
+        let mut partial: Vec<u8> = Vec::new();
+        let mut skipping = false;
+        for block in blocks {
+            let block = block?;
+            if block.is_empty() {
                 break;
-            };
-            let line = &buf[start..start + nl];
-            start += nl + 1;
-            if skipping {
-                skipping = false;
-                continue;
             }
-            emit(line, each);
-        }
-        if end - start > MAX_LINE {
+            let mut start = 0;
+            while let Some(nl) = newline(&block[start..]) {
+                let line = &block[start..start + nl];
+                start += nl + 1;
+                if skipping {
+                    skipping = false;
+                } else if partial.is_empty() {
+                    bounded(line, each);
+                } else if partial.len() + line.len() > MAX_LINE {
+                    each(None);
+                    partial.clear();
+                } else {
+                    partial.extend_from_slice(line);
+                    bounded(&partial, each);
+                    partial.clear();
+                }
+            }
+            let tail = &block[start..];
             if !skipping {
-                each(None);
+                if partial.len() + tail.len() > MAX_LINE {
+                    each(None);
+                    partial.clear();
+                    skipping = true;
+                } else {
+                    partial.extend_from_slice(tail);
+                }
             }
-            skipping = true;
-            start = end;
         }
-        if eof {
-            if start < end && !skipping {
-                emit(&buf[start..end], each);
+        if !skipping && !partial.is_empty() {
+            bounded(&partial, each);
+        }
+        Ok(())
+    })
+}
+
+/// Lines as text: [`split`], each line checked as UTF-8 (`None` if it is not).
+#[cfg(test)]
+fn lines(input: impl Read + Send, each: &mut impl FnMut(Option<&str>)) -> std::io::Result<()> {
+    split(input, &mut |line: Option<&[u8]>| {
+        each(line.and_then(|l| std::str::from_utf8(l).ok()));
+    })
+}
+
+/// Counts the events of a JSON Lines stream on `parts` threads: each line goes to the
+/// part its session id falls in (every event of a session in one part, in order), and
+/// the parts are merged (see [`Stats::merge`]).
+pub(crate) fn count_lines(
+    input: impl Read + Send,
+    options: &StatsOptions,
+    parts: usize,
+) -> std::io::Result<Stats> {
+    /// Lines are handed to a part in batches of about this many bytes.
+    const BATCH: usize = 1 << 20;
+    let parts = parts.clamp(1, 64);
+    std::thread::scope(|scope| {
+        let mut senders = Vec::with_capacity(parts);
+        let mut counters = Vec::with_capacity(parts);
+        for _ in 0..parts {
+            let (send, batches) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
+            let options = options.clone();
+            counters.push(scope.spawn(move || {
+                let mut stats = Stats::new(options);
+                for batch in batches {
+                    count_batch(&mut stats, &batch);
+                }
+                stats
+            }));
+            senders.push(send);
+        }
+        let mut batches: Vec<Vec<u8>> = (0..parts).map(|_| Vec::with_capacity(BATCH)).collect();
+        let mut unreadable = 0u64;
+        let read = split(input, &mut |line: Option<&[u8]>| {
+            let Some(line) = line else {
+                unreadable += 1;
+                return;
+            };
+            let part = part_of(line, parts);
+            let batch = &mut batches[part];
+            batch.extend_from_slice(line);
+            batch.push(b'\n');
+            if batch.len() >= BATCH {
+                let full = std::mem::replace(batch, Vec::with_capacity(BATCH));
+                // A part that stopped has panicked; the join below reports it.
+                let _ = senders[part].send(full);
             }
-            return Ok(());
+        });
+        for (part, batch) in batches.into_iter().enumerate() {
+            if !batch.is_empty() {
+                let _ = senders[part].send(batch);
+            }
+        }
+        drop(senders);
+        let mut all: Option<Stats> = None;
+        for counter in counters {
+            let stats = counter
+                .join()
+                .map_err(|_| std::io::Error::other("a counting thread failed"))?;
+            match &mut all {
+                None => all = Some(stats),
+                Some(all) => all.merge(stats),
+            }
+        }
+        read?;
+        let mut all = all.unwrap_or_else(|| Stats::new(options.clone()));
+        for _ in 0..unreadable {
+            all.count_unreadable();
+        }
+        Ok(all)
+    })
+}
+
+/// Counts a batch of whole lines, checked as UTF-8 in one go when they all are.
+fn count_batch(stats: &mut Stats, batch: &[u8]) {
+    match std::str::from_utf8(batch) {
+        Ok(text) => {
+            for line in text.split_terminator('\n') {
+                // An unreadable line is counted in the report's `skipped.unreadable`.
+                let _ = stats.add_line(line);
+            }
+        }
+        Err(_) => {
+            for line in batch.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+                match std::str::from_utf8(line) {
+                    Ok(line) => {
+                        let _ = stats.add_line(line);
+                    }
+                    Err(_) => stats.count_unreadable(),
+                }
+            }
         }
     }
 }
 
-fn emit(line: &[u8], each: &mut impl FnMut(Option<&str>)) {
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
-    if line.iter().all(u8::is_ascii_whitespace) {
-        return;
+/// The part a line's session falls in: its id read straight from the line when it
+/// starts as events are written, else from the parsed event.
+fn part_of(line: &[u8], parts: usize) -> usize {
+    if parts == 1 {
+        return 0;
     }
-    each(std::str::from_utf8(line).ok());
+    let quick = line.strip_prefix(b"{\"session\":\"").and_then(|rest| {
+        let end = rest.iter().position(|&b| b == b'"' || b == b'\\')?;
+        (rest[end] == b'"').then(|| &rest[..end])
+    });
+    let parsed;
+    let id: &[u8] = match quick {
+        Some(id) => id,
+        None => match std::str::from_utf8(line)
+            .ok()
+            .and_then(|l| Event::parse(l).ok())
+        {
+            Some(event) => {
+                parsed = event.session.into_owned();
+                parsed.as_bytes()
+            }
+            None => return 0,
+        },
+    };
+    // FNV-1a: only spreads the sessions; nothing is looked up by it.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in id {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    usize::try_from(h % parts as u64).unwrap_or(0)
+}
+
+/// Reads `input` in blocks of 4 MiB and sends them on; an empty block at the end.
+fn read_blocks(mut input: impl Read, send: &std::sync::mpsc::SyncSender<std::io::Result<Vec<u8>>>) {
+    const BLOCK: usize = 4 << 20;
+    loop {
+        let mut block = vec![0u8; BLOCK];
+        let mut filled = 0;
+        while filled < BLOCK {
+            match input.read(&mut block[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let _ = send.send(Err(e));
+                    return;
+                }
+            }
+        }
+        block.truncate(filled);
+        let end = block.is_empty();
+        if send.send(Ok(block)).is_err() || end {
+            return;
+        }
+    }
+}
+
+/// The position of the first line feed, eight bytes at a time (lines are long; this is
+/// most of the reading).
+fn newline(b: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut at = 0;
+    while let Some(chunk) = b.get(at..at + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word) ^ (ONES * u64::from(b'\n'));
+        if x.wrapping_sub(ONES) & !x & HIGH != 0 {
+            break;
+        }
+        at += 8;
+    }
+    b[at..].iter().position(|&c| c == b'\n').map(|p| at + p)
+}
+
+/// A line within the bound (blank lines skipped, a carriage return before the line
+/// feed removed), or `None` for one beyond it.
+fn bounded(line: &[u8], each: &mut impl FnMut(Option<&[u8]>)) {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if line.len() > MAX_LINE {
+        each(None);
+    } else if !line.iter().all(u8::is_ascii_whitespace) {
+        each(Some(line));
+    }
 }
 
 /// The query bounds in the store's column (milliseconds), with a second of slack.
@@ -339,6 +536,30 @@ mod tests {
     }
 
     #[test]
+    fn lines_across_blocks_are_whole() {
+        // Lines of every length around the 4 MiB block boundary.
+        let mut text = Vec::new();
+        let mut expected = Vec::new();
+        let mut n = 0;
+        while text.len() < (9 << 20) {
+            let line = format!("{n}:{}", "é".repeat(n % 5000));
+            text.extend_from_slice(line.as_bytes());
+            text.push(b'\n');
+            expected.push(Some(line));
+            n += 1;
+        }
+        assert_eq!(collect(&text), expected);
+        // A line longer than the limit across blocks is one unreadable line.
+        let mut long = b"first\n".to_vec();
+        long.extend(std::iter::repeat_n(b'y', (4 << 20) + 100));
+        long.extend_from_slice(b"\nnext\n");
+        assert_eq!(
+            collect(&long),
+            [Some("first".into()), None, Some("next".into())]
+        );
+    }
+
+    #[test]
     fn lines_are_split_checked_and_bounded() {
         assert_eq!(
             collect(b"a\r\n\n  \nb\xff\nlast"),
@@ -347,6 +568,20 @@ mod tests {
         let mut long = vec![b'x'; MAX_LINE + 10];
         long.extend_from_slice(b"\nafter\n");
         assert_eq!(collect(&long), [None, Some("after".into())]);
+    }
+
+    #[test]
+    fn line_feeds_are_found_wherever_they_are() {
+        for len in 0..40 {
+            for at in 0..=len {
+                let mut b = vec![b'x'; len];
+                if at < len {
+                    b[at] = b'\n';
+                }
+                assert_eq!(newline(&b), (at < len).then_some(at), "{len} {at}");
+            }
+        }
+        assert_eq!(newline("é\u{100a}\n".as_bytes()), Some(5));
     }
 
     #[test]

@@ -5,9 +5,7 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use troubletree::Timestamp;
-use troubletree::analysis::stats::{
-    Outcomes, Quantiles, Report, Stats, StatsOptions, VersionReport,
-};
+use troubletree::analysis::stats::{Outcomes, Quantiles, Report, StatsOptions, VersionReport};
 
 use crate::Fail;
 use crate::source::Source;
@@ -33,18 +31,11 @@ pub(crate) fn time_arg(flag: &str, text: &str) -> Result<Timestamp, Fail> {
     Timestamp::parse(&full).map_err(|e| Fail::usage(format!("{flag}: {e}")))
 }
 
-/// Counts every event of `source` into a report.
+/// Counts every event of `source` into a report, on as many threads as the machine
+/// has cores (at most 8) for JSON Lines.
 pub(crate) fn count(source: &Source, options: StatsOptions) -> Result<Report, Fail> {
-    let (since, until) = (options.since, options.until);
-    let mut stats = Stats::new(options);
-    source.for_each_event(since, until, |line| match line {
-        Some(line) => {
-            // An unreadable line is counted in the report's `skipped.unreadable`.
-            let _ = stats.add_line(line);
-        }
-        None => stats.count_unreadable(),
-    })?;
-    Ok(stats.finish())
+    let parts = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    Ok(source.count(&options, parts)?.finish())
 }
 
 pub(crate) fn stats(o: Options) -> Result<ExitCode, Fail> {
