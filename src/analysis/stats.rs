@@ -662,7 +662,7 @@ impl Stats {
                                 [how as usize],
                             tree,
                             node,
-                            resolution: (how == 0).then(|| match kind {
+                            resolution: (how == 0).then_some(match kind {
                                 1 => ResolutionKind::Informed,
                                 2 => ResolutionKind::Waiting,
                                 _ => ResolutionKind::Fixed,

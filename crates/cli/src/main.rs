@@ -4,7 +4,9 @@
 //! scenario, an answer that is not offered), 2 usage or I/O problems.
 
 mod check;
+mod explain;
 mod import;
+mod replay;
 mod run;
 mod source;
 mod stats;
@@ -164,6 +166,48 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Why did the journey take this path? Each step of a saved session (JSON, as
+    /// `run --save` writes it or as the service stores it) or of a ticket (JSON), with
+    /// each automatic decision's rule and the fact values it saw.
+    Explain {
+        /// The saved session or the ticket.
+        file: PathBuf,
+        /// Where the trees the session was saved on are (a save only; default: trees).
+        #[arg(long = "trees", value_name = "PATH")]
+        trees: Vec<PathBuf>,
+        /// Language of the texts (a save only).
+        #[arg(long, value_name = "zh|en")]
+        lang: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// What would a change of trees do to the stored sessions? Each is restored,
+    /// replayed (its answers still lead where it stopped) or stranded (it would be
+    /// refused, and where its answers now lead); for finished ones, whether the outcome
+    /// changes.
+    ///
+    /// Exits 1 when more than --max-stranded percent of the open sessions would be
+    /// stranded, so that it can gate a deploy; 2 on usage or I/O errors.
+    Replay {
+        /// The stored sessions: a folder of saves (*.json), one save, sqlite:FILE or
+        /// postgres://URL (the service's store).
+        sessions: String,
+        /// The changed trees (files or directories; repeatable).
+        #[arg(long = "trees", value_name = "PATH", required = true)]
+        trees: Vec<PathBuf>,
+        /// The trees the saves were made on, to know how each stood (the service's
+        /// store records it; for a folder of saves, without them a finished session
+        /// is recognised by its node in the new trees).
+        #[arg(long = "from", value_name = "PATH")]
+        from: Vec<PathBuf>,
+        /// Fail (exit 1) when more than this percentage of open sessions is stranded.
+        #[arg(long, value_name = "PERCENT")]
+        max_stranded: Option<f64>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -269,6 +313,25 @@ fn main() -> ExitCode {
             since,
             until,
             idle_minutes,
+            json,
+        }),
+        Command::Explain {
+            file,
+            trees,
+            lang,
+            json,
+        } => explain::explain(&file, &trees, lang.as_deref(), json),
+        Command::Replay {
+            sessions,
+            trees,
+            from,
+            max_stranded,
+            json,
+        } => replay::replay(replay::Options {
+            sessions,
+            trees,
+            from,
+            max_stranded,
             json,
         }),
     };

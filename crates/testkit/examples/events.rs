@@ -29,18 +29,14 @@ fn main() -> ExitCode {
     let sessions = count / 4 + 1;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
-    let mut written = 0;
-    for event in troubletree_testkit::events::events(&catalogue, sessions, 200, seed) {
-        if written == count {
-            break;
-        }
+    let events = troubletree_testkit::events::events(&catalogue, sessions, 200, seed);
+    for event in events.take(usize::try_from(count).unwrap_or(usize::MAX)) {
         let Ok(line) = serde_json::to_string(&event) else {
             return ExitCode::from(1);
         };
         if writeln!(out, "{line}").is_err() {
             return ExitCode::SUCCESS; // a closed pipe
         }
-        written += 1;
     }
     let _ = out.flush();
     ExitCode::SUCCESS
