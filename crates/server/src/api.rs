@@ -79,6 +79,7 @@ pub fn router() -> (axum::Router<AppStateArc>, utoipa::openapi::OpenApi) {
         .routes(routes!(list_versions))
         .routes(routes!(retire_version))
         .routes(routes!(list_events))
+        .merge(crate::stats::api_routes())
         .routes(routes!(healthz))
         .routes(routes!(readyz))
         .routes(routes!(metrics))
@@ -96,7 +97,7 @@ pub fn openapi_json(api: &utoipa::openapi::OpenApi) -> String {
 
 /// Which bearer token a request must carry.
 #[derive(Debug, Clone, Copy)]
-enum Role {
+pub(crate) enum Role {
     Backend,
     Agent,
     Admin,
@@ -138,7 +139,7 @@ fn same(a: &str, b: &str) -> bool {
             == 0
 }
 
-fn require(state: &AppState, headers: &HeaderMap, role: Role) -> Result<(), Problem> {
+pub(crate) fn require(state: &AppState, headers: &HeaderMap, role: Role) -> Result<(), Problem> {
     match (role.token(state), bearer(headers)) {
         (Some(expected), Some(given)) if same(expected, given) => Ok(()),
         _ => Err(Problem::unauthorized(role.name())),

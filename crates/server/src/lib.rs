@@ -25,6 +25,7 @@ pub mod metrics;
 pub mod outbox;
 pub mod pages;
 pub mod problem;
+pub mod stats;
 pub mod store;
 
 use std::net::SocketAddr;
@@ -185,6 +186,7 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
             }),
         )
         .merge(pages::routes())
+        .merge(stats::page_routes())
         .layer(DefaultBodyLimit::max(config.body_limit))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,

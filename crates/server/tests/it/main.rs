@@ -11,5 +11,6 @@ mod operations;
 mod postgres;
 mod process;
 mod sessions;
+mod stats;
 mod tickets;
 mod versions;
