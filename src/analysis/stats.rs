@@ -442,6 +442,18 @@ impl Stats {
             }
             return;
         };
+        if at - self.slots[slot].last >= self.options.idle_ms {
+            // Back after the idle window: the session was abandoned (or ended) then,
+            // whether or not a sweep has finished it yet; this event comes too late.
+            let live = std::mem::take(&mut self.slots[slot]);
+            self.live.remove(e.session.as_ref());
+            self.free.push(slot);
+            self.acc.finish_session(live, at);
+            if e.kind != EventKind::Abandoned {
+                self.acc.skipped.orphans += 1;
+            }
+            return;
+        }
         let live = &mut self.slots[slot];
         let acc = &mut self.acc;
         // Most events are in the session's last version, many at the node it stands

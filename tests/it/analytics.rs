@@ -709,3 +709,56 @@ fn counting_in_parts_and_merging_gives_the_same_figures() {
         }
     }
 }
+
+#[test]
+fn a_user_back_after_the_idle_window_has_abandoned_whatever_the_counting() {
+    let line = |session: &str, seq: u64, at: &str, kind: &str, node: &str, extra: &str| {
+        format!(
+            r#"{{"session":"{session}","seq":{seq},"at":"2026-05-06T{at}Z","tree":"t","fingerprint":"f","kind":"{kind}","node":"{node}"{extra}}}"#
+        )
+    };
+    let mut lines = vec![
+        line("back", 0, "00:00:00", "started", "q", ""),
+        line("back", 1, "00:00:00", "shown", "q", ""),
+    ];
+    // Other sessions keep the data going meanwhile.
+    for i in 0..50 {
+        let at = format!("00:{:02}:00", i + 1);
+        lines.push(line(&format!("o{i}"), 0, &at, "started", "q", ""));
+        lines.push(line(
+            &format!("o{i}"),
+            1,
+            &at,
+            "resolved",
+            "ok",
+            r#","resolution":"fixed""#,
+        ));
+    }
+    // 51 minutes later the first user answers and is done.
+    lines.push(line(
+        "back",
+        1,
+        "00:51:00",
+        "answered",
+        "q",
+        r#","value":true,"origin":"user""#,
+    ));
+    lines.push(line(
+        "back",
+        2,
+        "00:51:00",
+        "resolved",
+        "ok",
+        r#","resolution":"fixed""#,
+    ));
+    for parts in [1, 2, 3] {
+        let report = counted_in_parts(&lines, parts, &StatsOptions::default());
+        let s = &report["versions"][0]["sessions"];
+        assert_eq!(
+            (&s["abandoned"], &s["resolved"]),
+            (&serde_json::json!(1), &serde_json::json!(50)),
+            "{parts}"
+        );
+        assert_eq!(report["skipped"]["orphans"], 2, "{parts}");
+    }
+}

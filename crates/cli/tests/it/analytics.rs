@@ -530,3 +530,228 @@ fn replay_judges_each_stored_session_on_real_edits_of_a_shipped_tree() {
     );
     assert!(text.contains("> --max-stranded 10 %"), "{text}");
 }
+
+// ------------------------------------------------- the service's store (SQLite)
+
+/// A SQLite file with the service's schema (its own migration file).
+fn service_store(path: &Path) -> rusqlite::Connection {
+    let schema =
+        std::fs::read_to_string(Path::new(ROOT).join("crates/server/migrations/sqlite.sql"))
+            .expect("the service's schema");
+    let db = rusqlite::Connection::open(path).expect("creates the file");
+    db.execute_batch(&schema).expect("the schema applies");
+    db.execute_batch("CREATE INDEX events_at ON events (at, id);")
+        .expect("the index applies");
+    db.execute(
+        "INSERT INTO catalogues (id, digest, manifest, directory, published_at) VALUES (1, 'd', '{}', '', 0)",
+        (),
+    )
+    .expect("a version");
+    db
+}
+
+#[test]
+fn stats_read_the_services_sqlite_store_like_its_json_lines() {
+    let dir = scratch("stats-sqlite");
+    let file = dir.join("troubletree.db");
+    let db = service_store(&file);
+    let lines = std::fs::read_to_string(Path::new(ROOT).join("tests/data/events/handmade.jsonl"))
+        .expect("readable");
+    let mut at = 0i64;
+    for line in lines.lines() {
+        if let Ok(e) = troubletree::Event::parse(line) {
+            at = e.at.unix_ms();
+        }
+        db.execute(
+            "INSERT INTO events (session, seq, kind, payload, at) VALUES ('s', 0, 'k', ?1, ?2)",
+            (line, at),
+        )
+        .expect("inserts");
+    }
+    drop(db);
+    let from_lines = json(&tt(&[
+        "stats",
+        "tests/data/events/handmade.jsonl",
+        "--json",
+    ]));
+    let url = format!("sqlite:{}", file.display());
+    let from_store = json(&tt(&["stats", &url, "--json"]));
+    assert_eq!(from_store, from_lines);
+    // A plain path to the file is recognised as SQLite too, and the range is applied.
+    let o = tt(&[
+        "stats",
+        file.to_str().expect("utf-8"),
+        "--since",
+        "2026-05-06T00:03:00Z",
+        "--until",
+        "2026-05-06T00:06:30Z",
+        "--json",
+    ]);
+    assert_eq!(json(&o)["versions"][0]["sessions"]["started"], 4);
+    // Not the service's database: said, exit 2.
+    let other = dir.join("other.db");
+    rusqlite::Connection::open(&other)
+        .expect("creates")
+        .execute_batch("CREATE TABLE t (x INTEGER);")
+        .expect("a table");
+    let o = tt(&["stats", &format!("sqlite:{}", other.display())]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is it the service's database?"));
+}
+
+#[test]
+fn replay_reads_the_sessions_of_the_services_store() {
+    let dir = scratch("replay-sqlite");
+    let saved = dir.join("saves");
+    saves(&saved);
+    let file = dir.join("troubletree.db");
+    let db = service_store(&file);
+    let mut names: Vec<PathBuf> = std::fs::read_dir(&saved)
+        .expect("saves")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    names.sort();
+    for (i, path) in names.iter().enumerate() {
+        let name = path
+            .file_stem()
+            .expect("a name")
+            .to_string_lossy()
+            .into_owned();
+        let save: Value =
+            serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("JSON");
+        let status = if name.contains("resolved") {
+            "resolved"
+        } else if name.contains("escalated") {
+            "escalated"
+        } else {
+            "open"
+        };
+        let state = serde_json::json!({"save": save, "handoff": null}).to_string();
+        db.execute(
+            "INSERT INTO sessions (id, catalogue, tree, seq, status, state, created_at, updated_at) VALUES (?1, 1, 'recharge_failure', 1, ?2, ?3, ?4, ?4)",
+            (&name, status, &state, i64::try_from(i).expect("small")),
+        )
+        .expect("inserts");
+    }
+    drop(db);
+    let new = trees_with(&dir.join("new_question"), new_question);
+    let o = tt(&[
+        "replay",
+        &format!("sqlite:{}", file.display()),
+        "--trees",
+        new.to_str().expect("utf-8"),
+        "--json",
+    ]);
+    let r = json(&o);
+    assert_eq!(
+        verdicts(&r),
+        [
+            v("a_at_check_bank", "open", "replayed"),
+            v("b_at_switch_channel", "open", "replayed"),
+            v("c_at_check_account", "open", "stranded"),
+            v("d_resolved_channel", "finished", "kept"),
+            v("e_escalated_account", "finished", "changed"),
+            v("f_resolved_network", "finished", "kept"),
+            v("g_at_start", "open", "replayed"),
+        ]
+    );
+}
+
+// ----------------------------------------------- the service's store (PostgreSQL)
+
+/// With `--features postgres` and `TROUBLETREE_TEST_DATABASE_URL` (`crates/server/tests/
+/// pg.sh start`): the same figures and verdicts from a PostgreSQL store.
+#[cfg(feature = "postgres")]
+#[test]
+fn stats_and_replay_read_a_postgresql_store() {
+    let Some(base) = std::env::var("TROUBLETREE_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        eprintln!("NOTE: PostgreSQL store test SKIPPED: TROUBLETREE_TEST_DATABASE_URL is not set");
+        return;
+    };
+    let name = format!("tt_cli_{}", std::process::id());
+    let mut admin = postgres::Client::connect(&base, postgres::NoTls).expect("connects");
+    admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+        .expect("no old database");
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .expect("a database");
+    let url = match base.rsplit_once('/') {
+        Some((head, _)) => format!("{head}/{name}"),
+        None => panic!("a database URL"),
+    };
+    let mut db = postgres::Client::connect(&url, postgres::NoTls).expect("connects");
+    let schema =
+        std::fs::read_to_string(Path::new(ROOT).join("crates/server/migrations/postgres.sql"))
+            .expect("the service's schema");
+    db.batch_execute(&schema).expect("the schema applies");
+    db.batch_execute(
+        "CREATE INDEX events_at ON events (at, id); INSERT INTO catalogues (id, digest, manifest, directory, published_at) VALUES (1, 'd', '{}', '', 0);",
+    )
+    .expect("the index and a version");
+    let lines = std::fs::read_to_string(Path::new(ROOT).join("tests/data/events/handmade.jsonl"))
+        .expect("readable");
+    let mut at = 0i64;
+    for line in lines.lines() {
+        if let Ok(e) = troubletree::Event::parse(line) {
+            at = e.at.unix_ms();
+        }
+        db.execute(
+            "INSERT INTO events (session, seq, kind, payload, at) VALUES ('s', 0, 'k', $1, $2)",
+            &[&line, &at],
+        )
+        .expect("inserts");
+    }
+    let dir = scratch("replay-postgres");
+    let saved = dir.join("saves");
+    saves(&saved);
+    let mut names: Vec<PathBuf> = std::fs::read_dir(&saved)
+        .expect("saves")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    names.sort();
+    for (i, path) in names.iter().enumerate() {
+        let id = path
+            .file_stem()
+            .expect("a name")
+            .to_string_lossy()
+            .into_owned();
+        let save: Value =
+            serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("JSON");
+        let status = if id.contains("resolved") {
+            "resolved"
+        } else if id.contains("escalated") {
+            "escalated"
+        } else {
+            "open"
+        };
+        let state = serde_json::json!({"save": save, "handoff": null}).to_string();
+        let created = i64::try_from(i).expect("small");
+        db.execute(
+            "INSERT INTO sessions (id, catalogue, tree, seq, status, state, created_at, updated_at) VALUES ($1, 1, 'recharge_failure', 1, $2, $3, $4, $4)",
+            &[&id, &status, &state, &created],
+        )
+        .expect("inserts");
+    }
+    let from_lines = json(&tt(&[
+        "stats",
+        "tests/data/events/handmade.jsonl",
+        "--json",
+    ]));
+    assert_eq!(json(&tt(&["stats", &url, "--json"])), from_lines);
+    let new = trees_with(&dir.join("removed_branch"), removed_branch);
+    let r = json(&tt(&[
+        "replay",
+        &url,
+        "--trees",
+        new.to_str().expect("utf-8"),
+        "--json",
+    ]));
+    assert_eq!(r["summary"]["stranded"], 1, "{r}");
+    assert_eq!(r["summary"]["changed"], 1, "{r}");
+    drop(db);
+    let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}"));
+}
