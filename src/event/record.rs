@@ -95,7 +95,6 @@ impl<C: Clock> Recorder<C> {
         let seq = self.seq;
         let start = session.start();
         let mut events = vec![self.event(
-            session,
             tree_of(session, start.tree),
             EventKind::Started,
             start.node,
@@ -158,14 +157,7 @@ impl<C: Clock> Recorder<C> {
             .transcript()
             .nth(before)
             .and_then(|r| r.value.clone());
-        let mut answered = self.event(
-            session,
-            tree_of(session, tree),
-            EventKind::Answered,
-            node,
-            seq,
-            at,
-        );
+        let mut answered = self.event(tree_of(session, tree), EventKind::Answered, node, seq, at);
         answered.value = value;
         answered.origin = Some(Actor::User);
         let mut events = vec![answered];
@@ -188,14 +180,7 @@ impl<C: Clock> Recorder<C> {
         let at = self.clock.now();
         let seq = self.seq;
         let events = vec![
-            self.event(
-                session,
-                tree_of(session, &tree),
-                EventKind::Back,
-                &node,
-                seq,
-                at,
-            ),
+            self.event(tree_of(session, &tree), EventKind::Back, &node, seq, at),
             self.arrival(session, session.transcript().len(), seq + 1, at),
         ];
         self.seq += 1;
@@ -220,8 +205,8 @@ impl<C: Clock> Recorder<C> {
         let at = self.clock.now();
         let seq = self.seq;
         let events = vec![
-            self.event(session, tree, EventKind::Handoff, place.node, seq, at),
-            self.event(session, tree, EventKind::Escalated, place.node, seq + 1, at),
+            self.event(tree, EventKind::Handoff, place.node, seq, at),
+            self.event(tree, EventKind::Escalated, place.node, seq + 1, at),
         ];
         self.seq += 1;
         Ok(events)
@@ -231,7 +216,6 @@ impl<C: Clock> Recorder<C> {
     pub fn abandoned(&self, session: &Session) -> Event<'static> {
         let place = session.current().place();
         self.event(
-            session,
             tree_of(session, place.tree),
             EventKind::Abandoned,
             place.node,
@@ -251,7 +235,7 @@ impl<C: Clock> Recorder<C> {
             Step::Escalated(_) | Step::Goto(_) => EventKind::Escalated,
             _ => EventKind::Shown,
         };
-        let mut event = self.event(session, tree, kind, place.node, seq, at);
+        let mut event = self.event(tree, kind, place.node, seq, at);
         if let Step::Resolved(r) = step {
             event.resolution = Some(r.kind);
         }
@@ -292,7 +276,6 @@ impl<C: Clock> Recorder<C> {
                     return None;
                 }
                 let mut e = self.event(
-                    session,
                     tree_of(session, r.tree),
                     EventKind::Answered,
                     r.node,
@@ -308,7 +291,6 @@ impl<C: Clock> Recorder<C> {
 
     fn event(
         &self,
-        _session: &Session,
         tree: &Tree,
         kind: EventKind,
         node: &str,

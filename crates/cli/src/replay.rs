@@ -230,7 +230,7 @@ fn parse_stored(text: &str) -> Stored {
 fn place(session: &Session) -> (String, Outcome) {
     let step = session.current();
     let outcome = match &step {
-        Step::Resolved(r) => Outcome::Resolved(r.kind.as_str()),
+        Step::Resolved(r) => Outcome::Resolved(Some(r.kind.as_str())),
         Step::Escalated(_) | Step::Goto(_) => Outcome::Escalated,
         _ => Outcome::Open,
     };
@@ -240,8 +240,19 @@ fn place(session: &Session) -> (String, Outcome) {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Outcome {
     Open,
-    Resolved(&'static str),
+    /// With the resolution's kind when known.
+    Resolved(Option<&'static str>),
     Escalated,
+}
+
+impl Outcome {
+    /// The same end: a resolution of unknown kind matches any resolution.
+    fn same(self, other: Outcome) -> bool {
+        match (self, other) {
+            (Outcome::Resolved(a), Outcome::Resolved(b)) => a.is_none() || b.is_none() || a == b,
+            (a, b) => a == b,
+        }
+    }
 }
 
 fn outcome_words(place: &str, outcome: Outcome, handoff: Option<&str>) -> String {
@@ -249,7 +260,8 @@ fn outcome_words(place: &str, outcome: Outcome, handoff: Option<&str>) -> String
         return format!("handed off at {node}");
     }
     match outcome {
-        Outcome::Resolved(kind) => format!("resolved at {place} [{kind}]"),
+        Outcome::Resolved(Some(kind)) => format!("resolved at {place} [{kind}]"),
+        Outcome::Resolved(None) => format!("resolved at {place}"),
         Outcome::Escalated => format!("escalated at {place}"),
         Outcome::Open => format!("stopped at {place}"),
     }
@@ -275,15 +287,9 @@ fn judge(stored: &Stored, new: &Catalogue, old: Option<&Catalogue>) -> Verdict {
     // Where it stood when stored, and how: from the store's status, from the old
     // trees, or (without them) from the new trees' node of that name.
     let was_outcome = match stored.status.as_deref() {
-        Some("resolved") => {
-            let kind = old
-                .and_then(|c| Resume::new(c).trust_saved_facts().resume(save).ok())
-                .map_or("fixed", |(s, _)| match place(&s).1 {
-                    Outcome::Resolved(k) => k,
-                    _ => "fixed",
-                });
-            Outcome::Resolved(kind)
-        }
+        Some("resolved") => old
+            .and_then(|c| Resume::new(c).trust_saved_facts().resume(save).ok())
+            .map_or(Outcome::Resolved(None), |(s, _)| place(&s).1),
         Some("escalated" | "handed_off") => Outcome::Escalated,
         Some(_) => Outcome::Open,
         None => match old {
@@ -355,7 +361,7 @@ fn judge(stored: &Stored, new: &Catalogue, old: Option<&Catalogue>) -> Verdict {
     let same = match handoff {
         // The user asked for a person at a question: the walk must still stop there.
         Some(_) => now_place == was_place && now_outcome == Outcome::Open,
-        None => now_place == was_place && now_outcome == was_outcome,
+        None => now_place == was_place && now_outcome.same(was_outcome),
     };
     if same {
         verdict("finished", "kept", None)
@@ -425,4 +431,19 @@ fn words(r: &ReplayReport, from: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Outcome;
+
+    #[test]
+    fn a_resolution_of_unknown_kind_matches_any_resolution_only() {
+        let waiting = Outcome::Resolved(Some("waiting"));
+        assert!(Outcome::Resolved(None).same(waiting));
+        assert!(waiting.same(Outcome::Resolved(None)));
+        assert!(!waiting.same(Outcome::Resolved(Some("fixed"))));
+        assert!(!Outcome::Resolved(None).same(Outcome::Escalated));
+        assert!(Outcome::Escalated.same(Outcome::Escalated));
+    }
 }

@@ -280,11 +280,15 @@ fn part_of(line: &[u8], parts: usize) -> usize {
             None => return 0,
         },
     };
-    // FNV-1a: only spreads the sessions; nothing is looked up by it.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in id {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    // A multiply-rotate hash, a word at a time: it only spreads the sessions (nothing is
+    // looked up by it), so it need not resist chosen ids.
+    let mut h: u64 = 0;
+    for chunk in id.chunks(8) {
+        let mut word = [0u8; 8];
+        word[..chunk.len()].copy_from_slice(chunk);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x517c_c1b7_2722_0a95);
     }
+    let h = h ^ (h >> 29);
     usize::try_from(h % parts as u64).unwrap_or(0)
 }
 
