@@ -54,6 +54,7 @@ mod compile;
 mod diagnostic;
 mod directory;
 mod error;
+mod event;
 #[cfg(feature = "internals")]
 #[doc(hidden)]
 pub mod internals;
@@ -72,18 +73,22 @@ pub use compile::{Report, check_str, check_str_with};
 pub use diagnostic::{Code, Finding, Severity};
 pub use directory::{ChannelChoice, Directory, Hours, LocalTime};
 pub use error::LoadError;
+pub use event::{
+    Actor, Clock, Event, EventError, EventKind, Passed, Recorder, SystemClock, Timestamp,
+    TimestampError,
+};
 pub use limits::Limits;
 pub use model::FORMAT_VERSION;
 pub use scenario::{CaseResult, Coverage, Outcome, ScenarioReport, run_scenarios};
 pub use session::{
-    Answer, AnswerError, AnswerKind, DEFAULT_STEP_LIMIT, Decision, Escalation, Jump, Origin, Place,
-    Question, Record, Resolution, Resume, ResumeError, Resumed, SAVED_FORMAT, SavedSession,
-    Session, SessionBuilder, StartError, Step,
+    Answer, AnswerError, AnswerKind, DEFAULT_STEP_LIMIT, Decision, Escalation, Explained, Jump,
+    Origin, Place, Question, Record, Replay, Resolution, Resume, ResumeError, Resumed,
+    SAVED_FORMAT, SavedSession, Session, SessionBuilder, StartError, Step,
 };
 pub use source::Position;
 pub use text::{is_unprintable, printable};
 pub use ticket::{FactSource, Ticket, TicketFact, TicketLine, TicketPlace};
-pub use tree::{Channel, Edge, EdgeLabel, FactType, Priority, Tree};
+pub use tree::{Channel, Edge, EdgeLabel, FactType, Priority, ResolutionKind, Tree};
 pub use value::Value;
 
 /// The README's Rust examples, compiled as doc tests so they stay true.

@@ -253,8 +253,10 @@ impl Session {
                 source,
             });
         }
-        let mut decisions = self.decisions().into_iter();
-        let transcript = self.transcript().map(|r| {
+        // Each line in words, each automatic decision with its rule and the facts it
+        // saw: the session's own explanation.
+        let transcript = self.explain().into_iter().map(|line| {
+            let r = &line.record;
             if trees.last().map(String::as_str) != Some(r.tree) {
                 trees.push(r.tree.to_owned());
             }
@@ -268,23 +270,12 @@ impl Session {
                 };
                 set(&mut facts, r.tree, name, value.clone(), source);
             }
-            // Each automatic decision is explained in words, in order.
-            let decision = (r.fact.is_none() && r.value.is_none() && r.jump.is_none())
-                .then(|| {
-                    let tree = self.catalogue().get(r.tree)?;
-                    let v = tree.0.node_index.get(r.node)?;
-                    matches!(tree.0.graph[*v].kind, crate::tree::NodeKind::Decide { .. })
-                        .then(|| decisions.next())
-                        .flatten()
-                })
-                .flatten();
-            let (text, answer) = self.describe(&r, decision.as_ref());
             TicketLine {
                 tree: r.tree.to_owned(),
                 node: r.node.to_owned(),
-                text,
+                text: line.text,
                 value: r.value.clone(),
-                answer,
+                answer: line.answer,
                 origin: r.origin,
             }
         });

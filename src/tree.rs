@@ -501,6 +501,7 @@ pub(crate) enum NodeKind {
     },
     Resolve {
         text: Text,
+        kind: ResolutionKind,
     },
     Escalate {
         reason: Text,
@@ -575,6 +576,48 @@ pub enum Priority {
     High,
     /// Money or the account is at risk now.
     Urgent,
+}
+
+/// What kind of solution a `Resolve` node is, for analytics: containment is counted per
+/// kind (`docs/ANALYTICS.md`).
+///
+/// In a tree file it is the `Resolve` node's `kind` field (`Fixed` unless written);
+/// in events and JSON it is written in lower case (`"waiting"`).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ResolutionKind {
+    /// The problem is fixed: the walk solved it.
+    #[default]
+    Fixed,
+    /// Nothing was fixed, but the user knows what to do or why it cannot be done.
+    Informed,
+    /// The user waits for something that takes time (a review, a refund, a transfer),
+    /// and comes back if it does not happen.
+    Waiting,
+}
+
+impl ResolutionKind {
+    /// `"fixed"`, `"informed"` or `"waiting"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResolutionKind::Fixed => "fixed",
+            ResolutionKind::Informed => "informed",
+            ResolutionKind::Waiting => "waiting",
+        }
+    }
 }
 
 /// A customer-service channel.

@@ -270,6 +270,269 @@ pub fn mermaid(tree: &Tree, locale: &str, highlight: Option<&Highlight>) -> Stri
     out
 }
 
+/// How many sessions went where in a tree version, for drawing: built from the events by
+/// [`crate::analysis::stats`] ([`crate::analysis::stats::VersionReport::traffic`]).
+///
+/// Missing entries (vectors shorter than the tree) count as zero; extra entries are
+/// ignored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Traffic {
+    /// The sessions that passed through this version: the 100 % of every share.
+    pub sessions: u64,
+    /// For each node in file order, the sessions that passed it.
+    pub nodes: Vec<u64>,
+    /// For each node in file order, the sessions abandoned there.
+    pub dropped: Vec<u64>,
+    /// For each edge in [`Tree::edges`] order, the sessions that took it.
+    pub edges: Vec<u64>,
+}
+
+impl Traffic {
+    fn node(&self, index: usize) -> u64 {
+        self.nodes.get(index).copied().unwrap_or(0)
+    }
+
+    fn dropped(&self, index: usize) -> u64 {
+        self.dropped.get(index).copied().unwrap_or(0)
+    }
+
+    fn edge(&self, index: usize) -> u64 {
+        self.edges.get(index).copied().unwrap_or(0)
+    }
+
+    /// `count` as a share of the sessions, from 0 to 1.
+    fn share(&self, count: u64) -> f64 {
+        if self.sessions == 0 {
+            0.0
+        } else {
+            (count as f64 / self.sessions as f64).min(1.0)
+        }
+    }
+
+    /// `42 %`, or `<1 %` for a small non-zero share.
+    fn percent(&self, count: u64) -> String {
+        let share = self.share(count) * 100.0;
+        if count > 0 && share < 1.0 {
+            "<1 %".to_owned()
+        } else {
+            format!("{share:.0} %")
+        }
+    }
+
+    /// The band a share falls in: 0 none, 1 under 10 %, 2 under 40 %, 3 the rest.
+    fn band(&self, count: u64) -> usize {
+        match self.share(count) {
+            _ if count == 0 => 0,
+            s if s < 0.10 => 1,
+            s if s < 0.40 => 2,
+            _ => 3,
+        }
+    }
+}
+
+/// Colours of the traffic bands (none, under 10 %, under 40 %, more), light to dark.
+const TRAFFIC_FILL: [&str; 4] = ["#f5f5f5", "#e3f2fd", "#90caf9", "#42a5f5"];
+const TRAFFIC_LINE: [&str; 4] = ["#bdbdbd", "#64b5f6", "#1e88e5", "#0d47a1"];
+
+/// The traffic legend and counts, as a comment in both formats: our own text only.
+fn traffic_legend(picture: &Picture<'_>, t: &Traffic) -> String {
+    let dropped: u64 = (0..picture.nodes.len()).map(|i| t.dropped(i)).sum();
+    format!(
+        "traffic: {} session(s) passed this version, {dropped} abandoned in it; edge width and colour = share of the sessions that took it; grey dashed = none; red border = sessions abandoned there",
+        t.sessions
+    )
+}
+
+/// The tree as DOT, drawn with traffic: each node says how many sessions passed it
+/// (and how many were abandoned there), each edge's width and colour follow the share of
+/// sessions that took it, with the share in its label; edges nobody took are grey and
+/// dashed. Texts as in [`dot`].
+///
+/// ```
+/// use troubletree::analysis::export::{dot_traffic, Traffic};
+/// let tree = troubletree::Tree::from_str(r#"Tree(id: "t", locales: ["en"], start: "a", nodes: [
+///     Act(id: "a", text: "Restart the app.", next: "b", solved: "c"),
+///     Resolve(id: "b", text: "Try later."),
+///     Resolve(id: "c", text: "Fixed."),
+/// ])"#)?;
+/// let traffic = Traffic { sessions: 10, nodes: vec![10, 3, 7], dropped: vec![0, 0, 0], edges: vec![7, 3] };
+/// let dot = dot_traffic(&tree, "en", &traffic);
+/// assert!(dot.contains(r#"n0 -> n2 [label="That fixed it\n70 % (7)", penwidth=5.9"#));
+/// # Ok::<(), troubletree::LoadError>(())
+/// ```
+pub fn dot_traffic(tree: &Tree, locale: &str, traffic: &Traffic) -> String {
+    let picture = Picture::new(tree, locale);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "digraph \"{}\" {{",
+        dot_escape(&clean(tree.id(), ID_MAX))
+    );
+    let _ = writeln!(out, "    // {}", traffic_legend(&picture, traffic));
+    if let Some(title) = tree.title(locale) {
+        let _ = writeln!(
+            out,
+            "    graph [label=\"{}\", labelloc=t, fontname=\"sans-serif\"]",
+            dot_escape(&clean(title, TITLE_MAX))
+        );
+    }
+    out.push_str("    node [fontname=\"sans-serif\", fontsize=11]\n");
+    out.push_str("    edge [fontname=\"sans-serif\", fontsize=9]\n");
+    for (i, node) in picture.nodes.iter().enumerate() {
+        let shape = match node.kind {
+            Kind::Ask => "diamond",
+            Kind::Act => "box",
+            Kind::Decide => "hexagon",
+            Kind::Resolve => "ellipse",
+            Kind::Escalate => "octagon",
+            Kind::Goto => "cds",
+        };
+        let passed = traffic.node(i);
+        let dropped = traffic.dropped(i);
+        let mut attrs = format!(
+            "shape={shape}, style=filled, fillcolor=\"{}\"",
+            TRAFFIC_FILL[traffic.band(passed)]
+        );
+        if dropped > 0 {
+            attrs.push_str(", color=\"#c62828\", penwidth=2.5");
+        }
+        if node.start {
+            attrs.push_str(", peripheries=2");
+        }
+        let mut label = dot_escape(&node.id);
+        if !node.text.is_empty() {
+            label.push_str("\\n");
+            label.push_str(&dot_escape(&node.text));
+        }
+        let _ = write!(label, "\\n{} ({passed})", traffic.percent(passed));
+        if dropped > 0 {
+            let _ = write!(label, " · {dropped} abandoned here");
+        }
+        let _ = writeln!(out, "    n{i} [{attrs}, label=\"{label}\"]");
+    }
+    for (i, edge) in picture.edges.iter().enumerate() {
+        let taken = traffic.edge(i);
+        let band = traffic.band(taken);
+        let mut attrs = format!(
+            "label=\"{}\\n{} ({taken})\", penwidth={:.1}, color=\"{}\"",
+            dot_escape(&edge.label),
+            traffic.percent(taken),
+            1.0 + 7.0 * traffic.share(taken),
+            TRAFFIC_LINE[band]
+        );
+        if taken == 0 || edge.limit {
+            attrs.push_str(", style=dashed");
+        }
+        let _ = writeln!(out, "    n{} -> n{} [{attrs}]", edge.from, edge.to);
+    }
+    out.push_str("}\n");
+    out
+}
+
+/// The tree as Mermaid, drawn with traffic: node labels end with the share of sessions
+/// that passed them (and how many were abandoned there), nodes are classed `t0` to `t3`
+/// by share and `dropped` where sessions were abandoned, and each edge gets a
+/// `linkStyle` whose width and colour follow its share; edge labels carry the share.
+/// Texts as in [`mermaid`].
+///
+/// ```
+/// use troubletree::analysis::export::{mermaid_traffic, Traffic};
+/// let tree = troubletree::Tree::from_str(r#"Tree(id: "t", locales: ["en"], start: "a", nodes: [
+///     Act(id: "a", text: "Restart the app.", next: "b", solved: "c"),
+///     Resolve(id: "b", text: "Try later."),
+///     Resolve(id: "c", text: "Fixed."),
+/// ])"#)?;
+/// let traffic = Traffic { sessions: 10, nodes: vec![10, 3, 7], dropped: vec![2, 0, 0], edges: vec![7, 1] };
+/// let chart = mermaid_traffic(&tree, "en", &traffic);
+/// assert!(chart.contains(r#"n0 -->|"That fixed it<br/>70 #37; (7)"| n2"#));
+/// assert!(chart.contains("class n0 dropped"));
+/// assert!(chart.contains("linkStyle 0 stroke:#0d47a1,stroke-width:5.9px"));
+/// # Ok::<(), troubletree::LoadError>(())
+/// ```
+pub fn mermaid_traffic(tree: &Tree, locale: &str, traffic: &Traffic) -> String {
+    let picture = Picture::new(tree, locale);
+    let mut out = String::from("flowchart TD\n");
+    let _ = writeln!(
+        out,
+        "    %% tree {}, locale {}",
+        mermaid_escape(&clean(tree.id(), ID_MAX)),
+        mermaid_escape(&clean(picture.locale, ID_MAX))
+    );
+    let _ = writeln!(out, "    %% {}", traffic_legend(&picture, traffic));
+    for (i, node) in picture.nodes.iter().enumerate() {
+        let (open, close) = match node.kind {
+            Kind::Ask => ("{", "}"),
+            Kind::Act => ("[", "]"),
+            Kind::Decide => ("{{", "}}"),
+            Kind::Resolve => ("([", "])"),
+            Kind::Escalate => ("[[", "]]"),
+            Kind::Goto => (">", "]"),
+        };
+        let mut label = mermaid_escape(&node.id);
+        if !node.text.is_empty() {
+            label.push_str("<br/>");
+            label.push_str(&mermaid_escape(&node.text));
+        }
+        let passed = traffic.node(i);
+        let _ = write!(
+            label,
+            "<br/>{} ({passed})",
+            mermaid_escape(&traffic.percent(passed))
+        );
+        let dropped = traffic.dropped(i);
+        if dropped > 0 {
+            let _ = write!(label, " · {dropped} abandoned here");
+        }
+        let _ = writeln!(out, "    n{i}{open}\"{label}\"{close}");
+    }
+    for (i, edge) in picture.edges.iter().enumerate() {
+        let arrow = if edge.limit { "-.->" } else { "-->" };
+        let taken = traffic.edge(i);
+        let _ = writeln!(
+            out,
+            "    n{} {arrow}|\"{}<br/>{} ({taken})\"| n{}",
+            edge.from,
+            mermaid_escape(&edge.label),
+            mermaid_escape(&traffic.percent(taken)),
+            edge.to
+        );
+    }
+    for (band, fill) in TRAFFIC_FILL.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "    classDef t{band} fill:{fill},stroke:{}",
+            TRAFFIC_LINE[band]
+        );
+    }
+    out.push_str("    classDef dropped stroke:#c62828,stroke-width:3px\n");
+    let n = picture.nodes.len();
+    for band in 0..4 {
+        class_line(
+            &mut out,
+            &format!("t{band}"),
+            (0..n).filter(|&i| traffic.band(traffic.node(i)) == band),
+        );
+    }
+    class_line(
+        &mut out,
+        "dropped",
+        (0..n).filter(|&i| traffic.dropped(i) > 0),
+    );
+    for i in 0..picture.edges.len() {
+        let taken = traffic.edge(i);
+        let mut style = format!(
+            "stroke:{},stroke-width:{:.1}px",
+            TRAFFIC_LINE[traffic.band(taken)],
+            1.0 + 7.0 * traffic.share(taken)
+        );
+        if taken == 0 {
+            style.push_str(",stroke-dasharray:5 5");
+        }
+        let _ = writeln!(out, "    linkStyle {i} {style}");
+    }
+    out
+}
+
 /// Longest node text shown in a label, in characters (the ellipsis included).
 const TEXT_MAX: usize = 40;
 /// Longest edge label, in characters.
@@ -329,7 +592,7 @@ impl<'t> Picture<'t> {
                 NodeKind::Ask { text, .. } => (Kind::Ask, clean(text.get(li), TEXT_MAX)),
                 NodeKind::Act { text, .. } => (Kind::Act, clean(text.get(li), TEXT_MAX)),
                 NodeKind::Decide { .. } => (Kind::Decide, String::new()),
-                NodeKind::Resolve { text } => (Kind::Resolve, clean(text.get(li), TEXT_MAX)),
+                NodeKind::Resolve { text, .. } => (Kind::Resolve, clean(text.get(li), TEXT_MAX)),
                 NodeKind::Escalate { reason, .. } => {
                     (Kind::Escalate, clean(reason.get(li), TEXT_MAX))
                 }

@@ -54,7 +54,7 @@ pub(crate) fn fill(tree: &Tree, directory: &Directory) -> Result<Tree, Vec<Pendi
                 }
             }
             // An `Act`'s answers are the engine's own labels.
-            NodeKind::Act { text, .. } | NodeKind::Resolve { text } => {
+            NodeKind::Act { text, .. } | NodeKind::Resolve { text, .. } => {
                 filler.text(text, &format!("nodes.{i}.text"), id);
             }
             NodeKind::Escalate {

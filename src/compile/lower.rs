@@ -8,10 +8,12 @@ use super::resolve::SCAN_LIMIT;
 use super::{Compiler, LISTED, LISTED_CHARS, describe, show};
 use crate::diagnostic::{At, Code};
 use crate::limits::{Quoted, bad_name, bad_value};
-use crate::model::{AnswerDef, ChannelDef, ConditionDef, NodeDef, PriorityDef, ValueDef};
+use crate::model::{
+    AnswerDef, ChannelDef, ConditionDef, NodeDef, PriorityDef, ResolutionKindDef, ValueDef,
+};
 use crate::tree::{
-    Channel, CmpOp, Cond, FactSlot, FactTy, Limit, Node, NodeKind, Offer, Priority, Range, Stored,
-    Text,
+    Channel, CmpOp, Cond, FactSlot, FactTy, Limit, Node, NodeKind, Offer, Priority, Range,
+    ResolutionKind, Stored, Text,
 };
 use crate::value::Value;
 
@@ -138,8 +140,13 @@ impl Compiler<'_> {
                     self.reference(i, id, "`otherwise`", &at.name("otherwise"), otherwise);
                 NodeKind::Decide { rules, otherwise }
             }
-            NodeDef::Resolve { text, .. } => NodeKind::Resolve {
+            NodeDef::Resolve { text, kind, .. } => NodeKind::Resolve {
                 text: self.text(text, &at.name("text"), Some(id)),
+                kind: match kind {
+                    ResolutionKindDef::Fixed => ResolutionKind::Fixed,
+                    ResolutionKindDef::Informed => ResolutionKind::Informed,
+                    ResolutionKindDef::Waiting => ResolutionKind::Waiting,
+                },
             },
             NodeDef::Escalate {
                 reason,

@@ -8,7 +8,8 @@ use std::ops::Deref;
 
 use super::{
     AnswerDef, ChannelDef, ConditionDef, Entries, FORMAT_VERSION, FactDef, FactTypeDef, Labels,
-    LimitDef, NodeDef, Nodes, PriorityDef, RuleDef, Str, Text, TreeFile, ValueDef, ron_options,
+    LimitDef, NodeDef, Nodes, PriorityDef, ResolutionKindDef, RuleDef, Str, Text, TreeFile,
+    ValueDef, ron_options,
 };
 
 /// Reads a tree file written in the plain RON that trees use, much faster than ron's
@@ -690,15 +691,25 @@ impl<'a> Reader<'a> {
                 }
             }
             "Resolve" => {
-                let mut text = None;
+                let (mut text, mut kind) = (None, None);
                 self.fields(|r, field| match field {
                     "id" => once(&mut id, r.string()?),
                     "text" => once(&mut text, r.text()?),
+                    "kind" => once(
+                        &mut kind,
+                        match r.ident()? {
+                            "Fixed" => ResolutionKindDef::Fixed,
+                            "Informed" => ResolutionKindDef::Informed,
+                            "Waiting" => ResolutionKindDef::Waiting,
+                            _ => return None,
+                        },
+                    ),
                     _ => None,
                 })?;
                 NodeDef::Resolve {
                     id: id?,
                     text: text?,
+                    kind: kind.unwrap_or_default(),
                 }
             }
             "Escalate" => {

@@ -242,12 +242,14 @@ pub(crate) enum NodeDef<'a> {
         #[serde(default, borrow)]
         limit: Option<LimitDef<'a>>,
     },
-    /// The end of a walk with a solution.
+    /// The end of a walk with a solution; `kind` says what kind (fixed by default).
     Resolve {
         #[serde(borrow)]
         id: Str<'a>,
         #[serde(borrow)]
         text: Text<'a>,
+        #[serde(default)]
+        kind: ResolutionKindDef,
     },
     /// The end of a walk with a hand-over to customer service.
     Escalate {
@@ -359,6 +361,17 @@ pub(crate) enum PriorityDef {
     Normal,
     High,
     Urgent,
+}
+
+/// What kind of solution a `Resolve` is: the problem was fixed, the user was told what
+/// to do, or the user waits for something that takes time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename = "ResolutionKind")]
+pub(crate) enum ResolutionKindDef {
+    #[default]
+    Fixed,
+    Informed,
+    Waiting,
 }
 
 /// The contact channel an escalation suggests.

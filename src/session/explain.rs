@@ -85,7 +85,57 @@ fn line(f: &mut impl fmt::Write, d: &Decision<'_>, names: &[&str], condition: &s
     write!(f, " → {}", d.next)
 }
 
+/// One line of a journey in words: what was shown or decided, and the answer.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Explained<'a> {
+    /// The transcript line.
+    pub record: super::Record<'a>,
+    /// The question or instruction shown (in the session's locale), or for an automatic
+    /// decision the decision in words (`decided debited_hours: hours_since_debit = 72 →
+    /// rule 1 (hours_since_debit ≥ 48) → ask_debit_amount`), or where a `Goto` went.
+    pub text: String,
+    /// The answer's label as the user saw it, if any.
+    pub answer: Option<String>,
+    /// For an automatic decision: the rule that fired and the fact values it saw.
+    pub decision: Option<Decision<'a>>,
+}
+
 impl Session {
+    /// Every line of the transcript in words, each automatic decision with the rule
+    /// that fired and the fact values it saw: what `troubletree explain` prints, and
+    /// what a ticket's transcript says.
+    ///
+    /// ```
+    /// use troubletree::{Session, Tree};
+    /// let tree = Tree::from_path("trees/recharge_failure.ron")?;
+    /// let mut session = Session::builder(&tree).locale("en").fact("money_debited", true).start()?;
+    /// session.answer(72.0)?;
+    /// let lines = session.explain();
+    /// let last = lines.last().expect("a decision");
+    /// assert_eq!(last.decision.as_ref().map(|d| d.rule), Some(Some(0)));
+    /// assert!(last.text.starts_with("decided debited_hours: hours since the debit = 72"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn explain(&self) -> Vec<Explained<'_>> {
+        let mut decisions = self.decisions().into_iter().peekable();
+        self.transcript()
+            .map(|record| {
+                let decision =
+                    (record.fact.is_none() && record.value.is_none() && record.jump.is_none())
+                        .then(|| decisions.next_if(|d| d.place == record.place()))
+                        .flatten();
+                let (text, answer) = self.describe(&record, decision.as_ref());
+                Explained {
+                    record,
+                    text,
+                    answer,
+                    decision,
+                }
+            })
+            .collect()
+    }
+
     /// Every automatic decision of the journey, in order, with the rule that fired and
     /// the fact values it saw.
     ///

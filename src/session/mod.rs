@@ -17,8 +17,8 @@ mod walk;
 use petgraph::graph::NodeIndex;
 
 pub use error::{AnswerError, ResumeError, StartError};
-pub use explain::Decision;
-pub use save::{Resume, Resumed, SAVED_FORMAT, SavedSession};
+pub use explain::{Decision, Explained};
+pub use save::{Replay, Resume, Resumed, SAVED_FORMAT, SavedSession};
 pub use step::{
     Answer, AnswerKind, Escalation, Jump, Origin, Place, Question, Record, Resolution, Step,
 };
@@ -377,10 +377,11 @@ impl Session {
                     &decl.offers,
                 ))
             }
-            NodeKind::Resolve { text } => Step::Resolved(Resolution {
+            NodeKind::Resolve { text, kind } => Step::Resolved(Resolution {
                 tree,
                 node: id,
                 text: text.get(locale),
+                kind: *kind,
             }),
             NodeKind::Escalate {
                 reason,
@@ -621,10 +622,30 @@ impl Session {
     /// takes two edges: the one into the node, and the node's `limit` edge to where the
     /// walk really went. A `Goto` followed into another tree is not an edge of either.
     pub fn edges_taken(&self) -> Vec<(&str, usize)> {
+        // The first edge index of each node, per tree met.
+        let mut firsts: std::collections::HashMap<u16, Vec<usize>> = Default::default();
+        let mut taken = Vec::new();
+        for (t, node, slot) in self.passages(0) {
+            let Some(slot) = slot else {
+                continue; // a Goto leaves its tree by no edge
+            };
+            let tree = self.catalogue.tree(t);
+            let first = firsts.entry(t).or_insert_with(|| first_edges(tree));
+            taken.push((tree.id(), first[node.index()] + slot));
+        }
+        taken
+    }
+
+    /// The nodes the journey left from transcript entry `from` on, in order: tree, node,
+    /// and the position of the edge it left by among the node's edges (`None` for a
+    /// `Goto` followed into another tree). A move into a node whose limit was used up
+    /// leaves two: the node moved from, and the used-up node by its `limit` edge.
+    pub(crate) fn passages(&self, from: usize) -> Vec<(u16, NodeIndex, Option<usize>)> {
         let moves: Vec<&Entry> = self
             .state
             .transcript
             .iter()
+            .skip(from)
             .filter(|e| !matches!(e.what, Recorded::Fact(..)))
             .collect();
         let arrivals = moves
@@ -632,15 +653,16 @@ impl Session {
             .skip(1)
             .map(|e| (e.tree, e.node))
             .chain(std::iter::once((self.state.tree, self.state.at)));
-        let mut taken = Vec::new();
-        // The first edge index of each node, per tree met.
-        let mut firsts: std::collections::HashMap<u16, Vec<usize>> = Default::default();
+        let mut out = Vec::new();
         for (entry, (arrived_tree, arrived)) in moves.iter().zip(arrivals) {
-            if arrived_tree != entry.tree {
-                continue; // a Goto
+            if let Recorded::Jump { .. } = entry.what {
+                out.push((entry.tree, entry.node, None));
+                continue;
             }
-            let tree = self.catalogue.tree(entry.tree);
-            let graph = &tree.0.graph;
+            if arrived_tree != entry.tree {
+                continue;
+            }
+            let graph = &self.catalogue.tree(entry.tree).0.graph;
             let node = &graph[entry.node];
             let (slot, declared) = match (&entry.what, &node.kind) {
                 (
@@ -668,10 +690,7 @@ impl Session {
             let Some(mut declared) = declared else {
                 continue;
             };
-            let first = firsts
-                .entry(entry.tree)
-                .or_insert_with(|| first_edges(tree));
-            taken.push((tree.id(), first[entry.node.index()] + slot));
+            out.push((entry.tree, entry.node, Some(slot)));
             // Follow used-up limits from the declared target to where the walk arrived.
             for _ in 0..graph.node_count() {
                 if declared == arrived {
@@ -681,11 +700,15 @@ impl Session {
                     break;
                 };
                 // The limit edge is the node's last.
-                taken.push((tree.id(), first[declared.index() + 1] - 1));
+                out.push((
+                    entry.tree,
+                    declared,
+                    Some(graph[declared].edges().count() - 1),
+                ));
                 declared = limit.then;
             }
         }
-        taken
+        out
     }
 
     /// The text shown at a transcript line, and the label of its answer.

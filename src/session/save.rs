@@ -449,37 +449,7 @@ impl Resume {
                 });
             }
         };
-        let host = if self.trust_saved_facts {
-            saved
-                .host_facts
-                .iter()
-                .map(|(n, v)| (n.as_str().into(), v.0.clone()))
-                .collect()
-        } else {
-            let confirmed: BTreeMap<&str, &Value> =
-                self.facts.iter().map(|(n, v)| (&**n, v)).collect();
-            let recorded: BTreeMap<&str, &Value> = saved
-                .host_facts
-                .iter()
-                .map(|(n, v)| (n.as_str(), &v.0))
-                .collect();
-            if let Some(name) = recorded
-                .iter()
-                .find(|(n, v)| confirmed.get(*n) != Some(*v))
-                .map(|(n, _)| *n)
-                .or_else(|| {
-                    confirmed
-                        .keys()
-                        .find(|n| !recorded.contains_key(*n))
-                        .copied()
-                })
-            {
-                return Err(ResumeError::HostFact {
-                    fact: name.to_owned(),
-                });
-            }
-            super::normalized(self.facts.clone())
-        };
+        let host = self.host_facts(saved)?;
         super::check_host_facts(catalogue, start_tree, &host).map_err(|e| {
             ResumeError::Corrupt {
                 reason: e.to_string(),
@@ -509,6 +479,42 @@ impl Resume {
         }
     }
 
+    /// The host facts of the resumed session: the save's own when trusted, else the
+    /// ones confirmed, which must be exactly the save's.
+    fn host_facts(&self, saved: &SavedSession) -> Result<Vec<(Box<str>, Value)>, ResumeError> {
+        Ok(if self.trust_saved_facts {
+            saved
+                .host_facts
+                .iter()
+                .map(|(n, v)| (n.as_str().into(), v.0.clone()))
+                .collect()
+        } else {
+            let confirmed: BTreeMap<&str, &Value> =
+                self.facts.iter().map(|(n, v)| (&**n, v)).collect();
+            let recorded: BTreeMap<&str, &Value> = saved
+                .host_facts
+                .iter()
+                .map(|(n, v)| (n.as_str(), &v.0))
+                .collect();
+            if let Some(name) = recorded
+                .iter()
+                .find(|(n, v)| confirmed.get(*n) != Some(*v))
+                .map(|(n, _)| *n)
+                .or_else(|| {
+                    confirmed
+                        .keys()
+                        .find(|n| !recorded.contains_key(*n))
+                        .copied()
+                })
+            {
+                return Err(ResumeError::HostFact {
+                    fact: name.to_owned(),
+                });
+            }
+            super::normalized(self.facts.clone())
+        })
+    }
+
     /// Starts the journey as the saved one started and gives it the saved user answers,
     /// each at the place it was recorded at. A mismatch is corruption on unchanged trees
     /// and staleness on changed ones.
@@ -527,6 +533,27 @@ impl Resume {
                 ResumeError::Stale { reason }
             }
         };
+        match self.replay_answers(saved, tree, node, host) {
+            Ok((session, _, None)) => Ok(session),
+            Ok((_, _, Some(Stop::Corrupt(reason)))) | Err(Stop::Corrupt(reason)) => {
+                Err(ResumeError::Corrupt { reason })
+            }
+            Ok((_, _, Some(Stop::Mismatch(reason)))) | Err(Stop::Mismatch(reason)) => {
+                Err(refuse(reason))
+            }
+        }
+    }
+
+    /// Starts the journey as the saved one started and gives it the saved user answers
+    /// while they fit: the session as far as they went, how many were applied, and why
+    /// the next one was not.
+    fn replay_answers(
+        &self,
+        saved: &SavedSession,
+        tree: u16,
+        node: petgraph::graph::NodeIndex,
+        host: Vec<(Box<str>, Value)>,
+    ) -> Result<(Session, usize, Option<Stop>), Stop> {
         let catalogue = self.catalogue.clone();
         let data = &catalogue.tree(tree).0;
         let locale: Box<str> = if data.locales.iter().any(|l| **l == *saved.locale) {
@@ -544,7 +571,8 @@ impl Resume {
             self.step_limit,
             capacity,
         )
-        .map_err(|b| refuse(format!("its walk exceeds the step bound of {}", b.0)))?;
+        .map_err(|b| Stop::Mismatch(format!("its walk exceeds the step bound of {}", b.0)))?;
+        let mut applied = 0;
         for r in saved
             .transcript
             .iter()
@@ -553,14 +581,24 @@ impl Resume {
             let here_data = &catalogue.tree(state.tree).0;
             let (here_tree, here) = (&*here_data.id, &*here_data.graph[state.at].id);
             if here_tree != r.tree || here != r.node {
-                return Err(refuse(format!(
+                let reason = format!(
                     "the answer recorded at node \"{}\" of tree \"{}\" would now be asked at node \"{here}\" of tree \"{here_tree}\"",
                     r.node, r.tree
-                )));
+                );
+                return Ok((
+                    Session { catalogue, state },
+                    applied,
+                    Some(Stop::Mismatch(reason)),
+                ));
             }
-            let value = r.value.as_ref().ok_or_else(|| ResumeError::Corrupt {
-                reason: format!("the answer at node \"{}\" has no value", r.node),
-            })?;
+            let Some(value) = r.value.as_ref() else {
+                let reason = format!("the answer at node \"{}\" has no value", r.node);
+                return Ok((
+                    Session { catalogue, state },
+                    applied,
+                    Some(Stop::Corrupt(reason)),
+                ));
+            };
             if let Err(refused) = state.apply(&catalogue, By::Value(&value.0), Origin::Given) {
                 let reason = match refused {
                     Refused::Bound(b) => format!("its walk exceeds the step bound of {}", b.0),
@@ -579,10 +617,190 @@ impl Resume {
                         format!("the walk cannot take an answer at node \"{node}\"")
                     }
                 };
-                return Err(refuse(reason));
+                // Every refusal leaves the state as it was, but the step bound, which is
+                // only seen midway: take back the part of the move already made.
+                if let Ok(before) = state.rewound(&catalogue, applied) {
+                    state = before;
+                }
+                return Ok((
+                    Session { catalogue, state },
+                    applied,
+                    Some(Stop::Mismatch(reason)),
+                ));
             }
+            applied += 1;
         }
-        Ok(Session { catalogue, state })
+        Ok((Session { catalogue, state }, applied, None))
+    }
+
+    /// Replays a saved journey on this catalogue as far as its answers go, without
+    /// refusing when it now ends elsewhere: what a change of trees would do to a stored
+    /// session, before the change is published (`troubletree replay`).
+    ///
+    /// The save is checked as for [`Resume::resume`] (format, checksum, host facts,
+    /// trees); then the user's answers are given in order while each is still offered
+    /// at the node it was recorded at. The [`Replay`] holds the session where they led,
+    /// how many fit, and why the next one did not.
+    ///
+    /// ```
+    /// use troubletree::{Catalogue, Resume, Session};
+    /// let old = Catalogue::from_dir("trees")?;
+    /// let mut session = Session::builder(&old).tree("recharge_failure").locale("en").start()?;
+    /// session.answer(false)?;
+    /// let saved = session.save();
+    /// let replay = Resume::new(&old).replay(&saved)?;
+    /// assert_eq!((replay.applied(), replay.answers()), (1, 1));
+    /// assert!(replay.stopped().is_none() && replay.unchanged());
+    /// assert_eq!(replay.session().current().node(), session.current().node());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ResumeError::Format`], [`ResumeError::Corrupt`] (checksum, or an answer without
+    /// a value), [`ResumeError::UnknownTree`] (the start tree is gone),
+    /// [`ResumeError::HostFact`], and [`ResumeError::Stale`] when the walk to the first
+    /// stop no longer fits the step bound.
+    pub fn replay(&self, saved: &SavedSession) -> Result<Replay, ResumeError> {
+        if saved.format != SAVED_FORMAT {
+            return Err(ResumeError::Format {
+                found: saved.format,
+                expected: SAVED_FORMAT,
+            });
+        }
+        if saved.checksum != saved.computed_checksum() {
+            return Err(ResumeError::Corrupt {
+                reason: "its checksum does not match its content".to_owned(),
+            });
+        }
+        let catalogue = &self.catalogue;
+        let start_tree =
+            catalogue
+                .position(&saved.start.tree)
+                .ok_or_else(|| ResumeError::UnknownTree {
+                    tree: saved.start.tree.clone(),
+                })?;
+        let unchanged = saved.trees.iter().all(|t| {
+            catalogue
+                .get(&t.id)
+                .is_some_and(|tree| format!("{:016x}", tree.fingerprint()) == t.fingerprint)
+        });
+        let data = &catalogue.tree(start_tree).0;
+        let (start_node, moved) = match data.node_index.get(saved.start.node.as_str()).copied() {
+            Some(v) if v == data.start => (v, None),
+            Some(v) if self.start_at.as_deref() == Some(saved.start.node.as_str()) => (v, None),
+            _ => (
+                data.start,
+                Some(format!(
+                    "the journey began at node \"{}\" of tree \"{}\", which is no longer where that tree starts",
+                    saved.start.node, saved.start.tree
+                )),
+            ),
+        };
+        let host = self.host_facts(saved)?;
+        super::check_host_facts(catalogue, start_tree, &host).map_err(|e| {
+            ResumeError::Corrupt {
+                reason: e.to_string(),
+            }
+        })?;
+        let answers = saved.answers().count();
+        if let Some(reason) = moved {
+            let (session, _, _) = self
+                .replay_answers(
+                    &SavedSession {
+                        transcript: Vec::new(),
+                        ..saved.clone()
+                    },
+                    start_tree,
+                    start_node,
+                    host,
+                )
+                .map_err(Stop::into_error)?;
+            return Ok(Replay {
+                session,
+                answers,
+                applied: 0,
+                stopped: Some(reason),
+                unchanged,
+            });
+        }
+        let (session, applied, stopped) = self
+            .replay_answers(saved, start_tree, start_node, host)
+            .map_err(Stop::into_error)?;
+        let stopped = match stopped {
+            None => None,
+            Some(Stop::Mismatch(reason)) => Some(reason),
+            Some(Stop::Corrupt(reason)) => return Err(ResumeError::Corrupt { reason }),
+        };
+        Ok(Replay {
+            session,
+            answers,
+            applied,
+            stopped,
+            unchanged,
+        })
+    }
+}
+
+/// Why replaying answers stopped.
+enum Stop {
+    /// The answer does not fit the trees as they are.
+    Mismatch(String),
+    /// The save itself is broken.
+    Corrupt(String),
+}
+
+impl Stop {
+    /// For a replay, which has no session to show: not even the first stop fits.
+    fn into_error(self) -> ResumeError {
+        match self {
+            Stop::Mismatch(reason) => ResumeError::Stale { reason },
+            Stop::Corrupt(reason) => ResumeError::Corrupt { reason },
+        }
+    }
+}
+
+/// A saved journey replayed on a catalogue by [`Resume::replay`]: where its answers lead
+/// now.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Replay {
+    session: Session,
+    answers: usize,
+    applied: usize,
+    stopped: Option<String>,
+    unchanged: bool,
+}
+
+impl Replay {
+    /// The journey with every answer that still fits: where it would now stand.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// The session, to continue it.
+    pub fn into_session(self) -> Session {
+        self.session
+    }
+
+    /// How many answers the user gave in the save.
+    pub fn answers(&self) -> usize {
+        self.answers
+    }
+
+    /// How many of them still fit, in order.
+    pub fn applied(&self) -> usize {
+        self.applied
+    }
+
+    /// Why the next answer (or the start) no longer fits; `None` when all did.
+    pub fn stopped(&self) -> Option<&str> {
+        self.stopped.as_deref()
+    }
+
+    /// Whether every tree the journey visited is unchanged (same fingerprint).
+    pub fn unchanged(&self) -> bool {
+        self.unchanged
     }
 }
 

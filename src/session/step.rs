@@ -3,7 +3,7 @@
 use std::fmt;
 
 use crate::Value;
-use crate::tree::{Channel, Offer, Priority, Text};
+use crate::tree::{Channel, Offer, Priority, ResolutionKind, Text};
 
 /// What the session needs next, or how it ended.
 ///
@@ -160,6 +160,8 @@ pub struct Resolution<'a> {
     pub node: &'a str,
     /// The solution, in the session's locale.
     pub text: &'a str,
+    /// Fixed, informed or waiting (the `Resolve` node's `kind`).
+    pub kind: ResolutionKind,
 }
 
 /// The end of a walk with a hand-over to customer service.

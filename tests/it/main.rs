@@ -2,6 +2,7 @@
 //! regex and ripgrep do. Each module reads like the behaviour it checks.
 
 mod alloc;
+mod analytics;
 mod content;
 mod export;
 mod files;

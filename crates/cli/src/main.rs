@@ -5,11 +5,16 @@
 
 mod answers;
 mod check;
+mod explain;
 mod import;
 mod json;
+mod replay;
 mod run;
+mod source;
+mod stats;
 mod text;
 mod tools;
+mod traffic;
 mod words;
 
 use std::path::PathBuf;
@@ -102,8 +107,13 @@ enum Command {
         #[arg(long, value_enum)]
         format: ExportFormat,
         /// Colour what the scenario files in DIR exercise, and mark the rest.
-        #[arg(long, value_name = "DIR")]
+        #[arg(long, value_name = "DIR", conflicts_with = "traffic")]
         coverage: Option<PathBuf>,
+        /// Draw the traffic of the stored events in SOURCE (FILE.jsonl, `-`, sqlite:FILE,
+        /// postgres://URL) over this version of the tree: sessions per node and edge,
+        /// abandonment per node.
+        #[arg(long, value_name = "SOURCE")]
+        traffic: Option<String>,
         /// Language of the labels.
         #[arg(long, value_name = "zh|en")]
         lang: Option<String>,
@@ -130,6 +140,76 @@ enum Command {
     Import {
         #[command(subcommand)]
         format: import::Format,
+    },
+    /// Is the flow working? Containment, escalations, hand-offs, abandonment, drop-off
+    /// per question and time to an outcome, per tree version (docs/ANALYTICS.md).
+    ///
+    /// Reads events in time order from a JSON Lines file (`-`: standard input), the
+    /// service's SQLite file (`sqlite:FILE`) or its PostgreSQL database
+    /// (`postgres://...`, with the `postgres` feature). Exits 0, or 2 when the source
+    /// cannot be read.
+    Stats {
+        /// Events: FILE.jsonl, `-`, sqlite:FILE or postgres://URL.
+        source: String,
+        /// Only this tree's versions.
+        #[arg(long, value_name = "ID")]
+        tree: Option<String>,
+        /// Only sessions started at or after this time (RFC 3339, or a date: UTC
+        /// midnight).
+        #[arg(long, value_name = "TIME")]
+        since: Option<String>,
+        /// Only sessions started before this time; later events are ignored, so the
+        /// figures are as they stood then.
+        #[arg(long, value_name = "TIME")]
+        until: Option<String>,
+        /// Minutes without an event after which an unfinished session is abandoned.
+        #[arg(long, value_name = "N", default_value_t = 30)]
+        idle_minutes: u32,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Why did the journey take this path? Each step of a saved session (JSON, as
+    /// `run --save` writes it or as the service stores it) or of a ticket (JSON), with
+    /// each automatic decision's rule and the fact values it saw.
+    Explain {
+        /// The saved session or the ticket.
+        file: PathBuf,
+        /// Where the trees the session was saved on are (a save only; default: trees).
+        #[arg(long = "trees", value_name = "PATH")]
+        trees: Vec<PathBuf>,
+        /// Language of the texts (a save only).
+        #[arg(long, value_name = "zh|en")]
+        lang: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// What would a change of trees do to the stored sessions? Each is restored,
+    /// replayed (its answers still lead where it stopped) or stranded (it would be
+    /// refused, and where its answers now lead); for finished ones, whether the outcome
+    /// changes.
+    ///
+    /// Exits 1 when more than --max-stranded percent of the open sessions would be
+    /// stranded, so that it can gate a deploy; 2 on usage or I/O errors.
+    Replay {
+        /// The stored sessions: a folder of saves (*.json), one save, sqlite:FILE or
+        /// postgres://URL (the service's store).
+        sessions: String,
+        /// The changed trees (files or directories; repeatable).
+        #[arg(long = "trees", value_name = "PATH", required = true)]
+        trees: Vec<PathBuf>,
+        /// The trees the saves were made on, to know how each stood (the service's
+        /// store records it; for a folder of saves, without them a finished session
+        /// is recognised by its node in the new trees).
+        #[arg(long = "from", value_name = "PATH")]
+        from: Vec<PathBuf>,
+        /// Fail (exit 1) when more than this percentage of open sessions is stranded.
+        #[arg(long, value_name = "PERCENT")]
+        max_stranded: Option<f64>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -226,8 +306,16 @@ fn main() -> ExitCode {
         Command::Export {
             tree,
             format,
+            traffic: Some(events),
+            lang,
+            ..
+        } => traffic::export(&tree, format, &events, lang.as_deref()),
+        Command::Export {
+            tree,
+            format,
             coverage,
             lang,
+            ..
         } => tools::export(&tree, format, coverage.as_deref(), lang.as_deref()),
         Command::Test {
             paths,
@@ -236,6 +324,40 @@ fn main() -> ExitCode {
             json,
         } => tools::test(&paths, &trees, min_coverage, json),
         Command::Import { format } => import::import(format),
+        Command::Stats {
+            source,
+            tree,
+            since,
+            until,
+            idle_minutes,
+            json,
+        } => stats::stats(stats::Options {
+            source,
+            tree,
+            since,
+            until,
+            idle_minutes,
+            json,
+        }),
+        Command::Explain {
+            file,
+            trees,
+            lang,
+            json,
+        } => explain::explain(&file, &trees, lang.as_deref(), json),
+        Command::Replay {
+            sessions,
+            trees,
+            from,
+            max_stranded,
+            json,
+        } => replay::replay(replay::Options {
+            sessions,
+            trees,
+            from,
+            max_stranded,
+            json,
+        }),
     };
     match result {
         Ok(code) => code,

@@ -88,6 +88,7 @@ pub fn router() -> (axum::Router<AppStateArc>, utoipa::openapi::OpenApi) {
         .routes(routes!(crate::preview::overview))
         .routes(routes!(crate::preview::tree))
         .routes(routes!(crate::preview::walk))
+        .merge(crate::stats::api_routes())
         .routes(routes!(healthz))
         .routes(routes!(readyz))
         .routes(routes!(metrics))

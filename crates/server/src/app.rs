@@ -260,7 +260,7 @@ impl AppState {
         let walk = engine::start(&flow, tree, locale, facts)?;
         let id = random_id()?;
         let now = now_ms();
-        let events = walk.start_events();
+        let events = walk.start_events(&id, now);
         let (ticket, summary) = self.ticket_for(&walk, &id, now)?;
         let view = view(&walk, &id, 1, summary);
         let commit = Commit {
@@ -272,7 +272,7 @@ impl AppState {
             action: r#"{"action":"start"}"#.into(),
             response: json(&view),
             now,
-            events: payloads(&id, 0, &events, now),
+            events: payloads(&events),
             ticket,
         };
         let has_ticket = commit.ticket.is_some();
@@ -316,12 +316,12 @@ impl AppState {
             let flow = self.flow_of(&row).await?;
             let mut walk = engine::resume(&flow, &row.state)?;
             let before = walk.outcome();
-            let events = match &action {
-                Action::Answer { value } => walk.answer(value.clone()),
-                Action::Back => walk.back(),
-                Action::Handoff => walk.handoff(),
-            }?;
             let now = now_ms();
+            let events = match &action {
+                Action::Answer { value } => walk.answer(value.clone(), id, seq, now),
+                Action::Back => walk.back(id, seq, now),
+                Action::Handoff => walk.handoff(id, seq, now),
+            }?;
             let (ticket, summary) = if before == walk.outcome() {
                 (None, None)
             } else {
@@ -337,7 +337,7 @@ impl AppState {
                 action: action_json.clone(),
                 response: json(&view),
                 now,
-                events: payloads(id, seq, &events, now),
+                events: payloads(&events),
                 ticket,
             };
             if self.store.commit(&commit).await? {
@@ -432,29 +432,34 @@ impl AppState {
             .await?;
         let mut count = 0;
         for row in rows {
-            let (tree, fingerprint, node) = match self.flow_of(&row).await {
+            let event = match self.flow_of(&row).await {
                 Ok(flow) => match engine::resume(&flow, &row.state) {
-                    Ok(walk) => {
-                        let (t, f) = walk.tree();
-                        (t.to_owned(), f, walk.view().node)
-                    }
-                    Err(_) => Default::default(),
+                    Ok(walk) => Some(walk.abandoned_event(&row.id, row.seq, now)),
+                    Err(_) => None,
                 },
-                Err(_) => Default::default(),
+                Err(_) => None,
             };
-            let event = payload(
-                &row.id,
-                row.seq,
-                &engine::Event {
-                    kind: "abandoned",
-                    tree,
-                    fingerprint,
-                    node,
-                    value: None,
-                    origin: None,
+            let event = match event {
+                Some(e) => payload(&e),
+                // A session whose version cannot be walked any more: the event says
+                // only which session, and when.
+                None => NewEvent {
+                    seq: row.seq,
+                    kind: "abandoned".into(),
+                    payload: serde_json::json!({
+                        "session": row.id,
+                        "seq": row.seq,
+                        "at": engine::rfc3339(now / 1000),
+                        "tree": "",
+                        "fingerprint": "",
+                        "kind": "abandoned",
+                        "node": "",
+                        "value": null,
+                        "origin": null,
+                    })
+                    .to_string(),
                 },
-                now,
-            );
+            };
             if self.store.abandon(&row, &event, now).await? {
                 self.metrics.session_outcome("abandoned");
                 count += 1;
@@ -500,36 +505,16 @@ fn json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 
-/// Events of an action applied at `seq`: the action's own at `seq`, what it led to at
-/// `seq + 1`.
-fn payloads(session: &str, seq: i64, events: &[engine::Event], now: i64) -> Vec<NewEvent> {
-    events
-        .iter()
-        .map(|e| {
-            let at = match e.kind {
-                "shown" | "resolved" | "escalated" => seq + 1,
-                _ => seq,
-            };
-            payload(session, at, e, now)
-        })
-        .collect()
+/// The events of an action, as stored: each carries its own `seq` (the action's at
+/// `seq`, what it led to at `seq + 1`).
+fn payloads(events: &[engine::Event]) -> Vec<NewEvent> {
+    events.iter().map(payload).collect()
 }
 
-fn payload(session: &str, seq: i64, e: &engine::Event, now: i64) -> NewEvent {
-    let body = serde_json::json!({
-        "session": session,
-        "seq": seq,
-        "at": engine::rfc3339(now / 1000),
-        "tree": e.tree,
-        "fingerprint": e.fingerprint,
-        "kind": e.kind,
-        "node": e.node,
-        "value": e.value,
-        "origin": e.origin,
-    });
+fn payload(e: &engine::Event) -> NewEvent {
     NewEvent {
-        seq,
-        kind: e.kind.to_owned(),
-        payload: body.to_string(),
+        seq: i64::try_from(e.seq).unwrap_or(i64::MAX),
+        kind: e.kind.as_str().to_owned(),
+        payload: json(e),
     }
 }

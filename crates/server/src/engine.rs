@@ -4,7 +4,8 @@
 //! ([`read_paths`], [`compile`]), start or resume a [`Walk`], and act on it. The engine
 //! decides (journeys across `Goto` links, one save, tickets with the whole story); this
 //! module turns its answers into the API's shapes and stable error codes. Events for
-//! analytics are derived here from the step before and after an action.
+//! analytics are the engine's own ([`troubletree::Recorder`]): the same events a host
+//! embedding the crate records, so one analysis reads both.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -13,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use troubletree::{
     AnswerError, AnswerKind, Catalogue, Channel, Directory, FactSource, LocalTime, Origin,
-    Priority, Resume, ResumeError, SavedSession, Session, StartError, Step, Tree, check_paths,
+    Priority, Recorder, Resume, ResumeError, SavedSession, Session, StartError, Step, Timestamp,
+    Tree, check_paths,
 };
 use utoipa::ToSchema;
 
@@ -430,22 +432,14 @@ pub struct Walk<'f> {
     handoff: Option<String>,
 }
 
-/// An analytics event as the engine side sees it; the service adds session, time and
-/// sequence number.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Event {
-    /// `started`, `shown`, `answered`, `back`, `handoff`, `resolved`, `escalated`.
-    pub kind: &'static str,
-    /// The tree.
-    pub tree: String,
-    /// The tree's fingerprint.
-    pub fingerprint: String,
-    /// The node.
-    pub node: String,
-    /// The answer, for `answered`.
-    pub value: Option<ApiValue>,
-    /// `user` or `host`, for `answered`.
-    pub origin: Option<&'static str>,
+/// An analytics event: the engine's, with its own (owned) strings.
+pub type Event = troubletree::Event<'static>;
+
+/// The recorder of one action on session `session`, applied at `seq`, at `now_ms`.
+/// Events carry whole seconds, as the service has always written them.
+fn recorder(session: &str, seq: i64, now_ms: i64) -> Recorder<impl Fn() -> Timestamp> {
+    let at = Timestamp::from_unix_ms(now_ms.div_euclid(1000) * 1000);
+    Recorder::new(session, move || at).at_seq(u64::try_from(seq).unwrap_or(0))
 }
 
 /// Starts a walk: `facts` come from the back end (the caller checked its credential).
@@ -571,26 +565,24 @@ impl Walk<'_> {
         view
     }
 
-    /// Answers the current question; the journey follows any `Goto` by itself.
+    /// Answers the current question; the journey follows any `Goto` by itself. The
+    /// events are those of session `id` at step `seq`, at `now_ms`.
     ///
     /// # Errors
     ///
     /// An answer not offered, of the wrong type, after the end, or past the step
     /// bound; the walk is unchanged.
-    pub fn answer(&mut self, value: ApiValue) -> Result<Vec<Event>, EngineError> {
+    pub fn answer(
+        &mut self,
+        value: ApiValue,
+        id: &str,
+        seq: i64,
+        now_ms: i64,
+    ) -> Result<Vec<Event>, EngineError> {
         if self.handoff.is_some() {
             return Err(ended(self.session.current().node()));
         }
-        let at = self.here_event("answered");
-        self.session
-            .answer(troubletree::Value::from(value.clone()))?;
-        let mut events = vec![Event {
-            value: Some(value),
-            origin: Some("user"),
-            ..at
-        }];
-        events.extend(self.arrival_events());
-        Ok(events)
+        Ok(recorder(id, seq, now_ms).answer(&mut self.session, troubletree::Value::from(value))?)
     }
 
     /// Takes back the user's last answer, across trees if the journey crossed one.
@@ -598,15 +590,11 @@ impl Walk<'_> {
     /// # Errors
     ///
     /// `nothing-to-undo` at the first question, `session-ended` after a hand-off.
-    pub fn back(&mut self) -> Result<Vec<Event>, EngineError> {
+    pub fn back(&mut self, id: &str, seq: i64, now_ms: i64) -> Result<Vec<Event>, EngineError> {
         if self.handoff.is_some() {
             return Err(ended(self.session.current().node()));
         }
-        let at = self.here_event("back");
-        self.session.back()?;
-        let mut events = vec![at];
-        events.extend(self.arrival_events());
-        Ok(events)
+        Ok(recorder(id, seq, now_ms).back(&mut self.session)?)
     }
 
     /// The user asks for a person: the walk ends here, handed off.
@@ -614,66 +602,24 @@ impl Walk<'_> {
     /// # Errors
     ///
     /// `session-ended` when the walk has already ended.
-    pub fn handoff(&mut self) -> Result<Vec<Event>, EngineError> {
+    pub fn handoff(&mut self, id: &str, seq: i64, now_ms: i64) -> Result<Vec<Event>, EngineError> {
         if self.outcome() != Outcome::Open {
             return Err(ended(self.session.current().node()));
         }
+        let events = recorder(id, seq, now_ms).handoff(&self.session)?;
         self.handoff = Some(self.session.current().node().to_owned());
-        let mut events = vec![self.here_event("handoff")];
-        events.extend(self.arrival_events());
         Ok(events)
     }
 
-    /// The events of arriving at the current step: `shown`, `resolved` or `escalated`.
-    pub fn arrival_events(&self) -> Vec<Event> {
-        match self.outcome() {
-            Outcome::Open => vec![self.here_event("shown")],
-            Outcome::Resolved => vec![self.here_event("resolved")],
-            Outcome::Escalated | Outcome::HandedOff => vec![self.here_event("escalated")],
-        }
+    /// The events of starting session `id`: `started`, the questions the back end's
+    /// facts answered, and where the walk stopped.
+    pub fn start_events(&self, id: &str, now_ms: i64) -> Vec<Event> {
+        recorder(id, 0, now_ms).start(&self.session)
     }
 
-    /// The event of starting, with the questions the back end's facts answered.
-    pub fn start_events(&self) -> Vec<Event> {
-        let mut events = vec![self.here_event("started")];
-        let host: BTreeMap<&str, &troubletree::Value> = self.session.host_facts().collect();
-        for r in self
-            .session
-            .transcript()
-            .filter(|r| r.origin == Origin::Auto)
-        {
-            let (Some(fact), Some(value)) = (r.fact, &r.value) else {
-                continue;
-            };
-            if host.get(fact) == Some(&value) {
-                let tree = self.flow.catalogue.get(r.tree);
-                events.push(Event {
-                    kind: "answered",
-                    tree: r.tree.to_owned(),
-                    fingerprint: tree.map(fingerprint).unwrap_or_default(),
-                    node: r.node.to_owned(),
-                    value: Some(value.into()),
-                    origin: Some("host"),
-                });
-            }
-        }
-        events.extend(self.arrival_events());
-        events
-    }
-
-    fn here_event(&self, kind: &'static str) -> Event {
-        let (tree, fingerprint) = self.tree();
-        Event {
-            kind,
-            tree: tree.to_owned(),
-            fingerprint,
-            node: self
-                .handoff
-                .clone()
-                .unwrap_or_else(|| self.session.current().node().to_owned()),
-            value: None,
-            origin: None,
-        }
+    /// The event of giving session `id` up for idleness after `seq` actions.
+    pub fn abandoned_event(&self, id: &str, seq: i64, now_ms: i64) -> Event {
+        recorder(id, seq, now_ms).abandoned(&self.session)
     }
 
     /// The ticket for the help desk, at an `Escalate` or after a hand-off; `None`
@@ -1010,7 +956,7 @@ mod tests {
         let first = walk.view();
         assert_eq!(first.kind, "ask");
         let value = first.answers[0].value.clone();
-        walk.answer(value).expect("offered");
+        walk.answer(value, "s", 1, 0).expect("offered");
         let saved = walk.save();
         let again = resume(&flow, &saved).expect("resumes");
         assert_eq!(again.view(), walk.view());
@@ -1029,11 +975,13 @@ mod tests {
         let flow = flow();
         let mut walk =
             start(&flow, "recharge_failure", Some("en"), &BTreeMap::new()).expect("starts");
-        walk.answer(ApiValue::Bool(false)).expect("offered");
-        walk.answer(ApiValue::Bool(false)).expect("network_ok");
+        walk.answer(ApiValue::Bool(false), "s", 1, 0)
+            .expect("offered");
+        walk.answer(ApiValue::Bool(false), "s", 2, 0)
+            .expect("network_ok");
         assert_eq!(walk.view().node, "fix_network");
-        let events = walk.handoff().expect("open");
-        let kinds: Vec<&str> = events.iter().map(|e| e.kind).collect();
+        let events = walk.handoff("s", 3, 0).expect("open");
+        let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
         assert_eq!(kinds, ["handoff", "escalated"]);
         let ticket = walk.ticket("t", "s", 1_778_032_800, 480).expect("a ticket");
         assert_eq!(ticket.kind, "handoff");
@@ -1057,7 +1005,10 @@ mod tests {
                 .starts_with("decided check_network: network stable = false"),
             "{lines:?}"
         );
-        assert_eq!(walk.handoff().expect_err("ended").code, "session-ended");
+        assert_eq!(
+            walk.handoff("s", 4, 0).expect_err("ended").code,
+            "session-ended"
+        );
     }
 
     #[test]

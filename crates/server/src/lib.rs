@@ -27,6 +27,7 @@ pub mod pages;
 pub mod picture;
 pub mod preview;
 pub mod problem;
+pub mod stats;
 pub mod store;
 
 use std::net::SocketAddr;
@@ -187,6 +188,7 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
             }),
         )
         .merge(pages::routes(config))
+        .merge(stats::page_routes())
         .layer(DefaultBodyLimit::max(config.body_limit))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,

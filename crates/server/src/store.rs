@@ -191,8 +191,15 @@ pub struct Store {
 const SQLITE_SCHEMA: &str = include_str!("../migrations/sqlite.sql");
 const POSTGRES_SCHEMA: &str = include_str!("../migrations/postgres.sql");
 
+/// Events in time order, for statistics over a time range (`troubletree stats`, the
+/// `/stats` page): the same index on both databases.
+const EVENTS_AT: &str = "CREATE INDEX events_at ON events (at, id);";
+
 /// Schema versions, in order: (version, name, SQLite text, PostgreSQL text).
-const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(1, "initial", SQLITE_SCHEMA, POSTGRES_SCHEMA)];
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (1, "initial", SQLITE_SCHEMA, POSTGRES_SCHEMA),
+    (2, "events_at", EVENTS_AT, EVENTS_AT),
+];
 
 impl Store {
     /// Opens the database and brings its schema up to date. `sqlite://FILE` creates the
@@ -838,6 +845,55 @@ impl Store {
             rows.iter()
                 .map(|r| Ok((r.try_get("id")?, r.try_get("payload")?)))
                 .collect()
+        })
+        .await
+    }
+}
+
+impl Store {
+    /// Events from `from` (inclusive) to `to` (exclusive), Unix milliseconds, in time
+    /// order: `(at, id, payload)` after the cursor `(at, id)`, at most `limit`. Read
+    /// page by page on the `events_at` index, so a long range never sits in memory.
+    ///
+    /// # Errors
+    ///
+    /// A database failure.
+    pub async fn events_between(
+        &self,
+        after: (i64, i64),
+        to: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, i64, String)>> {
+        self.bounded(async {
+            let rows = sqlx::query(
+                "SELECT at, id, payload FROM events WHERE (at > $1 OR (at = $1 AND id > $2)) AND at < $3 ORDER BY at, id LIMIT $4",
+            )
+            .bind(after.0)
+            .bind(after.1)
+            .bind(to)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+            rows.iter()
+                .map(|r| Ok((r.try_get("at")?, r.try_get("id")?, r.try_get("payload")?)))
+                .collect()
+        })
+        .await
+    }
+
+    /// The text of a published tree version.
+    ///
+    /// # Errors
+    ///
+    /// A database failure.
+    pub async fn tree_source(&self, tree: &str, fingerprint: &str) -> Result<Option<String>> {
+        self.bounded(async {
+            let row = sqlx::query("SELECT source FROM trees WHERE tree = $1 AND fingerprint = $2")
+                .bind(tree)
+                .bind(fingerprint)
+                .fetch_optional(&self.pool)
+                .await?;
+            row.map(|r| r.try_get("source")).transpose()
         })
         .await
     }

@@ -4,5 +4,6 @@
 #![deny(missing_docs)]
 #![warn(clippy::unwrap_used)]
 
+pub mod events;
 pub mod fixtures;
 pub mod generate;

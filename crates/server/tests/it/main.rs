@@ -13,5 +13,6 @@ mod pages;
 mod postgres;
 mod process;
 mod sessions;
+mod stats;
 mod tickets;
 mod versions;

@@ -48,6 +48,7 @@ async fn the_document_lists_every_route_and_real_responses_fit_it() {
             "GET /metrics",
             "GET /readyz",
             "GET /v1/admin/events",
+            "GET /v1/admin/stats",
             "GET /v1/admin/versions",
             "GET /v1/preview/files",
             "GET /v1/preview/overview",

@@ -83,7 +83,8 @@ on_both_stores!(
                 "seq",
                 "session",
                 "tree",
-                "value"
+                "value",
+                "version"
             ]
         );
         assert_eq!(answered["value"], false);
