@@ -60,8 +60,9 @@ fn bench(c: &mut Criterion) {
             b.iter_batched(
                 || (),
                 |()| {
-                    troubletree::check_str("t.ron", black_box(text))
-                        .tree
+                    troubletree::Loader::new()
+                        .tree("t.ron", black_box(text))
+                        .loaded
                         .expect("valid")
                 },
                 BatchSize::PerIteration,
@@ -70,7 +71,7 @@ fn bench(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("compile", "ron"), |b| {
             b.iter_batched(
                 || (),
-                |()| check_str_ron("t.ron", black_box(text)).tree.expect("valid"),
+                |()| check_str_ron("t.ron", black_box(text)).loaded.expect("valid"),
                 BatchSize::PerIteration,
             );
         });

@@ -15,6 +15,7 @@ use crate::diagnostic::{Code, Finding, Pending};
 use crate::directory::Directory;
 use crate::error::LoadError;
 use crate::limits::{Limits, read_file};
+use crate::report::Report;
 use crate::source::Source;
 use crate::tree::{NodeKind, Tree};
 
@@ -56,7 +57,7 @@ impl Catalogue {
     /// with every finding of every file if any has an error.
     pub fn from_dir(path: impl AsRef<Path>) -> Result<Catalogue, LoadError> {
         let report = check_paths(&[path.as_ref()])?;
-        match report.catalogue {
+        match report.loaded {
             Some(catalogue) => Ok(catalogue),
             None => Err(LoadError::Invalid {
                 findings: report.findings,
@@ -81,15 +82,7 @@ impl Catalogue {
     ///
     /// [`LoadError::Invalid`] with every finding of every text if any has an error.
     pub fn from_texts(texts: &[(&str, &str)]) -> Result<Catalogue, LoadError> {
-        let names: Vec<String> = texts.iter().map(|(n, _)| (*n).to_owned()).collect();
-        let bytes: Vec<Option<Vec<u8>>> = texts
-            .iter()
-            .map(|(_, t)| Some(t.as_bytes().to_vec()))
-            .collect();
-        match check_texts(&names, &bytes, &Limits::default()) {
-            (Some(catalogue), _) => Ok(catalogue),
-            (None, findings) => Err(LoadError::Invalid { findings }),
-        }
+        check_named(texts, &Limits::default()).into_result()
     }
 
     /// Builds a catalogue from trees that were checked together (ids unique, links
@@ -170,25 +163,6 @@ impl From<&Catalogue> for Catalogue {
     }
 }
 
-/// The outcome of checking files and directories together.
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct CatalogueReport {
-    /// The catalogue, present when no finding is an error.
-    pub catalogue: Option<Catalogue>,
-    /// Every finding of every file, grouped by file in the order the files were read.
-    pub findings: Vec<Finding>,
-    /// The files that were checked, in order.
-    pub files: Vec<PathBuf>,
-}
-
-impl CatalogueReport {
-    /// Whether any finding is an error.
-    pub fn has_errors(&self) -> bool {
-        self.findings.iter().any(Finding::is_error)
-    }
-}
-
 /// Checks files and directories (searched recursively for `*.ron`) as one catalogue:
 /// each tree on its own, then the links between them. This is what `troubletree check`
 /// runs.
@@ -198,7 +172,7 @@ impl CatalogueReport {
 /// [`LoadError::Io`] if a path cannot be read, [`LoadError::NotAFile`] for a `*.ron`
 /// that is not a regular file (see [`Limits::read`]). Problems in the trees themselves are
 /// findings in the report, not errors.
-pub fn check_paths<P: AsRef<Path>>(paths: &[P]) -> Result<CatalogueReport, LoadError> {
+pub(crate) fn check_paths<P: AsRef<Path>>(paths: &[P]) -> Result<Report<Catalogue>, LoadError> {
     check_paths_with(paths, &Limits::default())
 }
 
@@ -207,10 +181,10 @@ pub fn check_paths<P: AsRef<Path>>(paths: &[P]) -> Result<CatalogueReport, LoadE
 /// # Errors
 ///
 /// As for [`check_paths`].
-pub fn check_paths_with<P: AsRef<Path>>(
+pub(crate) fn check_paths_with<P: AsRef<Path>>(
     paths: &[P],
     limits: &Limits,
-) -> Result<CatalogueReport, LoadError> {
+) -> Result<Report<Catalogue>, LoadError> {
     let files = collect(paths)?;
     let mut findings = Vec::new();
     let mut texts = Vec::with_capacity(files.len());
@@ -229,11 +203,21 @@ pub fn check_paths_with<P: AsRef<Path>>(
     findings.extend(found);
     // A file refused before it was read (too large) is an error of the catalogue too.
     let catalogue = catalogue.filter(|_| !findings.iter().any(Finding::is_error));
-    Ok(CatalogueReport {
-        catalogue,
-        findings,
+    Ok(Report {
         files,
+        ..Report::new(catalogue, findings)
     })
+}
+
+/// Checks `(name, text)` pairs as one catalogue.
+pub(crate) fn check_named(texts: &[(&str, &str)], limits: &Limits) -> Report<Catalogue> {
+    let names: Vec<String> = texts.iter().map(|(n, _)| (*n).to_owned()).collect();
+    let bytes: Vec<Option<Vec<u8>>> = texts
+        .iter()
+        .map(|(_, t)| Some(t.as_bytes().to_vec()))
+        .collect();
+    let (catalogue, findings) = check_texts(&names, &bytes, limits);
+    Report::new(catalogue, findings)
 }
 
 /// Checks named texts as one catalogue (`None`: a file that could not be read, already
@@ -254,7 +238,7 @@ fn check_texts(
         // A service directory may sit among the trees; it is checked as one.
         let text = String::from_utf8_lossy(bytes);
         if Source::new(&names[i], &text).top_level_name() == Some("Directory") {
-            let (parsed, found) = Directory::check_str(&names[i], &text);
+            let (parsed, found) = Directory::check_text(&names[i], &text);
             findings.extend(found);
             match (parsed, &directory) {
                 (Some(_), Some((first, _))) => {
@@ -278,7 +262,7 @@ fn check_texts(
         }
         let report = check_bytes(&names[i], bytes, limits);
         findings.extend(report.findings);
-        match (report.tree, report.id) {
+        match (report.loaded, report.id) {
             (Some(tree), _) => trees.push((i, tree)),
             (None, Some(id)) => {
                 refused.ids.insert(id);

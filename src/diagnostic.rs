@@ -133,7 +133,7 @@ impl fmt::Display for Code {
 ///
 /// ```
 /// let text = r#"Tree(id: "t", start: "nowhere", nodes: [Resolve(id: "done", text: "ok")])"#;
-/// let report = troubletree::check_str("t.ron", text);
+/// let report = troubletree::Loader::new().tree("t.ron", text);
 /// let finding = &report.findings[0];
 /// assert_eq!(finding.code, troubletree::Code::MissingStart);
 /// assert_eq!((finding.line, finding.column), (1, 22));

@@ -498,13 +498,14 @@ impl Directory {
     pub fn from_path(path: impl AsRef<std::path::Path>) -> Result<Directory, crate::LoadError> {
         let path = path.as_ref();
         let text = crate::limits::read_text(path, &crate::Limits::default())?;
-        let (directory, findings) = Directory::check_str(&path.display().to_string(), &text);
-        directory.ok_or(crate::LoadError::Invalid { findings })
+        crate::Loader::new()
+            .directory(&path.display().to_string(), &text)
+            .into_result()
     }
 
     /// Checks a directory given as text: the directory if it has no error, and every
     /// finding.
-    pub fn check_str(name: &str, text: &str) -> (Option<Directory>, Vec<Finding>) {
+    pub(crate) fn check_text(name: &str, text: &str) -> (Option<Directory>, Vec<Finding>) {
         let source = Source::new(name, text);
         let file: DirectoryFile = match crate::model::ron_options().from_str(source.text) {
             Ok(file) => file,

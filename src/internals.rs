@@ -4,9 +4,9 @@
 
 use crate::compile::check_str_by;
 use crate::model::{Parser, parse};
-use crate::{Limits, Report};
+use crate::{Limits, Report, Tree};
 
-/// Parses a tree file as [`crate::check_str`] does (the fast reader, and ron for any
+/// Parses a tree file as [`crate::Loader::tree`] does (the fast reader, and ron for any
 /// text it does not take), without compiling it; `None` on a syntax error.
 pub fn parse_fast(text: &str) -> Option<impl Sized + '_> {
     parse(text, Parser::Fast).ok()
@@ -17,8 +17,8 @@ pub fn parse_ron(text: &str) -> Option<impl Sized + '_> {
     parse(text, Parser::Ron).ok()
 }
 
-/// [`crate::check_str`] with ron alone as the parser.
-pub fn check_str_ron(name: &str, text: &str) -> Report {
+/// [`crate::Loader::tree`] with ron alone as the parser.
+pub fn check_str_ron(name: &str, text: &str) -> Report<Tree> {
     check_str_by(name, text, &Limits::default(), Parser::Ron)
 }
 

@@ -34,11 +34,15 @@
 //! - **Format**: `docs/FORMAT.md` documents every field and node kind, with a commented
 //!   example, and every finding code with a broken example.
 //! - **Loading and validation**: [`Tree::from_str`], [`Tree::from_path`],
-//!   [`Catalogue::from_dir`]; [`check_str`] and [`check_paths`] return every
-//!   [`Finding`], each with a stable [`Code`], a [`Severity`], file, line, column and
-//!   node. A `Tree` exists only if its file had no error.
-//! - **Walking**: [`Session`] (`next`, `answer`, `back`, `transcript`, `save`,
-//!   `resume`). A failed call leaves the session unchanged.
+//!   [`Catalogue::from_dir`], or a [`Loader`] with other [`Limits`]: [`Loader::tree`]
+//!   and [`Loader::check`] return a [`Report`] of every [`Finding`], each with a stable
+//!   [`Code`], a [`Severity`], file, line, column and node. A `Tree` exists only if its
+//!   file had no error.
+//! - **Walking**: [`Session`] over a `Tree` or a [`Catalogue`] (a journey follows `Goto`
+//!   links by tree id): `current`, `answer`, `choose`, `back`, `transcript`, `save`,
+//!   `Resume`, `ticket`. A failed call leaves the session unchanged.
+//! - **Analytics**: a [`Recorder`] turns a session's changes into [`Event`]s;
+//!   [`analysis`] reads them back (stats, paths, pictures).
 //! - **Sharing**: `Tree` is an `Arc` inside, immutable, `Send + Sync`; sessions are small
 //!   and independent.
 //!
@@ -59,7 +63,9 @@ mod event;
 #[doc(hidden)]
 pub mod internals;
 mod limits;
+mod loader;
 mod model;
+mod report;
 mod scenario;
 mod session;
 mod source;
@@ -68,8 +74,7 @@ mod ticket;
 mod tree;
 mod value;
 
-pub use catalogue::{Catalogue, CatalogueReport, check_paths, check_paths_with};
-pub use compile::{Report, check_str, check_str_with};
+pub use catalogue::Catalogue;
 pub use diagnostic::{Code, Finding, Severity};
 pub use directory::{ChannelChoice, Directory, Hours, LocalTime};
 pub use error::LoadError;
@@ -78,8 +83,10 @@ pub use event::{
     TimestampError,
 };
 pub use limits::Limits;
+pub use loader::Loader;
 pub use model::FORMAT_VERSION;
-pub use scenario::{CaseResult, Coverage, Outcome, ScenarioReport, run_scenarios};
+pub use report::Report;
+pub use scenario::{CaseResult, Coverage, Outcome, ScenarioReport};
 pub use session::{
     Answer, AnswerError, AnswerKind, DEFAULT_STEP_LIMIT, Decision, Escalation, Explained, Jump,
     Origin, Place, Question, Record, Replay, Resolution, Resume, ResumeError, Resumed,
@@ -88,7 +95,7 @@ pub use session::{
 pub use source::Position;
 pub use text::{is_unprintable, printable};
 pub use ticket::{FactSource, Ticket, TicketFact, TicketLine, TicketPlace};
-pub use tree::{Channel, Edge, EdgeLabel, FactType, Priority, ResolutionKind, Tree};
+pub use tree::{Channel, Edge, EdgeLabel, Fact, FactType, Priority, ResolutionKind, Tree};
 pub use value::Value;
 
 /// The README's Rust examples, compiled as doc tests so they stay true.

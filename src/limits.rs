@@ -3,7 +3,7 @@
 //! memory spent on it. Every default is far above what a real troubleshooting flow needs.
 
 /// What the loader accepts. `Limits::default()` is what every loading function uses;
-/// `check_str_with` and `check_paths_with` take others.
+/// a [`Loader`](crate::Loader) takes others.
 ///
 /// ```
 /// let strict = troubletree::Limits::default().max_answers(2);
@@ -15,7 +15,7 @@
 ///     ]),
 ///     Resolve(id: "end", text: "Done."),
 /// ])"#;
-/// let report = troubletree::check_str_with("t.ron", text, &strict);
+/// let report = troubletree::Loader::new().limits(strict.clone()).tree("t.ron", text);
 /// assert_eq!(report.findings[0].code, troubletree::Code::LimitExceeded);
 /// ```
 ///

@@ -191,7 +191,7 @@ impl ScenarioReport {
 ///
 /// ```
 /// let catalogue = troubletree::Catalogue::from_dir("trees")?;
-/// let report = troubletree::run_scenarios(&catalogue, &["tests/scenarios"])?;
+/// let report = troubletree::Loader::new().scenarios(&catalogue, &["tests/scenarios"])?;
 /// assert_eq!(report.failed(), 0);
 /// # Ok::<(), troubletree::LoadError>(())
 /// ```
@@ -202,15 +202,16 @@ impl ScenarioReport {
 /// [`LoadError::Invalid`] when a scenario
 /// file is not valid RON of the scenario shape, or names a tree the catalogue does not
 /// hold (findings with file, line and column).
-pub fn run_scenarios<P: AsRef<Path>>(
+pub(crate) fn run<P: AsRef<Path>>(
     catalogue: &Catalogue,
     paths: &[P],
+    limits: &crate::Limits,
 ) -> Result<ScenarioReport, LoadError> {
     let files = crate::catalogue::collect(paths)?;
     let mut parsed = Vec::with_capacity(files.len());
     let mut findings = Vec::new();
     for file in &files {
-        let text = crate::limits::read_text(file, &crate::Limits::default())?;
+        let text = crate::limits::read_text(file, limits)?;
         let name = file.display().to_string();
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
         match crate::model::ron_options().from_str::<ScenarioFile>(text) {

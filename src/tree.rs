@@ -111,9 +111,27 @@ impl Tree {
         &self.0.graph[self.0.start].id
     }
 
-    /// Declared facts, in file order: name and type.
-    pub fn facts(&self) -> impl ExactSizeIterator<Item = (&str, FactType)> {
-        self.0.facts.iter().map(|f| (&*f.name, f.ty.public()))
+    /// Declared facts, in file order.
+    ///
+    /// ```
+    /// let tree = troubletree::Tree::from_path("trees/recharge_failure.ron")?;
+    /// let status = tree.fact("account_status").expect("declared");
+    /// assert_eq!(status.kind(), troubletree::FactType::Choice);
+    /// // A host supplies such a fact with one of its values, and nothing else.
+    /// assert!(status.choices().any(|c| c == "restricted"));
+    /// # Ok::<(), troubletree::LoadError>(())
+    /// ```
+    pub fn facts(&self) -> impl ExactSizeIterator<Item = Fact<'_>> {
+        self.0.facts.iter().map(|decl| Fact { tree: self, decl })
+    }
+
+    /// The declared fact with this name.
+    pub fn fact(&self, name: &str) -> Option<Fact<'_>> {
+        let slot = *self.0.fact_index.get(name)?;
+        Some(Fact {
+            tree: self,
+            decl: &self.0.facts[usize::from(slot)],
+        })
     }
 
     /// A fingerprint of the tree's content. Comments and layout do not change it; any
@@ -254,7 +272,53 @@ impl Text {
 /// Index of a declared fact.
 pub(crate) type FactSlot = u16;
 
-/// The type of a fact, as declared in the tree.
+/// A fact a tree declares: its name, type, the values a `Choice` takes, the range of a
+/// `Number`, and its texts.
+#[derive(Debug, Clone, Copy)]
+pub struct Fact<'t> {
+    tree: &'t Tree,
+    decl: &'t FactDecl,
+}
+
+impl<'t> Fact<'t> {
+    /// The fact's name.
+    pub fn name(&self) -> &'t str {
+        &self.decl.name
+    }
+
+    /// Its type.
+    pub fn kind(&self) -> FactType {
+        self.decl.ty.public()
+    }
+
+    /// The values a `Choice` fact takes, in the order declared (none for other types).
+    pub fn choices(&self) -> impl ExactSizeIterator<Item = &'t str> + 't {
+        let options: &'t [Box<str>] = match &self.decl.ty {
+            FactTy::Choice(options) => options,
+            _ => &[],
+        };
+        options.iter().map(|o| &**o)
+    }
+
+    /// The inclusive bounds of a `Number` fact, where the tree declares them.
+    pub fn range(&self) -> (Option<f64>, Option<f64>) {
+        (self.decl.range.min, self.decl.range.max)
+    }
+
+    /// How people read the fact's name in a locale (its label, else its name).
+    pub fn label(&self, locale: &str) -> &'t str {
+        self.decl.label(self.tree.locale_index(locale).unwrap_or(0))
+    }
+
+    /// The question that asks for it in a locale, when the tree gives one.
+    pub fn question(&self, locale: &str) -> Option<&'t str> {
+        let index = self.tree.locale_index(locale).unwrap_or(0);
+        self.decl.ask.as_ref().map(|t| t.get(index))
+    }
+}
+
+/// The type of a fact, as declared in the tree; [`Fact`] gives a `Choice`'s values and a
+/// `Number`'s range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum FactType {

@@ -66,6 +66,23 @@ impl From<i32> for Value {
         Value::Number(f64::from(v))
     }
 }
+impl From<u32> for Value {
+    fn from(v: u32) -> Self {
+        Value::Number(f64::from(v))
+    }
+}
+/// Whole numbers beyond 2^53 are rounded to the nearest `f64`, as every number is.
+impl From<i64> for Value {
+    #[allow(clippy::cast_precision_loss)]
+    fn from(v: i64) -> Self {
+        Value::Number(v as f64)
+    }
+}
+impl From<&Value> for Value {
+    fn from(v: &Value) -> Self {
+        v.clone()
+    }
+}
 impl From<&str> for Value {
     fn from(v: &str) -> Self {
         Value::Text(v.to_owned())

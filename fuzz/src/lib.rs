@@ -31,8 +31,8 @@ use std::sync::OnceLock;
 mod cli_json;
 
 use troubletree::{
-    AnswerKind, Catalogue, Report, Resume, Resumed, SavedSession, Session, Step, Tree, Value,
-    check_str,
+    AnswerKind, Catalogue, Loader, Report, Resume, Resumed, SavedSession, Session, Step, Tree,
+    Value,
 };
 
 /// The trees the session harnesses walk, as one catalogue: recharge failure (limits, a
@@ -184,7 +184,7 @@ impl<'a> Bytes<'a> {
 /// # Errors
 ///
 /// A description of the first broken rule.
-pub fn check_report(text: &str, report: &Report) -> Result<(), String> {
+pub fn check_report(text: &str, report: &Report<Tree>) -> Result<(), String> {
     let body = text.strip_prefix('\u{feff}').unwrap_or(text);
     let lines: Vec<&str> = body.split('\n').collect();
     for f in &report.findings {
@@ -221,10 +221,10 @@ pub fn check_report(text: &str, report: &Report) -> Result<(), String> {
             ));
         }
     }
-    if report.tree.is_some() == report.has_errors() {
+    if report.loaded.is_some() == report.has_errors() {
         return Err(format!(
             "tree produced: {}, errors: {}: {:?}",
-            report.tree.is_some(),
+            report.loaded.is_some(),
             report.has_errors(),
             report.findings
         ));
@@ -239,7 +239,8 @@ pub fn crlf_positions(text: &str) -> Option<(Vec<String>, Vec<String>)> {
     let lf = text.replace("\r\n", "\n");
     let crlf = lf.replace('\n', "\r\n");
     let positions = |text: &str| -> Vec<String> {
-        check_str("fuzz.ron", text)
+        Loader::new()
+            .tree("fuzz.ron", text)
             .findings
             .iter()
             .map(|f| format!("{}:{}:{}", f.code, f.line, f.column))
@@ -250,12 +251,12 @@ pub fn crlf_positions(text: &str) -> Option<(Vec<String>, Vec<String>)> {
 }
 
 /// Checks `text`, asserts [`check_report`], and walks an accepted tree a little.
-pub fn load_text(text: &str) -> Report {
-    let report = check_str("fuzz.ron", text);
+pub fn load_text(text: &str) -> Report<Tree> {
+    let report = Loader::new().tree("fuzz.ron", text);
     if let Err(broken) = check_report(text, &report) {
         panic!("{broken}");
     }
-    if let Some(tree) = &report.tree {
+    if let Some(tree) = &report.loaded {
         walk_accepted(tree);
     }
     report
@@ -428,7 +429,7 @@ fn tree_name(t: &mut Bytes<'_>) -> String {
 }
 
 fn fact_name(tree: &Tree, t: &mut Bytes<'_>) -> String {
-    let names: Vec<&str> = tree.facts().map(|(n, _)| n).collect();
+    let names: Vec<&str> = tree.facts().map(|f| f.name()).collect();
     match t.pick(names.len() + 1) {
         i if i < names.len() => names[i].to_owned(),
         _ => t.text(),
@@ -725,7 +726,10 @@ pub fn files(data: &[u8]) {
     // The loaders on the same file: a result, never a panic.
     let _ = Tree::from_path(&path);
     let _ = Directory::from_path(&path);
-    if let Ok(report) = troubletree::check_paths_with(&[&path], &limits) {
+    if let Ok(report) = troubletree::Loader::new()
+        .limits(limits.clone())
+        .check(&[&path])
+    {
         let text = String::from_utf8_lossy(content);
         for f in &report.findings {
             assert!(f.line >= 1 && f.column >= 1, "{f}");
@@ -771,7 +775,10 @@ fn tree_of(text: &str) -> Option<troubletree::Tree> {
             Resolve(id: "{end}", text: "{t}"),
         ])"#
     );
-    troubletree::check_str_with("printers.ron", &ron, &troubletree::Limits::unlimited()).tree
+    troubletree::Loader::new()
+        .limits(troubletree::Limits::unlimited())
+        .tree("printers.ron", &ron)
+        .loaded
 }
 
 /// Arbitrary text through every printer: none lets an unprintable character through.

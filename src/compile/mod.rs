@@ -4,8 +4,8 @@
 //!
 //! The pipeline, one module per concern:
 //!
-//! - this module: the entry points ([`check_str`], [`check_str_with`], [`check_bytes`],
-//!   `Tree::from_str`, `Tree::from_path`), the [`Report`], parsing, and the driver
+//! - this module: the entry points behind [`crate::Loader`], `Tree::from_str` and
+//!   `Tree::from_path` ([`check_str`], [`check_str_with`], [`check_bytes`]), the [`Report`], parsing, and the driver
 //!   ([`Compiler::compile`]) that runs the phases below in order;
 //! - [`resolve`]: names to indices — node ids to `NodeIndex`, fact names to slots, texts
 //!   to one string per declared locale, written values to their stored form;
@@ -36,6 +36,7 @@ use crate::diagnostic::{At, Code, Finding, Pending, locate};
 use crate::error::LoadError;
 use crate::limits::{Limits, Quoted, bad_name};
 use crate::model::{FORMAT_VERSION, Parser, RECURSION_LIMIT, TreeFile, parse};
+use crate::report::Report;
 use crate::source::{Position, Source, syntax_position};
 use crate::tree::{FactDecl, FactSlot, FactTy, Graph, Tree, TreeData};
 use crate::value::Value;
@@ -44,68 +45,26 @@ pub(crate) use fill::fill;
 use graph::{Edges, Marks};
 use hints::Hints;
 
-/// The outcome of checking one tree file: the tree if it has no errors, and every finding
-/// (errors and warnings) in file order.
-///
-/// ```
-/// let report = troubletree::check_str("x.ron", r#"Tree(id: "x", start: "a", nodes: [
-///     Ask(id: "a", text: "Is it on?", answers: [Answer(value: "yes", text: "Yes", next: "b")]),
-///     Resolve(id: "b", text: "Good."),
-///     Resolve(id: "lost", text: "Never reached."),
-/// ])"#);
-/// assert!(report.tree.is_some()); // warnings only
-/// assert_eq!(report.findings[0].code, troubletree::Code::Unreachable);
-/// assert_eq!(report.findings[0].node.as_deref(), Some("lost"));
-/// ```
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct Report {
-    /// The compiled tree, present when no finding is an error.
-    pub tree: Option<Tree>,
-    /// Every finding, sorted by position.
-    pub findings: Vec<Finding>,
-    /// The tree id as written, whenever the text parsed (even with errors): the catalogue
-    /// uses it so that a `Goto` into a tree refused for its own errors is not also
-    /// reported as naming an unknown tree.
-    pub(crate) id: Option<String>,
-}
-
-impl Report {
-    /// Whether any finding is an error.
-    pub fn has_errors(&self) -> bool {
-        self.findings.iter().any(Finding::is_error)
-    }
-
-    /// The tree, or every finding as a [`LoadError::Invalid`].
-    ///
-    /// # Errors
-    ///
-    /// [`LoadError::Invalid`] when the report holds at least one error.
-    pub fn into_result(self) -> Result<Tree, LoadError> {
-        match self.tree {
-            Some(tree) => Ok(tree),
-            None => Err(LoadError::Invalid {
-                findings: self.findings,
-            }),
-        }
-    }
-}
-
 /// Checks a tree given as text. `name` is used in findings (a path, or `<string>`).
 ///
 /// This is the whole validator: parse, resolve, type-check, analyse the graph. It never
 /// panics, whatever the text, and its time and memory are linear in the size of the text.
-pub fn check_str(name: &str, text: &str) -> Report {
+pub(crate) fn check_str(name: &str, text: &str) -> Report<Tree> {
     check_str_with(name, text, &Limits::default())
 }
 
 /// [`check_str`] with other [`Limits`].
-pub fn check_str_with(name: &str, text: &str, limits: &Limits) -> Report {
+pub(crate) fn check_str_with(name: &str, text: &str, limits: &Limits) -> Report<Tree> {
     check_str_by(name, text, limits, Parser::Fast)
 }
 
 /// [`check_str_with`], parsing with the given parser.
-pub(crate) fn check_str_by(name: &str, text: &str, limits: &Limits, parser: Parser) -> Report {
+pub(crate) fn check_str_by(
+    name: &str,
+    text: &str,
+    limits: &Limits,
+    parser: Parser,
+) -> Report<Tree> {
     let source = Source::new(name, text);
     if source.text.len() < PARALLEL_FINGERPRINT {
         return check_source(&source, limits, parser, || source.fingerprint());
@@ -138,18 +97,17 @@ fn check_source(
     limits: &Limits,
     parser: Parser,
     fingerprint: impl FnOnce() -> u64,
-) -> Report {
+) -> Report<Tree> {
     let name = source.name;
     let file = match parse(source.text, parser) {
         Ok(file) => file,
         Err(err) => {
             let pos = syntax_position(source.text, err.span.start.line, err.span.start.col);
             let message = syntax_message(&err.code);
-            return Report {
-                tree: None,
-                findings: vec![Finding::new(Code::Syntax, name, pos, message, None)],
-                id: None,
-            };
+            return Report::new(
+                None,
+                vec![Finding::new(Code::Syntax, name, pos, message, None)],
+            );
         }
     };
     let id = file.id.to_string();
@@ -172,14 +130,13 @@ fn check_source(
         _ => None,
     };
     Report {
-        tree,
-        findings,
         id: Some(id),
+        ..Report::new(tree, findings)
     }
 }
 
 /// Checks a file's bytes: invalid UTF-8 is a syntax finding at the first bad byte.
-pub(crate) fn check_bytes(name: &str, bytes: &[u8], limits: &Limits) -> Report {
+pub(crate) fn check_bytes(name: &str, bytes: &[u8], limits: &Limits) -> Report<Tree> {
     match std::str::from_utf8(bytes) {
         Ok(text) => check_str_with(name, text, limits),
         Err(err) => {
@@ -193,11 +150,10 @@ pub(crate) fn check_bytes(name: &str, bytes: &[u8], limits: &Limits) -> Report {
                 column: u32::try_from(column).unwrap_or(u32::MAX),
             };
             let message = "the file is not valid UTF-8; save it as UTF-8".to_owned();
-            Report {
-                tree: None,
-                findings: vec![Finding::new(Code::Syntax, name, pos, message, None)],
-                id: None,
-            }
+            Report::new(
+                None,
+                vec![Finding::new(Code::Syntax, name, pos, message, None)],
+            )
         }
     }
 }
@@ -253,14 +209,17 @@ impl Tree {
     /// [`LoadError::Io`] if the file cannot be read, [`LoadError::Invalid`] as for
     /// [`Tree::from_str`].
     pub fn from_path(path: impl AsRef<Path>) -> Result<Tree, LoadError> {
-        let path = path.as_ref();
-        let limits = Limits::default();
-        match crate::limits::read_file(path, &limits)? {
-            Ok(bytes) => check_bytes(&path.display().to_string(), &bytes, &limits).into_result(),
-            Err(finding) => Err(LoadError::Invalid {
-                findings: vec![finding],
-            }),
-        }
+        load_file(path.as_ref(), &Limits::default())
+    }
+}
+
+/// Reads a tree file through the bounded reader and checks it.
+pub(crate) fn load_file(path: &Path, limits: &Limits) -> Result<Tree, LoadError> {
+    match crate::limits::read_file(path, limits)? {
+        Ok(bytes) => check_bytes(&path.display().to_string(), &bytes, limits).into_result(),
+        Err(finding) => Err(LoadError::Invalid {
+            findings: vec![finding],
+        }),
     }
 }
 

@@ -1,5 +1,5 @@
 //! The differential property that holds the fast reader to ron: on any text, parsing
-//! the way [`crate::check_str`] does (the fast reader, and ron for what it declines)
+//! the way [`crate::Loader::tree`] does (the fast reader, and ron for what it declines)
 //! gives exactly what ron alone gives. The unit tests below check it on the shipped
 //! trees, generated trees and thousands of damaged variants of them; the fuzz target
 //! `parse_diff` (through the `internals` feature) checks it on arbitrary bytes.

@@ -92,7 +92,8 @@ fn a_resolve_without_kind_is_fixed_and_kinds_are_read_by_both_parsers() {
         };
         assert_eq!((r.kind, r.kind.as_str()), (kind, answer_name(kind)));
     }
-    let wrong = troubletree::check_str("t.ron", &text.replace("kind: Informed", "kind: Done"));
+    let wrong =
+        troubletree::Loader::new().tree("t.ron", &text.replace("kind: Informed", "kind: Done"));
     assert!(wrong.has_errors());
 }
 
@@ -224,9 +225,9 @@ fn random_recorded_walks_have_consistent_events_and_paths() {
         let mut builder = Session::builder(&catalogue).tree(tree.as_str());
         if round % 2 == 0 {
             let t = catalogue.get(tree).expect("a tree");
-            for (name, ty) in t.facts() {
-                if ty == troubletree::FactType::Bool && next(2) == 0 {
-                    builder = builder.fact(name, next(2) == 0);
+            for fact in t.facts() {
+                if fact.kind() == troubletree::FactType::Bool && next(2) == 0 {
+                    builder = builder.fact(fact.name(), next(2) == 0);
                 }
             }
         }

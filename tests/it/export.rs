@@ -275,7 +275,9 @@ fn hostile() -> Tree {
     );
     // The default limits refuse control characters in ids (E016); the exporter must be
     // safe all the same for a host that lifts them.
-    troubletree::check_str_with("hostile.ron", &text, &troubletree::Limits::unlimited())
+    troubletree::Loader::new()
+        .limits(troubletree::Limits::unlimited())
+        .tree("hostile.ron", &text)
         .into_result()
         .expect("the hostile tree is valid RON and a valid tree")
 }

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use troubletree::{Catalogue, Code, Directory, Limits, LoadError, Tree, check_paths};
+use troubletree::{Catalogue, Code, Directory, Limits, LoadError, Loader, Tree};
 
 /// A scratch directory, removed on drop.
 struct Scratch(PathBuf);
@@ -86,7 +86,7 @@ fn the_reader_refuses_what_is_not_a_regular_file() {
         ));
         let catalogue = Catalogue::from_dir("trees").expect("the shipped trees");
         assert!(matches!(
-            troubletree::run_scenarios(&catalogue, &["/dev/zero"]),
+            troubletree::Loader::new().scenarios(&catalogue, &["/dev/zero"]),
             Err(LoadError::NotAFile { .. })
         ));
     }
@@ -136,20 +136,21 @@ fn a_directory_that_links_to_itself_is_walked_once() {
     for link in ["a", "b", "c"] {
         std::os::unix::fs::symlink(".", scratch.path(link)).expect("a link");
     }
-    let report = check_paths(&[&scratch.0]).expect("checked");
+    let report = Loader::new().check(&[&scratch.0]).expect("checked");
     assert_eq!(report.files, [scratch.path("t.ron")]);
     assert!(report.findings.is_empty(), "{:?}", report.findings);
     // A link to a file is read like the file, once.
     std::os::unix::fs::symlink("t.ron", scratch.path("u.ron")).expect("a link");
-    let report = check_paths(&[&scratch.0]).expect("checked");
+    let report = Loader::new().check(&[&scratch.0]).expect("checked");
     assert_eq!(report.files, [scratch.path("t.ron")]);
 }
 
 #[test]
 fn a_file_given_twice_is_read_once() {
-    let report =
-        check_paths(&["trees", "trees/refund.ron", "trees/../trees/refund.ron"]).expect("checked");
-    let alone = check_paths(&["trees"]).expect("checked");
+    let report = Loader::new()
+        .check(&["trees", "trees/refund.ron", "trees/../trees/refund.ron"])
+        .expect("checked");
+    let alone = Loader::new().check(&["trees"]).expect("checked");
     assert_eq!(report.files, alone.files);
     assert!(
         report
@@ -169,7 +170,7 @@ fn files_keep_their_sorted_depth_first_order() {
     let b = scratch.write("b/x.ron", &TREE.replace("\"t\"", "\"bx\""));
     let c = scratch.write("c.ron", &TREE.replace("\"t\"", "\"c\""));
     scratch.write("notes.txt", "not a tree");
-    let report = check_paths(&[&scratch.0]).expect("checked");
+    let report = Loader::new().check(&[&scratch.0]).expect("checked");
     assert_eq!(report.files, [a, b, c]);
 }
 
@@ -186,11 +187,14 @@ fn a_file_over_the_limit_refuses_the_catalogue() {
     .expect("write");
     std::fs::write(dir.join("big.ron"), vec![b' '; 2048]).expect("write");
     let limits = troubletree::Limits::default().max_file_bytes(1024);
-    let report = troubletree::check_paths_with(&[&dir], &limits).expect("readable");
+    let report = troubletree::Loader::new()
+        .limits(limits.clone())
+        .check(&[&dir])
+        .expect("readable");
     let _ = std::fs::remove_dir_all(&dir);
     assert!(report.has_errors(), "{:?}", report.findings);
     assert!(
-        report.catalogue.is_none(),
+        report.loaded.is_none(),
         "no catalogue beside a refused file"
     );
 }

@@ -3,12 +3,13 @@
 //! check on Chinese punctuation.
 
 use troubletree::{
-    AnswerError, Catalogue, Code, Directory, LocalTime, Session, StartError, Step, Tree, Value,
-    check_str,
+    AnswerError, Catalogue, Code, Directory, Loader, LocalTime, Session, StartError, Step, Tree,
+    Value,
 };
 
 fn codes(text: &str) -> Vec<Code> {
-    check_str("t.ron", text)
+    Loader::new()
+        .tree("t.ron", text)
         .findings
         .iter()
         .map(|f| f.code)
@@ -130,8 +131,8 @@ fn ranges_are_checked_when_the_tree_loads() {
     ] {
         assert_eq!(codes(&tree(hours, when)), [Code::OutOfRange], "{when}");
     }
-    let report = check_str("t.ron", &tree(hours, r#"Ge("h", -5)"#));
-    assert!(report.tree.is_some(), "a warning only");
+    let report = Loader::new().tree("t.ron", &tree(hours, r#"Ge("h", -5)"#));
+    assert!(report.loaded.is_some(), "a warning only");
     assert!(
         report.findings[0].message.contains("from 0 to 8760"),
         "{}",
@@ -365,11 +366,12 @@ fn unknown_directory_values_are_e017() {
         Channel(kind: Hotline, contact: "400", response_hours: 0),
     ])"#;
     let tree = one("Call the {night_line.contact} or the hotline, daily {hotline.hours}.");
-    let report = troubletree::check_paths(&[
-        write("unknown_value/t.ron", &tree),
-        write("unknown_value/directory.ron", directory),
-    ])
-    .expect("readable");
+    let report = troubletree::Loader::new()
+        .check(&[
+            write("unknown_value/t.ron", &tree),
+            write("unknown_value/directory.ron", directory),
+        ])
+        .expect("readable");
     let found: Vec<(Code, u32, u32)> = report
         .findings
         .iter()
@@ -391,7 +393,7 @@ fn unknown_directory_values_are_e017() {
             .contains("no channel \"night_line\"")
     );
     assert!(report.findings[1].message.contains("always open"));
-    assert!(report.catalogue.is_none());
+    assert!(report.loaded.is_none());
     // Without a directory, nothing to check against: the references stay as written.
     let catalogue = Catalogue::from_texts(&[("t.ron", &tree)]).expect("no directory, no finding");
     let session = Session::builder(&catalogue)
@@ -442,7 +444,7 @@ fn half_width_punctuation_in_chinese_is_w007() {
         assert!(codes(&tree(good)).is_empty(), "{good}");
     }
     // One finding for a text with several, counting the rest.
-    let report = check_str("t.ron", &tree("钱已经退回,请查看余额(可能要几分钟)。"));
+    let report = Loader::new().tree("t.ron", &tree("钱已经退回,请查看余额(可能要几分钟)。"));
     assert_eq!(report.findings.len(), 1);
     assert!(
         report.findings[0].message.contains("and 2 more"),

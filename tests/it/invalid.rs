@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use troubletree::{Code, Severity, check_paths, check_str};
+use troubletree::{Code, Loader, Severity};
 use troubletree_testkit::fixtures::{Expected, expectations, file_name, fixture_code};
 
 fn manifest_dir() -> &'static Path {
@@ -56,7 +56,7 @@ fn every_fixture_reports_exactly_its_expected_findings() {
             );
             continue;
         }
-        let report = match check_paths(&[fixture]) {
+        let report = match Loader::new().check(&[fixture]) {
             Ok(report) => report,
             Err(err) => {
                 let _ = writeln!(failures, "{name}: check_paths failed: {err}");
@@ -98,7 +98,7 @@ fn every_fixture_reports_exactly_its_expected_findings() {
             .findings
             .iter()
             .any(|f| f.severity == Severity::Error);
-        if errors != report.catalogue.is_none() {
+        if errors != report.loaded.is_none() {
             let _ = writeln!(
                 failures,
                 "{name}: a catalogue must exist exactly when there is no error"
@@ -183,7 +183,9 @@ fn invalid_utf8_is_a_syntax_error_at_the_first_bad_byte() {
     bytes.extend_from_slice("充值".as_bytes());
     bytes.extend_from_slice(b"\xff\",\n    start: \"a\",\n    nodes: [],\n)\n");
     let file = TempFile::new("bad-utf8.ron", &bytes);
-    let report = check_paths(&[&file.0]).expect("the file is readable");
+    let report = Loader::new()
+        .check(&[&file.0])
+        .expect("the file is readable");
     let found: Vec<(Code, u32, u32)> = report
         .findings
         .iter()
@@ -196,11 +198,13 @@ fn invalid_utf8_is_a_syntax_error_at_the_first_bad_byte() {
         report.findings[0]
     );
     assert_eq!(report.findings[0].file, file.0.display().to_string());
-    assert!(report.catalogue.is_none());
+    assert!(report.loaded.is_none());
 
     // A byte order mark is not a column, here as everywhere.
     let file = TempFile::new("bom-bad-utf8.ron", b"\xef\xbb\xbfTree(\xc0");
-    let report = check_paths(&[&file.0]).expect("the file is readable");
+    let report = Loader::new()
+        .check(&[&file.0])
+        .expect("the file is readable");
     let found: Vec<(Code, u32, u32)> = report
         .findings
         .iter()
@@ -212,7 +216,9 @@ fn invalid_utf8_is_a_syntax_error_at_the_first_bad_byte() {
     let mut bytes = b"Tree(id: \"t\", start: \"a\", nodes: [])\n// ".to_vec();
     bytes.extend_from_slice(&"充".as_bytes()[..2]);
     let file = TempFile::new("truncated-utf8.ron", &bytes);
-    let report = check_paths(&[&file.0]).expect("the file is readable");
+    let report = Loader::new()
+        .check(&[&file.0])
+        .expect("the file is readable");
     let found: Vec<(Code, u32, u32)> = report
         .findings
         .iter()
@@ -235,16 +241,19 @@ fn a_bom_and_crlf_line_ends_are_accepted() {
     let converted = to_bom_crlf(&text);
     assert!(converted.starts_with('\u{feff}') && converted.contains("\r\n"));
     let file = TempFile::new("bom-crlf.ron", converted.as_bytes());
-    let report = check_paths(&[&file.0]).expect("the file is readable");
+    let report = Loader::new()
+        .check(&[&file.0])
+        .expect("the file is readable");
     assert!(report.findings.is_empty(), "{:#?}", report.findings);
-    let catalogue = report.catalogue.expect("no errors, so a catalogue");
+    let catalogue = report.loaded.expect("no errors, so a catalogue");
     let tree = catalogue
         .get("recharge_failure")
         .expect("the tree is in the catalogue");
 
     // Layout does not change what the tree is.
-    let plain = check_str("recharge_failure.ron", &text)
-        .tree
+    let plain = Loader::new()
+        .tree("recharge_failure.ron", &text)
+        .loaded
         .expect("the shipped tree is valid");
     assert_eq!(tree.fingerprint(), plain.fingerprint());
     assert_eq!(tree.node_count(), plain.node_count());
@@ -256,7 +265,8 @@ fn a_bom_and_crlf_line_ends_do_not_move_findings() {
         let name = file_name(&fixture);
         let text = std::fs::read_to_string(&fixture).expect("fixture is UTF-8");
         let positions = |text: &str| -> Vec<(Code, u32, u32)> {
-            check_str(&name, text)
+            Loader::new()
+                .tree(&name, text)
                 .findings
                 .iter()
                 .map(|f| (f.code, f.line, f.column))
@@ -297,8 +307,8 @@ fn deep_nesting_is_refused_without_overflowing_the_stack() {
         (condition("Not(", ")"), (1, 0), true),
     ];
     for (text, (line, column), limit) in &cases {
-        let report = check_str("deep.ron", text);
-        assert!(report.tree.is_none());
+        let report = Loader::new().tree("deep.ron", text);
+        assert!(report.loaded.is_none());
         let codes: Vec<Code> = report.findings.iter().map(|f| f.code).collect();
         assert_eq!(codes, [Code::Syntax], "{:#?}", report.findings);
         let finding = &report.findings[0];
@@ -329,9 +339,10 @@ fn the_complete_example_in_the_format_guide_is_valid() {
     let file = TempFile::new("payment_failed.ron", example.as_bytes());
     // Its Goto continues in the shipped recharge tree.
     let recharge = manifest_dir().join("trees/recharge_failure.ron");
-    let report =
-        check_paths(&[file.0.as_path(), recharge.as_path()]).expect("the files are readable");
+    let report = Loader::new()
+        .check(&[file.0.as_path(), recharge.as_path()])
+        .expect("the files are readable");
     assert!(report.findings.is_empty(), "{:#?}", report.findings);
-    let catalogue = report.catalogue.expect("no errors, so a catalogue");
+    let catalogue = report.loaded.expect("no errors, so a catalogue");
     assert!(catalogue.get("payment_failed").is_some());
 }

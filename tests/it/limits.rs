@@ -6,11 +6,9 @@
 
 use std::fmt::Write as _;
 
-use troubletree::{
-    AnswerError, Code, DEFAULT_STEP_LIMIT, Limits, Session, Step, Tree, check_str, check_str_with,
-};
+use troubletree::{AnswerError, Code, DEFAULT_STEP_LIMIT, Limits, Loader, Session, Step, Tree};
 
-fn codes(report: &troubletree::Report) -> Vec<Code> {
+fn codes(report: &troubletree::Report<Tree>) -> Vec<Code> {
     report.findings.iter().map(|f| f.code).collect()
 }
 
@@ -32,7 +30,7 @@ fn long_choice_values_are_refused_and_messages_stay_short() {
          nodes: [Decide(id: \"d\", rules: [{rules}], otherwise: \"e\"), Resolve(id: \"e\", text: \"x\")])",
         values.join(", ")
     );
-    let report = check_str("amp.ron", &text);
+    let report = Loader::new().tree("amp.ron", &text);
     let count = |code| report.findings.iter().filter(|f| f.code == code).count();
     // Every value over 256 characters is refused, at the value.
     assert_eq!(count(Code::LimitExceeded), 32);
@@ -78,7 +76,7 @@ fn long_names_are_quoted_cut() {
         );
     }
     text.push_str("])])");
-    let report = check_str("long.ron", &text);
+    let report = Loader::new().tree("long.ron", &text);
     assert!(codes(&report).contains(&Code::LimitExceeded));
     assert!(codes(&report).contains(&Code::DanglingReference));
     for finding in &report.findings {
@@ -108,7 +106,7 @@ fn the_same_misspelling_gets_the_same_hint_everywhere() {
         text.push_str("]), ");
     }
     text.push_str("Resolve(id: \"resolved\", text: \"x\")])");
-    let report = check_str("typo.ron", &text);
+    let report = Loader::new().tree("typo.ron", &text);
     let dangling: Vec<&troubletree::Finding> = report
         .findings
         .iter()
@@ -147,7 +145,7 @@ fn ids_keep_to_the_identifier_alphabet() {
         "不确定",
         "escalate_n4_no",
     );
-    assert!(check_str("t.ron", &clean).findings.is_empty());
+    assert!(Loader::new().tree("t.ron", &clean).findings.is_empty());
     let long = "t".repeat(100_000);
     let cases: [(&str, String); 11] = [
         (
@@ -196,13 +194,13 @@ fn ids_keep_to_the_identifier_alphabet() {
         ),
     ];
     for (what, text) in &cases {
-        let report = check_str("t.ron", text);
+        let report = Loader::new().tree("t.ron", text);
         let refused: Vec<Code> = codes(&report)
             .into_iter()
             .filter(|c| *c == Code::LimitExceeded)
             .collect();
         assert!(!refused.is_empty(), "{what}: {:#?}", report.findings);
-        assert!(report.tree.is_none(), "{what}");
+        assert!(report.loaded.is_none(), "{what}");
         for finding in &report.findings {
             assert!(
                 !finding.message.chars().any(|c| c.is_control()),
@@ -212,10 +210,15 @@ fn ids_keep_to_the_identifier_alphabet() {
     }
     // A node id may not hold the `/` of a `tree/node` place.
     let slash = "Tree(id: \"t\", start: \"a/b\", nodes: [Resolve(id: \"a/b\", text: \"x\")])";
-    assert_eq!(codes(&check_str("t.ron", slash)), [Code::LimitExceeded]);
+    assert_eq!(
+        codes(&Loader::new().tree("t.ron", slash)),
+        [Code::LimitExceeded]
+    );
     // `Limits::unlimited` (trusted tools) checks only what the walker itself needs.
-    let report = check_str_with("t.ron", &cases[6].1, &Limits::unlimited());
-    assert!(report.tree.is_some(), "{:#?}", report.findings);
+    let report = Loader::new()
+        .limits(Limits::unlimited())
+        .tree("t.ron", &cases[6].1);
+    assert!(report.loaded.is_some(), "{:#?}", report.findings);
 }
 
 // ----------------------------------------------------------------- counters at the bound
@@ -245,19 +248,23 @@ fn choices_are_bounded_and_every_value_works_at_the_bound() {
         .answer(format!("c{}", max - 1).as_str())
         .expect("the last choice");
     assert_eq!(session.current().node(), "last");
-    let report = check_str("t.ron", &choice_tree(max + 1));
+    let report = Loader::new().tree("t.ron", &choice_tree(max + 1));
     assert_eq!(codes(&report), [Code::LimitExceeded]);
     assert_eq!(report.findings[0].line, 1);
     // The representation's own bound: 65 536 values work, 65 537 never load.
-    let tree = check_str_with("t.ron", &choice_tree(1 << 16), &Limits::unlimited())
+    let tree = Loader::new()
+        .limits(Limits::unlimited())
+        .tree("t.ron", &choice_tree(1 << 16))
         .into_result()
         .expect("65 536 choices fit a 16-bit index");
     let mut session = Session::new(&tree).expect("starts");
     session.answer("c65535").expect("the last choice");
     assert_eq!(session.current().node(), "last");
-    let report = check_str_with("t.ron", &choice_tree((1 << 16) + 1), &Limits::unlimited());
+    let report = Loader::new()
+        .limits(Limits::unlimited())
+        .tree("t.ron", &choice_tree((1 << 16) + 1));
     assert!(codes(&report).contains(&Code::LimitExceeded));
-    assert!(report.tree.is_none());
+    assert!(report.loaded.is_none());
 }
 
 fn rules_tree(rules: usize) -> String {
@@ -289,10 +296,12 @@ fn rules_are_bounded_and_the_last_rule_is_recorded() {
     let record = session.transcript().next().expect("the decision");
     assert_eq!(record.rule, Some(max - 1));
     assert_eq!(session.decisions()[0].rule, Some(max - 1));
-    let report = check_str("t.ron", &rules_tree(max + 1));
+    let report = Loader::new().tree("t.ron", &rules_tree(max + 1));
     assert_eq!(codes(&report), [Code::LimitExceeded]);
     // Beyond 16 bits, with the limit lifted, the rule is still recorded exactly.
-    let tree = check_str_with("t.ron", &rules_tree(65_537), &Limits::unlimited())
+    let tree = Loader::new()
+        .limits(Limits::unlimited())
+        .tree("t.ron", &rules_tree(65_537))
         .into_result()
         .expect("loads without limits");
     let session = Session::builder(&tree)
@@ -338,7 +347,7 @@ fn no_tree_that_checks_meets_the_step_bound() {
     assert_eq!(answers, 4_999);
     assert!(matches!(session.current(), Step::Escalated(_)));
     for times in [5_000, 65_535] {
-        let report = check_str("loop.ron", &loop_tree(times));
+        let report = Loader::new().tree("loop.ron", &loop_tree(times));
         assert_eq!(codes(&report), [Code::LimitExceeded], "times {times}");
         assert!(
             report.findings[0].message.contains("lower `times`"),
@@ -348,12 +357,10 @@ fn no_tree_that_checks_meets_the_step_bound() {
         assert_eq!(report.findings[0].node.as_deref(), Some("a"));
     }
     // A host with a larger step bound says so in its limits.
-    let report = check_str_with(
-        "loop.ron",
-        &loop_tree(65_535),
-        &Limits::default().max_walk_steps(200_000),
-    );
-    assert!(report.tree.is_some(), "{:#?}", report.findings);
+    let report = Loader::new()
+        .limits(Limits::default().max_walk_steps(200_000))
+        .tree("loop.ron", &loop_tree(65_535));
+    assert!(report.loaded.is_some(), "{:#?}", report.findings);
     // A chain longer than the bound is refused too, with no loop to blame.
     let mut chain = String::from("Tree(id: \"c\", start: \"n0\", nodes: [");
     for i in 0..10_001 {
@@ -364,7 +371,7 @@ fn no_tree_that_checks_meets_the_step_bound() {
         );
     }
     chain.push_str("Resolve(id: \"n10001\", text: \"end\")])");
-    let report = check_str("chain.ron", &chain);
+    let report = Loader::new().tree("chain.ron", &chain);
     assert_eq!(codes(&report), [Code::LimitExceeded]);
     assert!(report.findings[0].message.contains("split the flow"));
 }
@@ -388,19 +395,20 @@ fn nested(open: &str, close: &str, depth: usize) -> String {
 fn the_nesting_limits_are_the_ones_the_messages_state() {
     for (open, close) in [("All([", "])"), ("Any([", "])"), ("Not(", ")")] {
         assert!(
-            check_str("t.ron", &nested(open, close, 16))
+            Loader::new()
+                .tree("t.ron", &nested(open, close, 16))
                 .findings
                 .is_empty()
         );
         assert_eq!(
-            codes(&check_str("t.ron", &nested(open, close, 17))),
+            codes(&Loader::new().tree("t.ron", &nested(open, close, 17))),
             [Code::LimitExceeded]
         );
     }
     for (open, close, parsed) in [("All([", "])", 28), ("Not(", ")", 57)] {
-        let report = check_str("t.ron", &nested(open, close, parsed));
+        let report = Loader::new().tree("t.ron", &nested(open, close, parsed));
         assert_eq!(codes(&report), [Code::LimitExceeded], "{open} × {parsed}");
-        let report = check_str("t.ron", &nested(open, close, parsed + 1));
+        let report = Loader::new().tree("t.ron", &nested(open, close, parsed + 1));
         assert_eq!(codes(&report), [Code::Syntax], "{open} × {}", parsed + 1);
         let message = &report.findings[0].message;
         assert!(message.contains(&format!(" {parsed} ")), "{message}");

@@ -15,7 +15,11 @@ use troubletree::{EdgeLabel, Tree};
 /// bound (the point is to analyse them), so the bound on walks is lifted.
 fn load(text: &str) -> Tree {
     let limits = troubletree::Limits::default().max_walk_steps(u64::MAX);
-    match troubletree::check_str_with("<string>", text, &limits).into_result() {
+    match troubletree::Loader::new()
+        .limits(limits.clone())
+        .tree("<string>", text)
+        .into_result()
+    {
         Ok(tree) => tree,
         Err(err) => panic!("test tree refused: {err:?}"),
     }

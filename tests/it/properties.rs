@@ -26,7 +26,7 @@ use std::fmt;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use troubletree::{
-    AnswerKind, Code, Report, Resume, Resumed, Session, Severity, Step, Tree, Value, check_str,
+    AnswerKind, Code, Loader, Report, Resume, Resumed, Session, Severity, Step, Tree, Value,
 };
 
 /// The name every generated tree is checked under.
@@ -1094,17 +1094,17 @@ impl Spec {
 
 fn compile(spec: &Spec) -> Tree {
     let rendered = spec.render();
-    let report = check_str(FILE, &rendered.text);
+    let report = Loader::new().tree(FILE, &rendered.text);
     assert!(
         report.findings.is_empty(),
         "a generated tree has findings: {:#?}\n{}",
         report.findings,
         rendered.text
     );
-    report.tree.expect("a tree without findings compiles")
+    report.loaded.expect("a tree without findings compiles")
 }
 
-fn codes(report: &Report) -> Vec<Code> {
+fn codes(report: &Report<Tree>) -> Vec<Code> {
     report.findings.iter().map(|f| f.code).collect()
 }
 
@@ -1157,7 +1157,7 @@ fn answer_valid(session: &mut Session, t: &mut Tape) -> bool {
 }
 
 /// What every report must satisfy, whatever the input.
-fn assert_sane(text: &str, report: &Report) -> Result<(), TestCaseError> {
+fn assert_sane(text: &str, report: &Report<Tree>) -> Result<(), TestCaseError> {
     let lines: Vec<&str> = text
         .strip_prefix('\u{feff}')
         .unwrap_or(text)
@@ -1205,7 +1205,7 @@ fn assert_sane(text: &str, report: &Report) -> Result<(), TestCaseError> {
         );
     }
     prop_assert_eq!(
-        report.tree.is_some(),
+        report.loaded.is_some(),
         !report.has_errors(),
         "tree iff no error: {:?}",
         report.findings
@@ -1218,8 +1218,8 @@ fn assert_sane(text: &str, report: &Report) -> Result<(), TestCaseError> {
         );
     }
     // `Tree::from_str` is the same check under another name; it must agree.
-    prop_assert_eq!(Tree::from_str(text).is_ok(), report.tree.is_some());
-    if let Some(tree) = &report.tree {
+    prop_assert_eq!(Tree::from_str(text).is_ok(), report.loaded.is_some());
+    if let Some(tree) = &report.loaded {
         // Whatever slipped through as valid must walk without panicking.
         if let Ok(mut session) = Session::builder(tree).step_limit(500).start() {
             let mut t = Tape::new(&[]);
@@ -1252,9 +1252,9 @@ proptest! {
     #[test]
     fn generated_trees_check_clean(spec in valid_tree()) {
         let rendered = spec.render();
-        let report = check_str(FILE, &rendered.text);
+        let report = Loader::new().tree(FILE, &rendered.text);
         prop_assert!(report.findings.is_empty(), "findings: {:#?}", report.findings);
-        let tree = report.tree.expect("no findings, so a tree");
+        let tree = report.loaded.expect("no findings, so a tree");
         prop_assert_eq!(tree.node_count(), spec.nodes.len());
         prop_assert_eq!(tree.start(), spec.start.as_str());
         prop_assert!(tree.warnings().is_empty());
@@ -1343,9 +1343,9 @@ proptest! {
         let (i, j) = sites[site as usize % sites.len()];
         *spec.nodes[i].references_mut()[j] = MISSING.into();
         let rendered = spec.render();
-        let report = check_str(FILE, &rendered.text);
+        let report = Loader::new().tree(FILE, &rendered.text);
         assert_sane(&rendered.text, &report)?;
-        prop_assert!(report.tree.is_none());
+        prop_assert!(report.loaded.is_none());
         let e006: Vec<_> = report.findings.iter().filter(|f| f.code == Code::DanglingReference).collect();
         prop_assert_eq!(e006.len(), 1, "findings: {:#?}", report.findings);
         let f = e006[0];
@@ -1371,9 +1371,9 @@ proptest! {
         }
         prop_assert!(!expected.is_empty(), "every generated node but the start has a parent");
         let rendered = spec.render();
-        let report = check_str(FILE, &rendered.text);
+        let report = Loader::new().tree(FILE, &rendered.text);
         assert_sane(&rendered.text, &report)?;
-        prop_assert!(report.tree.is_none());
+        prop_assert!(report.loaded.is_none());
         let mut found: BTreeMap<String, usize> = BTreeMap::new();
         for f in report.findings.iter().filter(|f| f.code == Code::DanglingReference) {
             let node = f.node.clone().expect("E006 names its node");
@@ -1397,9 +1397,9 @@ proptest! {
         let id = spec.nodes[m].id.clone();
         spec.nodes[k].id.clone_from(&id);
         let rendered = spec.render();
-        let report = check_str(FILE, &rendered.text);
+        let report = Loader::new().tree(FILE, &rendered.text);
         assert_sane(&rendered.text, &report)?;
-        prop_assert!(report.tree.is_none());
+        prop_assert!(report.loaded.is_none());
         let e003: Vec<_> = report.findings.iter().filter(|f| f.code == Code::DuplicateId).collect();
         prop_assert_eq!(e003.len(), 1, "findings: {:#?}", report.findings);
         let line = rendered.node_lines[k.max(m)];
@@ -1418,11 +1418,11 @@ proptest! {
         let unbounded = spec.loop_needs_limit(x);
         spec.nodes[x].limit = None;
         let rendered = spec.render();
-        let report = check_str(FILE, &rendered.text);
+        let report = Loader::new().tree(FILE, &rendered.text);
         assert_sane(&rendered.text, &report)?;
         if unbounded {
             prop_assert!(codes(&report).contains(&Code::UnboundedCycle), "findings: {:#?}", report.findings);
-            prop_assert!(report.tree.is_none());
+            prop_assert!(report.loaded.is_none());
         } else {
             // The limit's `then` may have lost its only way in (W001); nothing worse.
             prop_assert!(!report.has_errors(), "findings: {:#?}", report.findings);
@@ -1434,9 +1434,9 @@ proptest! {
     fn missing_start_is_e005(mut spec in valid_tree()) {
         spec.start = MISSING.into();
         let rendered = spec.render();
-        let report = check_str(FILE, &rendered.text);
+        let report = Loader::new().tree(FILE, &rendered.text);
         assert_sane(&rendered.text, &report)?;
-        prop_assert!(report.tree.is_none());
+        prop_assert!(report.loaded.is_none());
         prop_assert_eq!(codes(&report), vec![Code::MissingStart]);
         let f = &report.findings[0];
         prop_assert_eq!(f.line, rendered.start_line);
@@ -1457,9 +1457,9 @@ proptest! {
         let Val::Bool(b) = value.clone() else { unreachable!("a Bool site holds a bool") };
         *value = Val::Str(b.to_string());
         let rendered = spec.render();
-        let report = check_str(FILE, &rendered.text);
+        let report = Loader::new().tree(FILE, &rendered.text);
         assert_sane(&rendered.text, &report)?;
-        prop_assert!(report.tree.is_none());
+        prop_assert!(report.loaded.is_none());
         let e012: Vec<_> = report.findings.iter().filter(|f| f.code == Code::TypeMismatch).collect();
         prop_assert_eq!(e012.len(), 1, "findings: {:#?}", report.findings);
         let line = rendered.node_lines[i];
@@ -1495,7 +1495,7 @@ proptest! {
             }
         };
         let rendered = spec.render();
-        let report = check_str(FILE, &rendered.text);
+        let report = Loader::new().tree(FILE, &rendered.text);
         assert_sane(&rendered.text, &report)?;
         prop_assert_eq!(codes(&report), vec![Code::MissingTranslation]);
         let f = &report.findings[0];
@@ -1503,7 +1503,7 @@ proptest! {
         prop_assert_eq!(f.line, line);
         prop_assert_eq!(&f.node, &id);
         prop_assert!(f.message.contains("en"));
-        let tree = report.tree.as_ref().expect("a warning does not refuse the tree");
+        let tree = report.loaded.as_ref().expect("a warning does not refuse the tree");
         prop_assert_eq!(tree.warnings(), &report.findings[..]);
     }
 }
@@ -1548,13 +1548,13 @@ proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(bytes in vec(any::<u8>(), 0..2000)) {
         let text = String::from_utf8_lossy(&bytes);
-        let report = check_str(FILE, &text);
+        let report = Loader::new().tree(FILE, &text);
         assert_sane(&text, &report)?;
     }
 
     #[test]
     fn arbitrary_text_never_panics(text in any::<String>()) {
-        let report = check_str(FILE, &text);
+        let report = Loader::new().tree(FILE, &text);
         assert_sane(&text, &report)?;
     }
 
@@ -1565,7 +1565,7 @@ proptest! {
             apply(&mut bytes, d);
         }
         let text = String::from_utf8_lossy(&bytes);
-        let report = check_str(FILE, &text);
+        let report = Loader::new().tree(FILE, &text);
         assert_sane(&text, &report)?;
     }
 
@@ -1579,13 +1579,13 @@ proptest! {
              Decide(id: \"d\", rules: [Rule(when: {cond}, next: \"ok\")], otherwise: \"ok\"), \
              Resolve(id: \"ok\", text: \"ok\")])"
         );
-        let report = check_str(FILE, &text);
+        let report = Loader::new().tree(FILE, &text);
         assert_sane(&text, &report)?;
         // Conditions nest up to `Limits::max_condition_depth` (16) levels; deeper ones are
         // refused by the compiler (E016), far deeper ones by the parser (E001).
         if depth <= 16 {
             prop_assert!(report.findings.is_empty(), "findings: {:#?}", report.findings);
-            let tree = report.tree.expect("shallow enough");
+            let tree = report.loaded.expect("shallow enough");
             let session = Session::builder(&tree).fact("network_ok", depth % 2 == 0).start().expect("starts");
             prop_assert!(session.current().is_end());
         } else if depth <= 50 {
@@ -1595,7 +1595,7 @@ proptest! {
         }
         for open in ["[", "(", "{\"a\":", "Some(", "Tree(nodes: ["] {
             let text = open.repeat(brackets);
-            let report = check_str(FILE, &text);
+            let report = Loader::new().tree(FILE, &text);
             prop_assert_eq!(codes(&report), vec![Code::Syntax]);
             prop_assert!(report.findings[0].line >= 1 && report.findings[0].column >= 1);
         }
@@ -1704,10 +1704,10 @@ proptest! {
     #[test]
     fn accepted_trees_have_bounded_walks(spec in wild_tree(), choices in tape(0..300)) {
         let rendered = spec.render();
-        let report = check_str(FILE, &rendered.text);
+        let report = Loader::new().tree(FILE, &rendered.text);
         assert_sane(&rendered.text, &report)?;
         let anywhere = longest_walk(&spec, Roots::Anywhere);
-        match &report.tree {
+        match &report.loaded {
             Some(tree) => {
                 prop_assert!(
                     anywhere.is_some(),

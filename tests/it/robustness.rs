@@ -48,8 +48,8 @@ use std::time::Instant;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use troubletree::{
-    AnswerError, AnswerKind, Code, FactType, Report, Resume, Resumed, SavedSession, Session, Step,
-    Tree, Value, check_str,
+    AnswerError, AnswerKind, Code, FactType, Loader, Report, Resume, Resumed, SavedSession,
+    Session, Step, Tree, Value,
 };
 
 const REGRESSIONS: &str = "tests/data/regressions";
@@ -171,7 +171,7 @@ fn replay(path: &Path) -> Result<(), String> {
     } else if name.ends_with(".ron") || name.ends_with(".bin") {
         harness::load(&bytes);
         let text = String::from_utf8_lossy(&bytes);
-        harness::check_report(&text, &check_str(name, &text))?;
+        harness::check_report(&text, &Loader::new().tree(name, &text))?;
         // The file loader: invalid UTF-8 is refused, not decoded lossily.
         let loaded = Tree::from_path(path);
         if std::str::from_utf8(&bytes).is_err() && loaded.is_ok() {
@@ -321,7 +321,7 @@ fn a_million_open_brackets_are_refused() {
         (deep_condition, "All(["),
     ] {
         let text = format!("{prefix}{}", open.repeat(1_000_000));
-        let report = check_str("deep.ron", &text);
+        let report = Loader::new().tree("deep.ron", &text);
         harness::check_report(&text, &report).unwrap_or_else(|e| panic!("{open}: {e}"));
         assert_eq!(report.findings.len(), 1, "{open}: {:?}", report.findings);
         assert_eq!(report.findings[0].code, Code::Syntax, "{open}");
@@ -490,7 +490,7 @@ fn trees_and_sessions_are_send_and_sync() {
     assert_send_sync::<troubletree::AnswerError>();
     assert_send_sync::<troubletree::ResumeError>();
     assert_send_sync::<troubletree::StartError>();
-    assert_send_sync::<Report>();
+    assert_send_sync::<Report<Tree>>();
     assert_send_sync::<troubletree::Catalogue>();
 }
 
@@ -917,10 +917,10 @@ fn check_near_valid(case: &NearValid) -> Result<(), TestCaseError> {
     let report = std::panic::catch_unwind(|| harness::load_text(&text))
         .map_err(|_| TestCaseError::fail("the loader or an accepted tree's walk panicked"))?;
     harness::check_report(&text, &report).map_err(TestCaseError::fail)?;
-    prop_assert_eq!(Tree::from_str(&text).is_ok(), report.tree.is_some());
+    prop_assert_eq!(Tree::from_str(&text).is_ok(), report.loaded.is_some());
     if case.corruptions.is_empty() {
         // A BOM and CRLF line ends are layout: the tree loads, and is the same tree.
-        let tree = report.tree.as_ref().ok_or_else(|| {
+        let tree = report.loaded.as_ref().ok_or_else(|| {
             TestCaseError::fail(format!(
                 "a shipped tree with layout changes is refused: {:?}",
                 report.findings
@@ -936,7 +936,8 @@ fn check_near_valid(case: &NearValid) -> Result<(), TestCaseError> {
 fn check_layout_neutral(case: &NearValid) -> Result<(), TestCaseError> {
     let (plain, laid_out) = case.render();
     let key = |text: &str| -> Vec<(String, u32, u32)> {
-        check_str("near.ron", text)
+        Loader::new()
+            .tree("near.ron", text)
             .findings
             .iter()
             .map(|f| (f.code.to_string(), f.line, f.column))
@@ -1051,8 +1052,9 @@ fn every_failing_operation_leaves_the_save_byte_identical() {
             // Journeys: payment failure hands over to the stolen-account flow.
             let mut builder = Session::builder(harness::catalogue()).tree(tree.id());
             if seed % 5 == 1
-                && let Some((name, _)) = tree.facts().find(|(_, ty)| *ty == FactType::Bool)
+                && let Some(fact) = tree.facts().find(|f| f.kind() == FactType::Bool)
             {
+                let name = fact.name();
                 // A fact known up front: its question is answered automatically, and
                 // `back` still has nothing to undo before the first given answer.
                 builder = builder.fact(name, seed % 2 == 0);

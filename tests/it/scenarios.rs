@@ -1,18 +1,18 @@
 //! The shipped trees: every one checks clean (no error, no warning), every scenario in
 //! `tests/scenarios/` passes, and together they take every edge of every tree.
 
-use troubletree::{check_paths, run_scenarios};
+use troubletree::Loader;
 
 #[test]
 fn shipped_trees_have_no_findings() {
-    let report = check_paths(&["trees"]).expect("trees/ is readable");
+    let report = Loader::new().check(&["trees"]).expect("trees/ is readable");
     let findings: Vec<String> = report.findings.iter().map(ToString::to_string).collect();
     assert!(
         findings.is_empty(),
         "findings in trees/:\n{}",
         findings.join("\n")
     );
-    let catalogue = report.catalogue.expect("no errors");
+    let catalogue = report.loaded.expect("no errors");
     assert!(
         catalogue.directory().is_some(),
         "trees/directory.ron is the service directory"
@@ -22,7 +22,9 @@ fn shipped_trees_have_no_findings() {
 #[test]
 fn every_scenario_passes_and_every_edge_is_taken() {
     let catalogue = troubletree::Catalogue::from_dir("trees").expect("valid trees");
-    let report = run_scenarios(&catalogue, &["tests/scenarios"]).expect("valid scenario files");
+    let report = Loader::new()
+        .scenarios(&catalogue, &["tests/scenarios"])
+        .expect("valid scenario files");
     let failures: Vec<String> = report
         .cases
         .iter()

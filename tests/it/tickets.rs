@@ -2,7 +2,8 @@
 //! priority, busy periods, what the ticket carries, text rendering and JSON.
 
 use troubletree::{
-    Catalogue, Channel, Directory, FactSource, LocalTime, Origin, Priority, Session, Tree, Value,
+    Catalogue, Channel, Directory, FactSource, Loader, LocalTime, Origin, Priority, Report,
+    Session, Tree, Value,
 };
 
 fn directory() -> Directory {
@@ -142,7 +143,11 @@ fn bad_directories_are_refused_with_positions() {
     ],
     busy: [Busy(name: "b", from: "13-01", to: "13-02", extra_hours: 1)],
 )"#;
-    let (directory, findings) = Directory::check_str("d.ron", text);
+    let Report {
+        loaded: directory,
+        findings,
+        ..
+    } = Loader::new().directory("d.ron", text);
     assert!(directory.is_none());
     let places: Vec<(u32, u32, &str)> = findings
         .iter()
@@ -153,8 +158,9 @@ fn bad_directories_are_refused_with_positions() {
         [(4, 53, "E014"), (5, 23, "E014"), (7, 12, "E014")],
         "{findings:#?}"
     );
-    let (_, syntax) =
-        Directory::check_str("d.ron", "Directory(name: \"x\", channels: [], colour: 1)");
+    let syntax = Loader::new()
+        .directory("d.ron", "Directory(name: \"x\", channels: [], colour: 1)")
+        .findings;
     assert_eq!(syntax[0].code.as_str(), "E001");
 }
 
@@ -534,7 +540,11 @@ fn directory_priorities_and_reply_times_are_checked() {
         Channel(kind: Hotline, contact: "day", hours: "09:00-21:00", response_hours: 0, only_for: [Low, Normal, High]),
         Channel(kind: Hotline, contact: "always", response_hours: 0, only_for: [Urgent]),
     ])"#;
-    let (directory, findings) = Directory::check_str("ok.ron", ok);
+    let Report {
+        loaded: directory,
+        findings,
+        ..
+    } = Loader::new().directory("ok.ron", ok);
     assert!(findings.is_empty(), "{findings:#?}");
     let directory = directory.expect("valid");
     let night = at("2026-03-03 23:00");
@@ -553,7 +563,11 @@ fn directory_priorities_and_reply_times_are_checked() {
         Channel(kind: Chat, contact: "c", response_hours: 0, only_for: []),
         Channel(kind: Email, contact: "d", response_hours: 24, usual_hours: 48),
     ])"#;
-    let (directory, findings) = Directory::check_str("bad.ron", bad);
+    let Report {
+        loaded: directory,
+        findings,
+        ..
+    } = Loader::new().directory("bad.ron", bad);
     assert!(directory.is_none());
     let places: Vec<(u32, &str)> = findings.iter().map(|f| (f.line, f.code.as_str())).collect();
     assert_eq!(

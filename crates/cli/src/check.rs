@@ -25,7 +25,10 @@ pub(crate) fn check(
     max_file_size: u64,
 ) -> Result<ExitCode, Fail> {
     let limits = troubletree::Limits::default().max_file_bytes(max_file_size);
-    let report = troubletree::check_paths_with(paths, &limits).map_err(Fail::load)?;
+    let report = troubletree::Loader::new()
+        .limits(limits.clone())
+        .check(paths)
+        .map_err(Fail::load)?;
     if report.files.is_empty() {
         // A CI gate pointed at a wrong or emptied directory must not pass.
         return Err(Fail::usage(format!("no *.ron file under {}", shown(paths))));
@@ -395,7 +398,10 @@ mod tests {
 
     fn finding(line: u32, column: u32) -> Finding {
         let position = troubletree::Position { line, column };
-        let mut f = troubletree::check_str("t.ron", "x").findings.remove(0);
+        let mut f = troubletree::Loader::new()
+            .tree("t.ron", "x")
+            .findings
+            .remove(0);
         f.line = position.line;
         f.column = position.column;
         f

@@ -166,8 +166,10 @@ fn of_save(
 
 /// The trees at `paths` as one catalogue; they must check clean.
 pub(crate) fn catalogue_of(paths: &[PathBuf]) -> Result<Catalogue, Fail> {
-    let report = troubletree::check_paths(paths).map_err(|e| Fail::usage(e.to_string()))?;
-    report.catalogue.ok_or_else(|| {
+    let report = troubletree::Loader::new()
+        .check(paths)
+        .map_err(|e| Fail::usage(e.to_string()))?;
+    report.loaded.ok_or_else(|| {
         let errors: Vec<String> = report
             .findings
             .iter()

@@ -55,7 +55,7 @@ fn flodial(chart: &Path, output: Option<&Path>, raw: bool) -> Result<ExitCode, F
     // What is written must check: a chart can hold what the format refuses (a text over
     // the length limit, a control character in an id). Nothing is written then.
     let name = output.map_or_else(|| "<stdout>".to_owned(), |p| p.display().to_string());
-    let report = troubletree::check_str(&name, &imported.ron);
+    let report = troubletree::Loader::new().tree(&name, &imported.ron);
     if report.findings.iter().any(troubletree::Finding::is_error) {
         let findings: Vec<String> = report
             .findings

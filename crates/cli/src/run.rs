@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use troubletree::{
-    Catalogue, Directory, FactType, LocalTime, Place, Resume, SavedSession, Session, StartError,
-    Step, Tree, Value,
+    Catalogue, Directory, FactType, Loader, LocalTime, Place, Resume, SavedSession, Session,
+    StartError, Step, Tree, Value,
 };
 
 use crate::Fail;
@@ -64,7 +64,7 @@ fn written(start: &str, place: Place<'_>) -> String {
 fn typed(catalogue: &Catalogue, name: &str, text: &str) -> Value {
     let ty = catalogue
         .trees()
-        .find_map(|t| t.facts().find(|(n, _)| *n == name).map(|(_, ty)| ty));
+        .find_map(|t| t.fact(name).map(|f| f.kind()));
     let Some(ty) = ty else {
         return Value::from(text);
     };
@@ -273,8 +273,10 @@ fn catalogue(trees: &[PathBuf], file: &Path, tree: &Tree) -> Result<Catalogue, F
     if !paths.iter().any(inside) {
         paths.push(file.to_path_buf());
     }
-    let report = troubletree::check_paths(&paths).map_err(|e| Fail::usage(e.to_string()))?;
-    let Some(catalogue) = report.catalogue else {
+    let report = troubletree::Loader::new()
+        .check(&paths)
+        .map_err(|e| Fail::usage(e.to_string()))?;
+    let Some(catalogue) = report.loaded else {
         let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         let errors: Vec<String> = report
             .findings
@@ -310,8 +312,9 @@ fn load_directory(given: Option<&Path>, catalogue: &Catalogue) -> Result<Directo
     }
     match catalogue.directory() {
         Some(directory) => Ok(directory.clone()),
-        None => Directory::check_str("<built-in example directory>", EXAMPLE_DIRECTORY)
-            .0
+        None => Loader::new()
+            .directory("<built-in example directory>", EXAMPLE_DIRECTORY)
+            .loaded
             .ok_or_else(|| Fail::usage("the built-in example directory is invalid")),
     }
 }

@@ -14,8 +14,10 @@ fn load(path: &Path) -> Result<Tree, Fail> {
 }
 
 fn catalogue(paths: &[PathBuf]) -> Result<Catalogue, Fail> {
-    let report = troubletree::check_paths(paths).map_err(|e| Fail::usage(e.to_string()))?;
-    report.catalogue.ok_or_else(|| {
+    let report = troubletree::Loader::new()
+        .check(paths)
+        .map_err(|e| Fail::usage(e.to_string()))?;
+    report.loaded.ok_or_else(|| {
         let errors: Vec<String> = report
             .findings
             .iter()
@@ -100,7 +102,9 @@ pub(crate) fn export(
         Some(dir) => {
             let trees_dir = crate::run::parent_dir(path);
             let catalogue = catalogue(&[trees_dir])?;
-            let report = troubletree::run_scenarios(&catalogue, &[dir]).map_err(scenario_error)?;
+            let report = troubletree::Loader::new()
+                .scenarios(&catalogue, &[dir])
+                .map_err(scenario_error)?;
             let c = report.coverage.into_iter().find(|c| c.tree == tree.id());
             Some(
                 c.map_or_else(export::Highlight::default, |c| export::Highlight {
@@ -141,7 +145,9 @@ pub(crate) fn test(
         })?;
     }
     let catalogue = catalogue(trees)?;
-    let report = troubletree::run_scenarios(&catalogue, paths).map_err(scenario_error)?;
+    let report = troubletree::Loader::new()
+        .scenarios(&catalogue, paths)
+        .map_err(scenario_error)?;
     if report.cases.is_empty() {
         return Err(Fail::usage(format!(
             "no scenario under {}",

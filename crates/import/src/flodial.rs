@@ -31,11 +31,11 @@
 //! do. By default the import repairs it with an `Escalate` node (`escalate_n4_no`), so the
 //! walk hands over to customer service there, and reports it in [`Imported::gaps`].
 //! Imported raw ([`ImportOptions::raw`]), the gap is left as it is, and
-//! [`check_str`] reports it as [`Code::UncoveredAnswer`] (W002) at that question.
+//! [`troubletree::Loader::tree`] reports it as [`Code::UncoveredAnswer`] (W002) at that question.
 //!
 //! ```
 //! use troubletree_import::flodial::{ImportOptions, import};
-//! use troubletree::{Code, Session, Step, check_str};
+//! use troubletree::{Code, Loader, Session, Step};
 //!
 //! let chart = r#"{
 //!     "name": "wont_boot",
@@ -51,16 +51,16 @@
 //! let imported = import(chart, &ImportOptions::new())?;
 //! assert_eq!(imported.tree_id, "wont_boot");
 //! assert_eq!(imported.gaps[0].to_string(), r#"question n1 has no step for "no"; it escalates at escalate_n1_no"#);
-//! let report = check_str("wont_boot.ron", &imported.ron);
+//! let report = Loader::new().tree("wont_boot.ron", &imported.ron);
 //! assert!(report.findings.is_empty());
-//! let tree = report.tree.ok_or("refused")?;
+//! let tree = report.loaded.ok_or("refused")?;
 //! let mut session = Session::builder(&tree).start()?;
 //! session.answer("no")?;
 //! assert!(matches!(session.current(), Step::Escalated(e) if e.node == "escalate_n1_no"));
 //!
 //! // Raw: the validator finds the gap.
 //! let raw = import(chart, &ImportOptions::raw())?;
-//! let findings = check_str("wont_boot.ron", &raw.ron).findings;
+//! let findings = Loader::new().tree("wont_boot.ron", &raw.ron).findings;
 //! assert_eq!(findings[0].code, Code::UncoveredAnswer);
 //! assert_eq!(findings[0].node.as_deref(), Some("n1"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -89,7 +89,7 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value as Json;
 
 #[cfg(doc)]
-use troubletree::check_str;
+use troubletree::Loader;
 
 #[cfg(doc)]
 use troubletree::Code;

@@ -2,7 +2,7 @@
 //!
 //! An importer reads a foreign chart format and writes RON text in the tree format
 //! (`docs/FORMAT.md` of the `troubletree` crate), so that the result goes through the
-//! same gate as a hand-written tree: [`troubletree::check_str`] validates it, a
+//! same gate as a hand-written tree: [`troubletree::Loader::tree`] validates it, a
 //! [`troubletree::Session`] walks it. Importers never build a tree directly.
 //!
 //! - [`flodial`]: the troubleshooting flowcharts of the FloDial dataset (yes/no

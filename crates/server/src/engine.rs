@@ -13,9 +13,9 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use troubletree::{
-    AnswerError, AnswerKind, Catalogue, Channel, Directory, FactSource, LocalTime, Origin,
+    AnswerError, AnswerKind, Catalogue, Channel, Directory, FactSource, Loader, LocalTime, Origin,
     Priority, Recorder, Resume, ResumeError, SavedSession, Session, StartError, Step, Timestamp,
-    Tree, check_paths,
+    Tree,
 };
 use utoipa::ToSchema;
 
@@ -97,7 +97,9 @@ pub enum PublishError {
 ///
 /// Any error finding, an unreadable path, no directory, or no tree.
 pub fn read_paths(paths: &[PathBuf]) -> Result<Sources, PublishError> {
-    let report = check_paths(paths).map_err(|e| PublishError::Io(e.to_string()))?;
+    let report = Loader::new()
+        .check(paths)
+        .map_err(|e| PublishError::Io(e.to_string()))?;
     if report.has_errors() {
         return Err(PublishError::Invalid(
             report
@@ -108,7 +110,7 @@ pub fn read_paths(paths: &[PathBuf]) -> Result<Sources, PublishError> {
                 .collect(),
         ));
     }
-    let Some(catalogue) = report.catalogue else {
+    let Some(catalogue) = report.loaded else {
         return Err(PublishError::Invalid(Vec::new()));
     };
     if catalogue.is_empty() {
@@ -147,7 +149,7 @@ pub fn read_paths(paths: &[PathBuf]) -> Result<Sources, PublishError> {
             continue;
         }
         let text = read(&name)?;
-        if Directory::check_str(&name, &text).0.is_some() {
+        if Loader::new().directory(&name, &text).loaded.is_some() {
             directory = Some(text);
             break;
         }

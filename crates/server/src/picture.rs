@@ -9,7 +9,7 @@
 //! checks it against the tree's public graph (same node count, same edge endpoints in
 //! the same order); if the exporter's text ever stops matching, the picture falls back
 //! to the ids and edge labels of the public graph alone, so it is never wrong, only
-//! plainer. Coverage vectors from [`troubletree::run_scenarios`] index the same nodes and
+//! plainer. Coverage vectors from [`troubletree::Loader::scenarios`] index the same nodes and
 //! edges.
 //!
 //! The layout is a small Sugiyama: edges that close a loop are reversed, nodes get the

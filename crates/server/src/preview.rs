@@ -24,7 +24,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use troubletree::{Catalogue, CatalogueReport, Directory, Finding, Session, Step, Tree};
+use troubletree::{Catalogue, Finding, Loader, Report, Session, Step, Tree};
 use utoipa::ToSchema;
 
 use crate::api::{Role, require};
@@ -556,7 +556,7 @@ impl Snapshot {
             all.update([0]);
             let directory = text
                 .as_deref()
-                .is_some_and(|t| Directory::check_str(&name, t).0.is_some());
+                .is_some_and(|t| Loader::new().directory(&name, t).loaded.is_some());
             files.push(FileRead {
                 name,
                 digest,
@@ -638,7 +638,7 @@ fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
 struct Workspace {
     snapshot: Snapshot,
     files: Vec<FileEntry>,
-    report: CatalogueReport,
+    report: Report<Catalogue>,
     /// Every tree that compiles on its own, by id (the first file wins).
     trees: BTreeMap<String, Tree>,
 }
@@ -651,9 +651,11 @@ struct FileEntry {
 impl Workspace {
     fn load(paths: &[PathBuf]) -> Result<Workspace, Problem> {
         let snapshot = Snapshot::read(paths)?;
-        let report = troubletree::check_paths(paths).map_err(|e| unreadable(e.to_string()))?;
+        let report = troubletree::Loader::new()
+            .check(paths)
+            .map_err(|e| unreadable(e.to_string()))?;
         let mut trees = BTreeMap::new();
-        match &report.catalogue {
+        match &report.loaded {
             Some(catalogue) => {
                 for tree in catalogue.trees() {
                     trees.insert(tree.id().to_owned(), tree.clone());
@@ -665,7 +667,7 @@ impl Workspace {
                     if file.directory {
                         continue;
                     }
-                    if let Some(tree) = troubletree::check_str(&file.name, text).tree {
+                    if let Some(tree) = troubletree::Loader::new().tree(&file.name, text).loaded {
                         trees.entry(tree.id().to_owned()).or_insert(tree);
                     }
                 }
@@ -705,7 +707,7 @@ impl Workspace {
     /// trees that compile with the directory when they check together, else the tree
     /// alone. The flag says whether it is the whole working copy.
     fn walkable(&self, tree: &Tree) -> (Catalogue, bool) {
-        if let Some(catalogue) = &self.report.catalogue {
+        if let Some(catalogue) = &self.report.loaded {
             return (catalogue.clone(), true);
         }
         let texts: Vec<(&str, &str)> = self
@@ -739,12 +741,12 @@ impl Workspace {
             );
             return (summary, None);
         }
-        let Some(catalogue) = &self.report.catalogue else {
+        let Some(catalogue) = &self.report.loaded else {
             summary.note =
                 Some("the working copy has errors: fix them to run the scenarios".into());
             return (summary, None);
         };
-        match troubletree::run_scenarios(catalogue, paths) {
+        match troubletree::Loader::new().scenarios(catalogue, paths) {
             Ok(report) => {
                 summary.ran = true;
                 summary.cases = report.cases.len();
@@ -794,7 +796,9 @@ mod tests {
     #[test]
     fn the_snapshot_lists_what_check_reads_in_the_same_order() {
         let snapshot = Snapshot::read(&[shipped()]).expect("reads");
-        let report = troubletree::check_paths(&[shipped()]).expect("checks");
+        let report = troubletree::Loader::new()
+            .check(&[shipped()])
+            .expect("checks");
         let names: Vec<String> = snapshot.files.iter().map(|f| f.name.clone()).collect();
         let checked: Vec<String> = report
             .files

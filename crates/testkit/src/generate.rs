@@ -93,7 +93,7 @@ impl std::error::Error for TooLarge {}
 ///
 /// ```
 /// let text = troubletree_testkit::generate::tree(1_000, 42);
-/// let report = troubletree::check_str("generated.ron", &text);
+/// let report = troubletree::Loader::new().tree("generated.ron", &text);
 /// assert!(report.findings.is_empty());
 /// assert_eq!(report.tree.map(|t| t.node_count()), Some(1_000));
 /// ```
@@ -1395,17 +1395,17 @@ mod tests {
     }
 
     use super::*;
-    use troubletree::check_str;
+    use troubletree::Loader;
 
     fn assert_clean(text: &str) -> troubletree::Tree {
-        let report = check_str("generated.ron", text);
+        let report = Loader::new().tree("generated.ron", text);
         assert!(
             report.findings.is_empty(),
             "{:#?}\n{}",
             report.findings,
             text.lines().take(40).collect::<Vec<_>>().join("\n")
         );
-        report.tree.expect("no finding, so a tree")
+        report.loaded.expect("no finding, so a tree")
     }
 
     #[test]

@@ -28,7 +28,12 @@ fn import_writes_the_tree_and_reports_gaps() {
     let out = run(&["import", "flodial", &chart]);
     assert_eq!(out.status.code(), Some(0));
     let ron = String::from_utf8(out.stdout).expect("UTF-8");
-    assert!(troubletree::check_str("x.ron", &ron).findings.is_empty());
+    assert!(
+        troubletree::Loader::new()
+            .tree("x.ron", &ron)
+            .findings
+            .is_empty()
+    );
     let err = String::from_utf8(out.stderr).expect("UTF-8");
     assert!(
         err.contains(r#"gap: question n2 ("Does the light come on?") has no step for "yes": escalates at escalate_n2_yes"#),
@@ -49,7 +54,7 @@ fn import_writes_the_tree_and_reports_gaps() {
     let out = run(&["import", "flodial", "--raw", &chart]);
     assert_eq!(out.status.code(), Some(0));
     let raw = String::from_utf8(out.stdout).expect("UTF-8");
-    let findings = troubletree::check_str("x.ron", &raw).findings;
+    let findings = troubletree::Loader::new().tree("x.ron", &raw).findings;
     assert_eq!(findings.len(), 1);
     assert_eq!(findings[0].code, troubletree::Code::UncoveredAnswer);
 }

@@ -10,7 +10,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value as Json;
-use troubletree::{EdgeLabel, Finding, Session, Step, Tree, Value, check_str};
+use troubletree::{EdgeLabel, Finding, Loader, Session, Step, Tree, Value};
 use troubletree_import::flodial::{Gap, ImportError, ImportOptions, import};
 
 /// Why a replay could not run at all. Problems with one chart or one dialogue do not
@@ -349,12 +349,12 @@ impl Loaded {
         };
         replay.chart.clone_from(&repaired.tree_id);
         let ron_name = format!("{}.ron", repaired.tree_id);
-        replay.raw_findings = check_str(&ron_name, &raw.ron).findings;
-        let report = check_str(&ron_name, &repaired.ron);
+        replay.raw_findings = Loader::new().tree(&ron_name, &raw.ron).findings;
+        let report = Loader::new().tree(&ron_name, &repaired.ron);
         replay.findings = report.findings;
         replay.gaps = repaired.gaps;
         let mut parent = HashMap::new();
-        if let Some(tree) = &report.tree {
+        if let Some(tree) = &report.loaded {
             for edge in tree.edges() {
                 if let EdgeLabel::Answer(value) = edge.label {
                     parent.insert(edge.to.to_owned(), (edge.from.to_owned(), value.clone()));
@@ -363,7 +363,7 @@ impl Loaded {
         }
         Loaded {
             replay,
-            tree: report.tree,
+            tree: report.loaded,
             parent,
         }
     }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use troubletree_import::flodial::{ImportError, ImportOptions, Imported, import};
 
 use crate::replay::{replay, replay_dir};
-use troubletree::{AnswerError, Code, Session, Severity, Step, Tree, check_str};
+use troubletree::{AnswerError, Code, Loader, Session, Severity, Step, Tree};
 
 // ------------------------------------------------------------------------- helpers
 
@@ -62,14 +62,14 @@ fn gappy() -> String {
 }
 
 fn compile(imported: &Imported) -> Tree {
-    let report = check_str("demo.ron", &imported.ron);
+    let report = Loader::new().tree("demo.ron", &imported.ron);
     assert!(
         report.findings.is_empty(),
         "findings: {:#?}\n{}",
         report.findings,
         imported.ron
     );
-    report.tree.expect("a tree without findings compiles")
+    report.loaded.expect("a tree without findings compiles")
 }
 
 fn import_err(json: &str) -> ImportError {
@@ -211,7 +211,7 @@ fn a_missing_answer_escalates_and_the_raw_import_shows_w002() {
     assert_eq!(raw.gaps[0].node, "n2");
     assert_eq!(raw.gaps[0].escalate, None);
     assert!(!raw.ron.contains("Escalate("));
-    let report = check_str("demo.ron", &raw.ron);
+    let report = Loader::new().tree("demo.ron", &raw.ron);
     assert_eq!(report.findings.len(), 1, "{:#?}", report.findings);
     let finding = &report.findings[0];
     assert_eq!(finding.code, Code::UncoveredAnswer);
@@ -232,7 +232,7 @@ fn a_missing_answer_escalates_and_the_raw_import_shows_w002() {
     );
 
     // Warnings only: the raw tree walks, and the missing answer is not offered.
-    let tree = report.tree.expect("warnings do not refuse a tree");
+    let tree = report.loaded.expect("warnings do not refuse a tree");
     let mut session = Session::builder(&tree).start().expect("starts");
     session.answer("yes").expect("offered");
     assert!(matches!(
@@ -260,7 +260,7 @@ fn a_question_without_any_edge_escalates_on_both_answers() {
 
     // Raw, the question has no answers at all, which the validator refuses (E014).
     let raw = import(&json, &ImportOptions::raw()).expect("imports");
-    let report = check_str("demo.ron", &raw.ron);
+    let report = Loader::new().tree("demo.ron", &raw.ron);
     assert!(
         report
             .findings
@@ -818,14 +818,14 @@ fn corpus_charts_import_alone_and_check_clean() {
     for file in files {
         let json = std::fs::read_to_string(&file).expect("readable");
         let imported = import(&json, &ImportOptions::new()).expect("imports");
-        let report = check_str(&file.display().to_string(), &imported.ron);
+        let report = Loader::new().tree(&file.display().to_string(), &imported.ron);
         assert!(
             report.findings.is_empty(),
             "{}: {:#?}",
             file.display(),
             report.findings
         );
-        let tree = report.tree.expect("compiles");
+        let tree = report.loaded.expect("compiles");
         assert_eq!(
             tree.node_count(),
             imported.questions + imported.resolutions + imported.gaps.len()
