@@ -71,7 +71,11 @@ fn bench(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("compile", "ron"), |b| {
             b.iter_batched(
                 || (),
-                |()| check_str_ron("t.ron", black_box(text)).loaded.expect("valid"),
+                |()| {
+                    check_str_ron("t.ron", black_box(text))
+                        .loaded
+                        .expect("valid")
+                },
                 BatchSize::PerIteration,
             );
         });
