@@ -686,13 +686,13 @@ async fn run(args: Args) -> Result<bool, String> {
         false,
     )
     .await;
-    println!(
-        "warm-up: {:.0} turns/s, {} errors",
-        w.turns_per_s, w.errors
-    );
+    println!("warm-up: {:.0} turns/s, {} errors", w.turns_per_s, w.errors);
     let mut clean = w.errors == 0;
     if let Some(secs) = args.profile {
-        println!("profiling window: server pid {} under load for {secs} s", server.pid);
+        println!(
+            "profiling window: server pid {} under load for {secs} s",
+            server.pid
+        );
         let (p, _) = phase(
             "service",
             &http,
@@ -715,7 +715,14 @@ async fn run(args: Args) -> Result<bool, String> {
                     None
                 } else {
                     let (b, _) = phase(
-                        "bare", &http, &bare.base, &trees, users, args.seconds, &bare_w, true,
+                        "bare",
+                        &http,
+                        &bare.base,
+                        &trees,
+                        users,
+                        args.seconds,
+                        &bare_w,
+                        true,
                     )
                     .await;
                     Some(b)
