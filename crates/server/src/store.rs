@@ -199,6 +199,10 @@ pub struct Store {
     timeout: Duration,
 }
 
+/// How long a write waits for SQLite's single writer connection (SQLite's own
+/// `busy_timeout` on every connection is the same).
+const SQLITE_WRITE_WAIT: Duration = Duration::from_secs(5);
+
 const SQLITE_SCHEMA: &str = include_str!("../migrations/sqlite.sql");
 const POSTGRES_SCHEMA: &str = include_str!("../migrations/postgres.sql");
 
@@ -233,11 +237,11 @@ impl Store {
         // No test before each acquisition: sqlx already pings a connection when it goes
         // back to the pool, and a second round trip per acquisition cost a tenth of a
         // turn. A connection that broke meanwhile fails one query and is then dropped.
-        let options = |max: u32| {
+        let options = |max: u32, wait: Duration| {
             AnyPoolOptions::new()
                 .max_connections(max)
                 .min_connections(0)
-                .acquire_timeout(timeout)
+                .acquire_timeout(wait)
                 .test_before_acquire(false)
                 .after_connect(move |conn, _| {
                     Box::pin(async move {
@@ -250,13 +254,22 @@ impl Store {
                     })
                 })
         };
-        let pool = options(max_connections.max(1)).connect(&url).await?;
+        let pool = options(max_connections.max(1), timeout)
+            .connect(&url)
+            .await?;
         if dialect == Dialect::Sqlite {
             // WAL is a property of the file: set once, kept by every later connection.
             pool.execute("PRAGMA journal_mode = WAL").await?;
         }
+        // SQLite's single writer is where one node's turns queue (its engine work
+        // included): a write waits for it as long as it waited for SQLite's lock before
+        // there was one (busy_timeout, 5 s), not the pool's timeout for a read.
         let writer = match dialect {
-            Dialect::Sqlite => options(1).connect(&url).await?,
+            Dialect::Sqlite => {
+                options(1, timeout.max(SQLITE_WRITE_WAIT))
+                    .connect(&url)
+                    .await?
+            }
             Dialect::Postgres => pool.clone(),
         };
         let store = Store {
@@ -331,7 +344,11 @@ impl Store {
         &self,
         work: impl std::future::Future<Output = std::result::Result<T, sqlx::Error>>,
     ) -> Result<T> {
-        match tokio::time::timeout(self.timeout * 4, work).await {
+        let limit = match self.dialect {
+            Dialect::Sqlite => self.timeout * 4 + SQLITE_WRITE_WAIT,
+            Dialect::Postgres => self.timeout * 4,
+        };
+        match tokio::time::timeout(limit, work).await {
             Ok(r) => Ok(r?),
             Err(_) => Err(StoreError::Unavailable(
                 "the database did not answer in time".into(),
