@@ -14,7 +14,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::{Action, AppState, Reload, SessionView, is_id};
+use crate::app::{Action, AppState, Reload, SessionView, ViewJson, is_id};
 use crate::engine::{ApiValue, PublishError, TicketBody, TreeInfo};
 use crate::problem::{ApiJson, Problem};
 use crate::store::{RetireOutcome, TicketRow};
@@ -250,7 +250,7 @@ async fn start_session(
     State(state): State<AppStateArc>,
     headers: HeaderMap,
     ApiJson(req): ApiJson<StartRequest>,
-) -> Result<(StatusCode, Json<SessionView>), Problem> {
+) -> Result<(StatusCode, ViewJson), Problem> {
     if !req.facts.is_empty() {
         require(&state, &headers, Role::Backend).map_err(|mut p| {
             p.detail = "only the wallet's back end may supply facts: send them with its bearer token, or start without facts".into();
@@ -260,7 +260,7 @@ async fn start_session(
     let view = state
         .start(&req.tree, req.locale.as_deref(), &req.facts)
         .await?;
-    Ok((StatusCode::CREATED, Json(view)))
+    Ok((StatusCode::CREATED, view))
 }
 
 /// Reads a session.
@@ -315,9 +315,9 @@ async fn answer(
     State(state): State<AppStateArc>,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<AnswerRequest>,
-) -> Result<Json<SessionView>, Problem> {
+) -> Result<ViewJson, Problem> {
     let action = Action::Answer { value: req.value };
-    Ok(Json(state.act(&id, req.seq, action).await?))
+    state.act(&id, req.seq, action).await
 }
 
 /// Takes back the last answer.
@@ -334,8 +334,8 @@ async fn back(
     State(state): State<AppStateArc>,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<StepRequest>,
-) -> Result<Json<SessionView>, Problem> {
-    Ok(Json(state.act(&id, req.seq, Action::Back).await?))
+) -> Result<ViewJson, Problem> {
+    state.act(&id, req.seq, Action::Back).await
 }
 
 /// The user asks for a person (转人工): the session ends with a ticket that carries
@@ -353,8 +353,8 @@ async fn handoff(
     State(state): State<AppStateArc>,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<StepRequest>,
-) -> Result<Json<SessionView>, Problem> {
-    Ok(Json(state.act(&id, req.seq, Action::Handoff).await?))
+) -> Result<ViewJson, Problem> {
+    state.act(&id, req.seq, Action::Handoff).await
 }
 
 // ---------------------------------------------------------------------- tickets

@@ -56,6 +56,24 @@ pub struct SessionView {
     pub ticket: Option<TicketSummary>,
 }
 
+/// A [`SessionView`] already serialised, sent as it is: the text stored with the step
+/// (to answer a retry) is the response, so the view is serialised once per turn.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ViewJson(pub String);
+
+impl axum::response::IntoResponse for ViewJson {
+    fn into_response(self) -> axum::response::Response {
+        (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("application/json"),
+            )],
+            self.0,
+        )
+            .into_response()
+    }
+}
+
 /// What the user is told at a hand-over: where to go, when, and what to have ready.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct TicketSummary {
@@ -152,7 +170,7 @@ impl AppState {
     ///
     /// A database failure, or stored sources that no longer compile (logged).
     pub async fn flow(&self, id: i64) -> Result<Option<Arc<Flow>>, Problem> {
-        if let Some(flow) = self.flows.read().ok().and_then(|f| f.get(&id).cloned()) {
+        if let Some(flow) = self.cached(id) {
             return Ok(Some(flow));
         }
         let Some(sources) = self.store.catalogue(id).await? else {
@@ -169,6 +187,11 @@ impl AppState {
                 Ok(None)
             }
         }
+    }
+
+    /// A version compiled in this process already (no database lookup).
+    fn cached(&self, id: i64) -> Option<Arc<Flow>> {
+        self.flows.read().ok().and_then(|f| f.get(&id).cloned())
     }
 
     /// Forgets a retired version in this process (other replicas drop it on their next
@@ -255,7 +278,7 @@ impl AppState {
         tree: &str,
         locale: Option<&str>,
         facts: &std::collections::BTreeMap<String, ApiValue>,
-    ) -> Result<SessionView, Problem> {
+    ) -> Result<ViewJson, Problem> {
         let flow = self.newest().await?;
         let walk = engine::start(&flow, tree, locale, facts)?;
         let id = random_id()?;
@@ -275,20 +298,18 @@ impl AppState {
             events: payloads(&events),
             ticket,
         };
-        let has_ticket = commit.ticket.is_some();
-        self.store
-            .insert_session(&NewSession {
-                id: id.clone(),
-                tree: tree.to_owned(),
-                commit,
-            })
-            .await?;
+        let new = NewSession {
+            id,
+            tree: tree.to_owned(),
+            commit,
+        };
+        self.store.insert_session(&new).await?;
         self.metrics.session_outcome("started");
         self.count_outcome(walk.outcome());
-        if has_ticket {
+        if new.commit.ticket.is_some() {
             self.outbox_wake.notify_one();
         }
-        Ok(view)
+        Ok(ViewJson(new.commit.response))
     }
 
     /// Applies an action at step `seq`, once: a retry of an applied action gets the
@@ -298,22 +319,31 @@ impl AppState {
     /// # Errors
     ///
     /// 404, 409 `stale-step`, engine errors, or a database failure.
-    pub async fn act(&self, id: &str, seq: i64, action: Action) -> Result<SessionView, Problem> {
+    pub async fn act(&self, id: &str, seq: i64, action: Action) -> Result<ViewJson, Problem> {
         if !is_id(id) {
             return Err(Problem::session_not_found());
         }
         let action_json = json(&action);
         // Two rounds at most: a lost race is seen on the second read as a seq mismatch.
         for _ in 0..2 {
-            let row = self
-                .store
+            // One connection for the read and the write (on SQLite, the writer's), given
+            // back before anything else waits on the database.
+            let mut held = self.store.hold().await?;
+            let row = held
                 .session(id)
                 .await?
                 .ok_or_else(Problem::session_not_found)?;
             if row.seq != seq {
+                drop(held);
                 return self.replay_or_conflict(&row, seq, &action_json).await;
             }
-            let flow = self.flow_of(&row).await?;
+            let (flow, held) = match self.cached(row.catalogue) {
+                Some(flow) => (flow, Some(held)),
+                None => {
+                    drop(held);
+                    (self.flow_of(&row).await?, None)
+                }
+            };
             let mut walk = engine::resume(&flow, &row.state)?;
             let before = walk.outcome();
             let now = now_ms();
@@ -340,14 +370,18 @@ impl AppState {
                 events: payloads(&events),
                 ticket,
             };
-            if self.store.commit(&commit).await? {
+            let written = match held {
+                Some(held) => held.commit(&commit).await?,
+                None => self.store.commit(&commit).await?,
+            };
+            if written {
                 if before != walk.outcome() {
                     self.count_outcome(walk.outcome());
                 }
                 if commit.ticket.is_some() {
                     self.outbox_wake.notify_one();
                 }
-                return Ok(view);
+                return Ok(ViewJson(commit.response));
             }
         }
         Err(Problem::new(
@@ -362,13 +396,13 @@ impl AppState {
         row: &SessionRow,
         seq: i64,
         action_json: &str,
-    ) -> Result<SessionView, Problem> {
+    ) -> Result<ViewJson, Problem> {
         if (0..row.seq).contains(&seq)
             && let Some((action, response)) = self.store.step(&row.id, seq).await?
             && action == action_json
-            && let Ok(view) = serde_json::from_str::<SessionView>(&response)
+            && serde_json::from_str::<SessionView>(&response).is_ok()
         {
-            return Ok(view);
+            return Ok(ViewJson(response));
         }
         let current = self.view_of_row(row).await?;
         let mut problem = Problem::new(

@@ -6,12 +6,20 @@
 //! the outbox claim (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so that replicas never
 //! wait on each other's rows). Everything else is the same statements: `$1` parameters,
 //! `RETURNING`, and optimistic updates guarded by the session's `seq`.
+//!
+//! Writes go through [`Store::writer`]: on SQLite a pool of one connection, so that
+//! writers queue in the process instead of sleeping in SQLite's busy handler (WAL allows
+//! one writer at a time anyway; readers use the other pool and are never blocked); on
+//! PostgreSQL the one pool. What a turn writes (the session, its step, its events, its
+//! ticket) is one statement on PostgreSQL (data-modifying `WITH`, one round trip instead
+//! of six) and one transaction on SQLite; see `docs/PERFORMANCE.md`.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{AnyPool, Executor, Row};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyPool, Executor, Row};
 
 use crate::engine::{Sources, TreeSource};
 
@@ -183,10 +191,17 @@ pub struct CatalogueRow {
 /// The database.
 #[derive(Debug, Clone)]
 pub struct Store {
+    /// Reads (and, on PostgreSQL, writes).
     pool: AnyPool,
+    /// Writes: on SQLite a second pool of one connection, on PostgreSQL `pool` again.
+    writer: AnyPool,
     dialect: Dialect,
     timeout: Duration,
 }
+
+/// How long a write waits for SQLite's single writer connection (SQLite's own
+/// `busy_timeout` on every connection is the same).
+const SQLITE_WRITE_WAIT: Duration = Duration::from_secs(5);
 
 const SQLITE_SCHEMA: &str = include_str!("../migrations/sqlite.sql");
 const POSTGRES_SCHEMA: &str = include_str!("../migrations/postgres.sql");
@@ -226,31 +241,50 @@ impl Store {
                 url.split(':').next().unwrap_or_default()
             )));
         };
-        let options = AnyPoolOptions::new()
-            .max_connections(max_connections.max(1))
-            .min_connections(0)
-            .acquire_timeout(timeout)
-            .test_before_acquire(true)
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if dialect == Dialect::Sqlite {
-                        conn.execute("PRAGMA busy_timeout = 5000").await?;
-                        conn.execute("PRAGMA foreign_keys = ON").await?;
-                        conn.execute("PRAGMA synchronous = NORMAL").await?;
-                    }
-                    Ok(())
+        // No test before each acquisition: sqlx already pings a connection when it goes
+        // back to the pool, and a second round trip per acquisition cost a tenth of a
+        // turn. A connection that broke meanwhile fails one query and is then dropped.
+        let options = |max: u32, wait: Duration| {
+            AnyPoolOptions::new()
+                .max_connections(max)
+                .min_connections(0)
+                .acquire_timeout(wait)
+                .test_before_acquire(false)
+                .after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        if dialect == Dialect::Sqlite {
+                            conn.execute("PRAGMA busy_timeout = 5000").await?;
+                            conn.execute("PRAGMA foreign_keys = ON").await?;
+                            conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        }
+                        Ok(())
+                    })
                 })
-            });
-        let pool = options.connect(&url).await?;
+        };
+        let pool = options(max_connections.max(1), timeout)
+            .connect(&url)
+            .await?;
+        if dialect == Dialect::Sqlite {
+            // WAL is a property of the file: set once, kept by every later connection.
+            pool.execute("PRAGMA journal_mode = WAL").await?;
+        }
+        // SQLite's single writer is where one node's turns queue (its engine work
+        // included): a write waits for it as long as it waited for SQLite's lock before
+        // there was one (busy_timeout, 5 s), not the pool's timeout for a read.
+        let writer = match dialect {
+            Dialect::Sqlite => {
+                options(1, timeout.max(SQLITE_WRITE_WAIT))
+                    .connect(&url)
+                    .await?
+            }
+            Dialect::Postgres => pool.clone(),
+        };
         let store = Store {
             pool,
+            writer,
             dialect,
             timeout,
         };
-        if dialect == Dialect::Sqlite {
-            // WAL is a property of the file: set once, kept by every later connection.
-            store.pool.execute("PRAGMA journal_mode = WAL").await?;
-        }
         store.migrate().await?;
         Ok(store)
     }
@@ -263,10 +297,11 @@ impl Store {
     /// Closes every connection.
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
 
     async fn migrate(&self) -> Result<()> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.writer.acquire().await?;
         if self.dialect == Dialect::Postgres {
             // Replicas starting together: one migrates, the others wait.
             sqlx::query("SELECT pg_advisory_lock(7461726565)")
@@ -316,7 +351,11 @@ impl Store {
         &self,
         work: impl std::future::Future<Output = std::result::Result<T, sqlx::Error>>,
     ) -> Result<T> {
-        match tokio::time::timeout(self.timeout * 4, work).await {
+        let limit = match self.dialect {
+            Dialect::Sqlite => self.timeout * 4 + SQLITE_WRITE_WAIT,
+            Dialect::Postgres => self.timeout * 4,
+        };
+        match tokio::time::timeout(limit, work).await {
             Ok(r) => Ok(r?),
             Err(_) => Err(StoreError::Unavailable(
                 "the database did not answer in time".into(),
@@ -346,7 +385,7 @@ impl Store {
         let digest = sources.digest();
         let manifest = serde_json::to_string(&sources.manifest()).unwrap_or_default();
         self.bounded(async {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.writer.begin().await?;
             let newest = sqlx::query(
                 "SELECT id, digest FROM catalogues WHERE retired_at IS NULL ORDER BY id DESC LIMIT 1",
             )
@@ -480,7 +519,7 @@ impl Store {
     /// A database failure.
     pub async fn retire(&self, id: i64) -> Result<RetireOutcome> {
         self.bounded(async {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.writer.begin().await?;
             let done = sqlx::query(
                 "UPDATE catalogues SET retired_at = $1 WHERE id = $2 AND retired_at IS NULL AND id < (SELECT max(id) FROM catalogues WHERE retired_at IS NULL)",
             )
@@ -518,22 +557,11 @@ impl Store {
     ///
     /// A database failure.
     pub async fn insert_session(&self, new: &NewSession) -> Result<()> {
-        let c = &new.commit;
         self.bounded(async {
-            let mut tx = self.pool.begin().await?;
-            sqlx::query(
-                "INSERT INTO sessions (id, catalogue, tree, seq, status, state, created_at, updated_at) VALUES ($1, $2, $3, 1, $4, $5, $6, $6)",
-            )
-            .bind(&new.id)
-            .bind(c.catalogue)
-            .bind(&new.tree)
-            .bind(&c.status)
-            .bind(&c.state)
-            .bind(c.now)
-            .execute(&mut *tx)
-            .await?;
-            write_rest(&mut tx, c).await?;
-            tx.commit().await
+            let conn = self.writer.acquire().await?;
+            write(conn, self.dialect, Write::Insert(&new.tree), &new.commit)
+                .await
+                .map(drop)
         })
         .await
     }
@@ -545,15 +573,25 @@ impl Store {
     /// A database failure.
     pub async fn session(&self, id: &str) -> Result<Option<SessionRow>> {
         self.bounded(async {
-            let row = sqlx::query(
-                "SELECT id, catalogue, seq, status, state, updated_at FROM sessions WHERE id = $1",
-            )
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+            let row = sqlx::query(SESSION_BY_ID)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
             row.as_ref().map(session_row).transpose()
         })
         .await
+    }
+
+    /// A connection for one turn: the session is read and its change written on it, so
+    /// that a turn takes one connection (and its release) instead of two. On SQLite it
+    /// is the single writer's, so hold it only for the turn.
+    ///
+    /// # Errors
+    ///
+    /// A database failure, or no connection free within the database timeout.
+    pub async fn hold(&self) -> Result<Held<'_>> {
+        let conn = self.bounded(self.writer.acquire()).await?;
+        Ok(Held { store: self, conn })
     }
 
     /// The action applied at `seq` and its response.
@@ -583,29 +621,7 @@ impl Store {
     ///
     /// A database failure (nothing was written).
     pub async fn commit(&self, c: &Commit) -> Result<bool> {
-        self.bounded(async {
-            let mut tx = self.pool.begin().await?;
-            let updated = sqlx::query(
-                "UPDATE sessions SET seq = seq + 1, catalogue = $1, status = $2, state = $3, updated_at = $4 WHERE id = $5 AND seq = $6",
-            )
-            .bind(c.catalogue)
-            .bind(&c.status)
-            .bind(&c.state)
-            .bind(c.now)
-            .bind(&c.session)
-            .bind(c.seq)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if updated != 1 {
-                tx.rollback().await?;
-                return Ok(false);
-            }
-            write_rest(&mut tx, c).await?;
-            tx.commit().await?;
-            Ok(true)
-        })
-        .await
+        self.hold().await?.commit(c).await
     }
 
     /// Open sessions idle since before `before` (Unix ms), oldest first.
@@ -634,7 +650,7 @@ impl Store {
     /// A database failure.
     pub async fn abandon(&self, row: &SessionRow, event: &NewEvent, now: i64) -> Result<bool> {
         self.bounded(async {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.writer.begin().await?;
             let updated = sqlx::query(
                 "UPDATE sessions SET status = 'abandoned', updated_at = $1 WHERE id = $2 AND seq = $3 AND status = 'open'",
             )
@@ -731,7 +747,7 @@ impl Store {
             for f in from {
                 q = q.bind(*f);
             }
-            Ok(q.execute(&self.pool).await?.rows_affected() == 1)
+            Ok(q.execute(&self.writer).await?.rows_affected() == 1)
         })
         .await
     }
@@ -759,7 +775,7 @@ impl Store {
                 .bind(until)
                 .bind(now)
                 .bind(limit)
-                .fetch_all(&self.pool)
+                .fetch_all(&self.writer)
                 .await?;
             rows.iter()
                 .map(|r| {
@@ -785,7 +801,7 @@ impl Store {
             sqlx::query("UPDATE outbox SET delivered_at = $1, last_error = NULL WHERE id = $2")
                 .bind(now_ms())
                 .bind(id)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await
                 .map(drop)
         })
@@ -805,7 +821,7 @@ impl Store {
             .bind(next_attempt_at)
             .bind(error)
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map(drop)
         })
@@ -936,45 +952,218 @@ fn ticket_row(r: &AnyRow) -> std::result::Result<TicketRow, sqlx::Error> {
     })
 }
 
-async fn write_rest(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+const SESSION_BY_ID: &str =
+    "SELECT id, catalogue, seq, status, state, updated_at FROM sessions WHERE id = $1";
+
+/// A connection held for one turn ([`Store::hold`]): read the session, then commit.
+pub struct Held<'s> {
+    store: &'s Store,
+    conn: PoolConnection<Any>,
+}
+
+impl std::fmt::Debug for Held<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Held").finish_non_exhaustive()
+    }
+}
+
+impl Held<'_> {
+    /// A session by id.
+    ///
+    /// # Errors
+    ///
+    /// A database failure.
+    pub async fn session(&mut self, id: &str) -> Result<Option<SessionRow>> {
+        let conn = &mut *self.conn;
+        self.store
+            .bounded(async move {
+                let row = sqlx::query(SESSION_BY_ID)
+                    .bind(id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                row.as_ref().map(session_row).transpose()
+            })
+            .await
+    }
+
+    /// [`Store::commit`] on this connection, which it then gives back.
+    ///
+    /// # Errors
+    ///
+    /// A database failure (nothing was written).
+    pub async fn commit(self, c: &Commit) -> Result<bool> {
+        let store = self.store;
+        store
+            .bounded(write(self.conn, store.dialect, Write::Update, c))
+            .await
+    }
+}
+
+/// What [`write`] does to the session row.
+enum Write<'a> {
+    /// Creates it, in this tree.
+    Insert(&'a str),
+    /// Moves it on from `seq`, if it is still there.
+    Update,
+}
+
+/// Writes a session's change with its step, events and ticket, all or nothing; `false`
+/// when the session was no longer at `c.seq` (nothing written). One command to the
+/// database either way: on PostgreSQL one statement ([`postgres_write`]), on SQLite one
+/// batch of statements ([`sqlite_write`]), where each separate statement would cost a
+/// hand-over to sqlx's SQLite thread and back.
+async fn write(
+    mut conn: PoolConnection<Any>,
+    dialect: Dialect,
+    what: Write<'_>,
     c: &Commit,
-) -> std::result::Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO steps (session, seq, action, response, at) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(&c.session)
-    .bind(c.seq)
-    .bind(&c.action)
-    .bind(&c.response)
-    .bind(c.now)
-    .execute(&mut **tx)
-    .await?;
+) -> std::result::Result<bool, sqlx::Error> {
+    let tree = match what {
+        Write::Insert(tree) => Some(tree.to_owned()),
+        Write::Update => None,
+    };
+    if dialect == Dialect::Postgres {
+        let sql = postgres_write(tree.as_deref(), c);
+        let row = bind_write(sqlx::query(&sql), tree.as_deref(), c)
+            .fetch_one(&mut *conn)
+            .await?;
+        return Ok(row.try_get::<i64, _>("n")? == 1);
+    }
+    // sqlx stops running a batch whose caller went away (a request cancelled by its
+    // client or its timeout), which would leave the transaction open on the writer:
+    // the batch runs in a task of its own, which always sees it to the end.
+    let sql = sqlite_write(tree.as_deref(), c);
+    let c = c.clone();
+    tokio::spawn(async move {
+        let rows = bind_write(sqlx::query(&sql), tree.as_deref(), &c)
+            .fetch_all(&mut *conn)
+            .await;
+        match rows {
+            Ok(rows) => match rows.first() {
+                Some(row) => Ok(row.try_get::<i64, _>("applied")? == 1),
+                None => Err(sqlx::Error::RowNotFound),
+            },
+            Err(e) => {
+                // A statement failed: the batch stopped inside its transaction.
+                let _ = conn.execute("ROLLBACK").await;
+                Err(e)
+            }
+        }
+    })
+    .await
+    .map_err(|_| sqlx::Error::WorkerCrashed)?
+}
+
+/// Binds a write's parameters: `$1` catalogue, `$2` status, `$3` state, `$4` now, `$5`
+/// session, `$6` seq, `$7` action, `$8` response, then (a new session) `$9` tree, then
+/// three per event (seq, kind, payload), then the ticket's id, priority and body.
+fn bind_write<'q>(
+    q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+    tree: Option<&'q str>,
+    c: &'q Commit,
+) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+    let mut q = q
+        .bind(c.catalogue)
+        .bind(&c.status)
+        .bind(&c.state)
+        .bind(c.now)
+        .bind(&c.session)
+        .bind(c.seq)
+        .bind(&c.action)
+        .bind(&c.response);
+    if let Some(tree) = tree {
+        q = q.bind(tree);
+    }
     for e in &c.events {
-        insert_event(tx, &c.session, e, c.now).await?;
+        q = q.bind(e.seq).bind(&e.kind).bind(&e.payload);
     }
     if let Some(t) = &c.ticket {
-        sqlx::query(
-            "INSERT INTO tickets (id, session, priority, status, agent, body, created_at, updated_at) VALUES ($1, $2, $3, 'open', NULL, $4, $5, $5)",
-        )
-        .bind(&t.id)
-        .bind(&c.session)
-        .bind(t.priority)
-        .bind(&t.body)
-        .bind(c.now)
-        .execute(&mut **tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO outbox (key, ticket, payload, attempts, next_attempt_at, locked_until, created_at) VALUES ($1, $2, $3, 0, $4, 0, $4)",
-        )
-        .bind(&t.id)
-        .bind(&t.id)
-        .bind(&t.body)
-        .bind(c.now)
-        .execute(&mut **tx)
-        .await?;
+        q = q.bind(&t.id).bind(t.priority).bind(&t.body);
     }
-    Ok(())
+    q
+}
+
+/// The first statement of a write and the number of parameters before the events'.
+fn session_statement(tree: Option<&str>) -> (&'static str, usize) {
+    match tree {
+        None => (
+            "UPDATE sessions SET seq = seq + 1, catalogue = $1, status = $2, state = $3, updated_at = $4 WHERE id = $5 AND seq = $6",
+            8,
+        ),
+        Some(_) => (
+            "INSERT INTO sessions (id, catalogue, tree, seq, status, state, created_at, updated_at) VALUES ($5, $1, $9, 1, $2, $3, $4, $4)",
+            9,
+        ),
+    }
+}
+
+/// `(0, $a, $b, $c), (1, ...)`: the events' rows, numbered to keep their order.
+fn event_rows(c: &Commit, first: usize) -> String {
+    (0..c.events.len())
+        .map(|i| {
+            let b = first + 3 * i;
+            format!("({i}, ${}, ${}, ${})", b + 1, b + 2, b + 3)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The PostgreSQL form of [`write`]: one statement whose `WITH` clauses write the
+/// session row and, only if that row was written, the step, the events (in order) and
+/// the ticket with its delivery. One statement is atomic without a transaction, and the
+/// foreign keys are checked at its end, once every row exists.
+fn postgres_write(tree: Option<&str>, c: &Commit) -> String {
+    use std::fmt::Write as _;
+    let (first, n) = session_statement(tree);
+    let mut sql = format!(
+        "WITH u AS ({first} RETURNING id), s AS (INSERT INTO steps (session, seq, action, response, at) SELECT $5, $6, $7, $8, $4 FROM u)"
+    );
+    if !c.events.is_empty() {
+        let _ = write!(
+            sql,
+            ", e AS (INSERT INTO events (session, seq, kind, payload, at) SELECT $5, v.seq, v.kind, v.payload, $4 FROM u, (VALUES {}) AS v (ord, seq, kind, payload) ORDER BY v.ord)",
+            event_rows(c, n)
+        );
+    }
+    if c.ticket.is_some() {
+        let id = n + 3 * c.events.len() + 1;
+        let (priority, body) = (id + 1, id + 2);
+        let _ = write!(
+            sql,
+            ", t AS (INSERT INTO tickets (id, session, priority, status, agent, body, created_at, updated_at) SELECT ${id}, $5, ${priority}, 'open', NULL, ${body}, $4, $4 FROM u), o AS (INSERT INTO outbox (key, ticket, payload, attempts, next_attempt_at, locked_until, created_at) SELECT ${id}, ${id}, ${body}, 0, $4, 0, $4 FROM u)"
+        );
+    }
+    sql.push_str(" SELECT count(*) AS n FROM u");
+    sql
+}
+
+/// The SQLite form of [`write`]: one batch in a transaction. `changes()` is the number
+/// of rows the last INSERT or UPDATE wrote: the batch reports the session row's as
+/// `applied`, and every later statement writes only if the one before it wrote its one
+/// row, so that nothing follows an UPDATE that found the session moved on.
+fn sqlite_write(tree: Option<&str>, c: &Commit) -> String {
+    use std::fmt::Write as _;
+    let (first, n) = session_statement(tree);
+    let mut sql = format!(
+        "BEGIN; {first}; SELECT changes() AS applied; INSERT INTO steps (session, seq, action, response, at) SELECT $5, $6, $7, $8, $4 WHERE changes() = 1;"
+    );
+    if c.ticket.is_some() {
+        let id = n + 3 * c.events.len() + 1;
+        let (priority, body) = (id + 1, id + 2);
+        let _ = write!(
+            sql,
+            " INSERT INTO tickets (id, session, priority, status, agent, body, created_at, updated_at) SELECT ${id}, $5, ${priority}, 'open', NULL, ${body}, $4, $4 WHERE changes() = 1; INSERT INTO outbox (key, ticket, payload, attempts, next_attempt_at, locked_until, created_at) SELECT ${id}, ${id}, ${body}, 0, $4, 0, $4 WHERE changes() = 1;"
+        );
+    }
+    if !c.events.is_empty() {
+        let _ = write!(
+            sql,
+            " INSERT INTO events (session, seq, kind, payload, at) SELECT $5, column2, column3, column4, $4 FROM (VALUES {}) WHERE changes() = 1 ORDER BY column1;",
+            event_rows(c, n)
+        );
+    }
+    sql.push_str(" COMMIT;");
+    sql
 }
 
 async fn insert_event(

@@ -10,6 +10,9 @@
 #   crates/server/tests/pg.sh pause  DIR        # stop the server, keep the data
 #   crates/server/tests/pg.sh resume DIR        # start it again on the same port
 #   crates/server/tests/pg.sh stop   DIR        # stop it and remove the folder
+#
+# The cluster runs with fsync=off (tests need no durability); TROUBLETREE_TEST_PG_FSYNC=on
+# at start keeps PostgreSQL's default, for measurements that should pay for it.
 set -euo pipefail
 
 bindir() {
@@ -46,7 +49,7 @@ server_start() {
   bin=$(bindir)
   port=$(cat "$dir/port")
   as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 60 \
-    -o "-p $port -k $dir/socket -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off" \
+    -o "-p $port -k $dir/socket -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=$(cat "$dir/fsync" 2>/dev/null || echo off)" \
     start >/dev/null
 }
 
@@ -55,6 +58,10 @@ case "${1:-}" in
     dir=$(mktemp -d "${TMPDIR:-/tmp}/troubletree-pg.XXXXXX")
     mkdir -p "$dir/socket"
     free_port >"$dir/port"
+    case "${TROUBLETREE_TEST_PG_FSYNC:-off}" in
+      on) echo on >"$dir/fsync" ;;
+      *) echo off >"$dir/fsync" ;;
+    esac
     if [ "$(id -u)" = 0 ]; then chown -R postgres "$dir"; fi
     chmod 755 "$dir"
     as_pg "$(bindir)/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --no-sync >"$dir/initdb.log" 2>&1 \
