@@ -16,9 +16,9 @@
 use std::error::Error;
 use std::io::{BufRead, IsTerminal, Write};
 
-use troubletree::{
-    Catalogue, Directory, LocalTime, Session, Step, Tree, Value, printable as clean,
-};
+use troubletree::directory::LocalTime;
+use troubletree::text::printable as clean;
+use troubletree::{Catalogue, Directory, Session, Step, Tree, Value};
 
 /// The demonstration: a recharge that failed, a network that was fine, a retry loop that
 /// runs out, and the escalation that follows.

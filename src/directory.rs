@@ -94,7 +94,7 @@ struct BusyFile {
 /// channel choice is deterministic in tests.
 ///
 /// ```
-/// use troubletree::LocalTime;
+/// use troubletree::directory::LocalTime;
 /// let t = LocalTime::new(2026, 11, 11, 20, 30).expect("a valid time");
 /// assert_eq!(t.to_string(), "2026-11-11 20:30");
 /// // From a Unix time and a UTC offset (China Standard Time is +8 h).
@@ -326,7 +326,8 @@ impl Busy {
 /// A validated service directory.
 ///
 /// ```
-/// use troubletree::{Channel, Directory, LocalTime, Priority};
+/// use troubletree::{Channel, Directory, Priority};
+/// use troubletree::directory::LocalTime;
 /// let directory = Directory::from_path("trees/directory.ron")?;
 /// let evening = LocalTime::new(2026, 3, 3, 22, 15).expect("valid");
 /// let choice = directory.choose(Priority::Normal, None, evening, "en").expect("a channel");

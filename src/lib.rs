@@ -56,9 +56,9 @@ pub mod analysis;
 mod catalogue;
 mod compile;
 mod diagnostic;
-mod directory;
+pub mod directory;
 mod error;
-mod event;
+pub mod event;
 #[cfg(feature = "internals")]
 #[doc(hidden)]
 pub mod internals;
@@ -66,35 +66,30 @@ mod limits;
 mod loader;
 mod model;
 mod report;
-mod scenario;
+pub mod scenario;
 mod session;
 mod source;
-mod text;
-mod ticket;
+pub mod text;
+pub mod ticket;
 mod tree;
 mod value;
 
 pub use catalogue::Catalogue;
 pub use diagnostic::{Code, Finding, Severity};
-pub use directory::{ChannelChoice, Directory, Hours, LocalTime};
+pub use directory::Directory;
 pub use error::LoadError;
-pub use event::{
-    Actor, Clock, Event, EventError, EventKind, Passed, Recorder, SystemClock, Timestamp,
-    TimestampError,
-};
+pub use event::{Event, Recorder};
 pub use limits::Limits;
 pub use loader::Loader;
 pub use model::FORMAT_VERSION;
 pub use report::Report;
-pub use scenario::{CaseResult, Coverage, Outcome, ScenarioReport};
 pub use session::{
     Answer, AnswerError, AnswerKind, DEFAULT_STEP_LIMIT, Decision, Escalation, Explained, Jump,
     Origin, Place, Question, Record, Replay, Resolution, Resume, ResumeError, Resumed,
     SAVED_FORMAT, SavedSession, Session, SessionBuilder, StartError, Step,
 };
 pub use source::Position;
-pub use text::{is_unprintable, printable};
-pub use ticket::{FactSource, Ticket, TicketFact, TicketLine, TicketPlace};
+pub use ticket::Ticket;
 pub use tree::{Channel, Edge, EdgeLabel, Fact, FactType, Priority, ResolutionKind, Tree};
 pub use value::Value;
 

@@ -8,9 +8,9 @@
 /// to print on a terminal. Newlines are kept.
 ///
 /// ```
-/// assert_eq!(troubletree::printable("a\u{1b}[2Jb\nc"), "a\u{fffd}[2Jb\nc");
+/// assert_eq!(troubletree::text::printable("a\u{1b}[2Jb\nc"), "a\u{fffd}[2Jb\nc");
 /// // A right-to-left override would make "exe.txt" read as "txt.exe".
-/// assert_eq!(troubletree::printable("a\u{202e}txt.exe"), "a\u{fffd}txt.exe");
+/// assert_eq!(troubletree::text::printable("a\u{202e}txt.exe"), "a\u{fffd}txt.exe");
 /// ```
 pub fn printable(text: &str) -> String {
     text.chars()
@@ -34,7 +34,7 @@ pub fn printable(text: &str) -> String {
 /// The newline is not in the list: callers that print one line replace it themselves.
 ///
 /// ```
-/// use troubletree::is_unprintable;
+/// use troubletree::text::is_unprintable;
 /// assert!(is_unprintable('\u{1b}') && is_unprintable('\u{9b}') && is_unprintable('\u{7f}'));
 /// assert!(is_unprintable('\u{202e}') && is_unprintable('\u{200b}') && is_unprintable('\u{2028}'));
 /// assert!(!is_unprintable('\n') && !is_unprintable('a') && !is_unprintable('充'));

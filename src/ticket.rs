@@ -133,7 +133,8 @@ impl Session {
     /// is chosen from `directory` for the time `now`.
     ///
     /// ```
-    /// use troubletree::{Directory, LocalTime, Session, Tree};
+    /// use troubletree::{Directory, Session, Tree};
+    /// use troubletree::directory::LocalTime;
     /// let tree = Tree::from_path("trees/recharge_failure.ron")?;
     /// let directory = Directory::from_path("trees/directory.ron")?;
     /// let session = Session::builder(&tree)
@@ -183,7 +184,8 @@ impl Session {
     /// channels, which the loader refuses.
     ///
     /// ```
-    /// use troubletree::{Directory, LocalTime, Session, Tree};
+    /// use troubletree::{Directory, Session, Tree};
+    /// use troubletree::directory::LocalTime;
     /// let tree = Tree::from_path("trees/recharge_failure.ron")?;
     /// let directory = Directory::from_path("trees/directory.ron")?;
     /// let mut session = Session::builder(&tree).locale("en").start()?;

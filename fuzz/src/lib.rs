@@ -752,7 +752,7 @@ pub fn files(data: &[u8]) {
 /// Whether a printer let a character through that must not reach a terminal raw.
 fn leaks(out: &str, newlines_allowed: bool) -> Option<char> {
     out.chars()
-        .find(|&c| troubletree::is_unprintable(c) || (c == '\n' && !newlines_allowed))
+        .find(|&c| troubletree::text::is_unprintable(c) || (c == '\n' && !newlines_allowed))
 }
 
 /// `text` as a RON string's content: `\` and `"` escaped, everything else raw.
@@ -793,7 +793,7 @@ pub fn printers(data: &[u8]) {
             .collect(),
     );
     for text in &texts {
-        let shown = troubletree::printable(text);
+        let shown = troubletree::text::printable(text);
         if let Some(c) = leaks(&shown, true) {
             panic!("printable let {c:?} through: {shown:?}");
         }

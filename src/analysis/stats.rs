@@ -40,7 +40,7 @@
 //! assert_eq!(version.sessions.resolved, 1);
 //! assert_eq!(version.sessions.containment, Some(1.0));
 //! assert_eq!(version.seconds.resolved.as_ref().map(|q| q.median), Some(20));
-//! # Ok::<(), troubletree::EventError>(())
+//! # Ok::<(), troubletree::event::EventError>(())
 //! ```
 
 use std::collections::{BTreeMap, HashMap};
@@ -497,7 +497,7 @@ impl Stats {
     /// let report = one.finish();
     /// assert_eq!(report.versions[0].sessions.started, 2);
     /// assert_eq!(report.versions[0].sessions.resolved, 1);
-    /// # Ok::<(), troubletree::EventError>(())
+    /// # Ok::<(), troubletree::event::EventError>(())
     /// ```
     pub fn merge(&mut self, other: Stats) {
         let Stats {

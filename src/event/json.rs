@@ -53,13 +53,14 @@ impl<'a> Event<'a> {
     /// allowed). Strings without escapes are borrowed from `line`.
     ///
     /// ```
-    /// use troubletree::{Event, EventKind};
+    /// use troubletree::Event;
+    /// use troubletree::event::EventKind;
     /// let line = r#"{"session":"s-1","seq":1,"at":"2026-05-06T02:00:07Z","tree":"refund","fingerprint":"00112233aabbccdd","kind":"answered","node":"ask_status","value":"refused","origin":"user"}"#;
     /// let event = Event::parse(line)?;
     /// assert_eq!(event.kind, EventKind::Answered);
     /// assert_eq!(event.value, Some(troubletree::Value::from("refused")));
     /// assert!(Event::parse(r#"{"session":"s-1"}"#).is_err());
-    /// # Ok::<(), troubletree::EventError>(())
+    /// # Ok::<(), troubletree::event::EventError>(())
     /// ```
     ///
     /// # Errors

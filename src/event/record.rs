@@ -42,7 +42,8 @@ impl<F: Fn() -> Timestamp> Clock for F {
 /// out exactly as the service writes them, so `troubletree stats` reads both.
 ///
 /// ```
-/// use troubletree::{EventKind, Recorder, Session, Timestamp, Tree};
+/// use troubletree::{Recorder, Session, Tree};
+/// use troubletree::event::{EventKind, Timestamp};
 ///
 /// let tree = Tree::from_path("trees/recharge_failure.ron")?;
 /// let clock = || Timestamp::from_unix_ms(1_778_032_800_000);

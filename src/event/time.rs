@@ -14,12 +14,12 @@ use serde::{Deserialize, Serialize, Serializer};
 /// truncated), `Z`, `z` or an offset such as `+08:00`.
 ///
 /// ```
-/// use troubletree::Timestamp;
+/// use troubletree::event::Timestamp;
 /// let t: Timestamp = "2026-05-06T10:01:01.5+08:00".parse()?;
 /// assert_eq!(t.to_string(), "2026-05-06T02:01:01.500Z");
 /// assert_eq!(t.unix_ms(), 1_778_032_861_500);
 /// assert_eq!(Timestamp::from_unix_ms(1_778_032_861_000).to_string(), "2026-05-06T02:01:01Z");
-/// # Ok::<(), troubletree::TimestampError>(())
+/// # Ok::<(), troubletree::event::TimestampError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(i64);

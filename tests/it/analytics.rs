@@ -107,7 +107,8 @@ fn answer_name(kind: ResolutionKind) -> &'static str {
 
 // ------------------------------------------------------------------------ events
 
-use troubletree::{Actor, Event, EventKind, Recorder, Timestamp};
+use troubletree::event::{Actor, EventKind, Timestamp};
+use troubletree::{Event, Recorder};
 
 /// A clock that says 2026-05-06T02:00:00Z plus one second per call.
 fn ticking() -> impl Fn() -> Timestamp {

@@ -288,7 +288,7 @@ fn assert_clean(out: &str) {
     for (n, line) in out.split('\n').enumerate() {
         for c in line.chars() {
             assert!(
-                !troubletree::is_unprintable(c),
+                !troubletree::text::is_unprintable(c),
                 "line {n} holds {c:?}: {line:?}"
             );
         }

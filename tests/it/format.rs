@@ -2,9 +2,9 @@
 //! the agent on escalations, texts that name the service directory's values, and the
 //! check on Chinese punctuation.
 
+use troubletree::directory::LocalTime;
 use troubletree::{
-    AnswerError, Catalogue, Code, Directory, Loader, LocalTime, Session, StartError, Step, Tree,
-    Value,
+    AnswerError, Catalogue, Code, Directory, Loader, Session, StartError, Step, Tree, Value,
 };
 
 fn codes(text: &str) -> Vec<Code> {

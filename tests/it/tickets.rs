@@ -1,9 +1,10 @@
 //! The service directory and escalation tickets: channel choice by time of day and
 //! priority, busy periods, what the ticket carries, text rendering and JSON.
 
+use troubletree::directory::LocalTime;
+use troubletree::ticket::FactSource;
 use troubletree::{
-    Catalogue, Channel, Directory, FactSource, Loader, LocalTime, Origin, Priority, Report,
-    Session, Tree, Value,
+    Catalogue, Channel, Directory, Loader, Origin, Priority, Report, Session, Tree, Value,
 };
 
 fn directory() -> Directory {

@@ -147,7 +147,7 @@ fn typeable(text: &str) -> bool {
         && text.trim() == text
         && !text
             .chars()
-            .any(|c| c == '\n' || troubletree::is_unprintable(c))
+            .any(|c| c == '\n' || troubletree::text::is_unprintable(c))
 }
 
 /// A text as a JSON string, every unprintable character escaped.

@@ -309,7 +309,7 @@ struct Excerpt {
 
 /// The character [`one_line`] prints for `c`.
 fn clean_char(c: char) -> char {
-    if c == '\n' || troubletree::is_unprintable(c) {
+    if c == '\n' || troubletree::text::is_unprintable(c) {
         '\u{fffd}'
     } else {
         c

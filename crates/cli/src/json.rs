@@ -4,7 +4,7 @@
 //! else raw, so DEL, the C1 controls (U+009B is a one-character CSI on some terminals),
 //! bidirectional overrides and zero-width characters from a tree would reach whoever
 //! prints the JSON. This writer escapes every character that
-//! [`troubletree::is_unprintable`] names as `\uXXXX`: the data is unchanged for a JSON
+//! [`troubletree::text::is_unprintable`] names as `\uXXXX`: the data is unchanged for a JSON
 //! reader, and the bytes are safe for a terminal.
 //!
 //! This file depends on nothing else of the command line: the fuzz crate includes it
@@ -50,7 +50,7 @@ impl<F: Formatter> Formatter for Escaping<F> {
     ) -> io::Result<()> {
         let mut start = 0;
         for (i, c) in fragment.char_indices() {
-            if troubletree::is_unprintable(c) {
+            if troubletree::text::is_unprintable(c) {
                 writer.write_all(&fragment.as_bytes()[start..i])?;
                 let mut units = [0u16; 2];
                 for unit in c.encode_utf16(&mut units) {
@@ -122,7 +122,7 @@ mod tests {
         assert!(
             !json
                 .chars()
-                .any(|c| troubletree::is_unprintable(c) || c == '\t')
+                .any(|c| troubletree::text::is_unprintable(c) || c == '\t')
         );
         let back: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(back["k\u{9b}"], text);

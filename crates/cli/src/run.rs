@@ -6,9 +6,10 @@ use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use troubletree::directory::LocalTime;
 use troubletree::{
-    Catalogue, Directory, FactType, Loader, LocalTime, Place, Resume, SavedSession, Session,
-    StartError, Step, Tree, Value,
+    Catalogue, Directory, FactType, Loader, Place, Resume, SavedSession, Session, StartError, Step,
+    Tree, Value,
 };
 
 use crate::Fail;

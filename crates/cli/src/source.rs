@@ -7,8 +7,9 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use troubletree::Event;
 use troubletree::analysis::stats::{Stats, StatsOptions};
-use troubletree::{Event, Timestamp};
+use troubletree::event::Timestamp;
 
 use crate::Fail;
 

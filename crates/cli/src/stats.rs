@@ -4,8 +4,8 @@
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use troubletree::Timestamp;
 use troubletree::analysis::stats::{Outcomes, Quantiles, Report, StatsOptions, VersionReport};
+use troubletree::event::Timestamp;
 
 use crate::Fail;
 use crate::source::Source;

@@ -2,7 +2,7 @@
 //!
 //! Every byte the command line writes goes through [`print`] or [`eprint`] (clippy's
 //! `disallowed-macros` in `clippy.toml` refuses `println!` and friends), and both pass it
-//! through [`troubletree::printable`] once more. Call sites clean what they format, so
+//! through [`troubletree::text::printable`] once more. Call sites clean what they format, so
 //! that messages read well; the last pass guarantees that nothing was forgotten.
 
 use std::io::Write;
@@ -10,13 +10,13 @@ use std::io::Write;
 /// Replaces unprintable characters (ESC, BEL, carriage return, C1 controls, bidi
 /// overrides, zero-width characters...) so that a hostile tree cannot rewrite the screen
 /// or disguise text; keeps newlines.
-pub(crate) use troubletree::printable as clean;
+pub(crate) use troubletree::text::printable as clean;
 
 /// Like [`clean`], and newlines too, for one-line output.
 pub(crate) fn one_line(text: &str) -> String {
     text.chars()
         .map(|c| {
-            if c == '\n' || troubletree::is_unprintable(c) {
+            if c == '\n' || troubletree::text::is_unprintable(c) {
                 '\u{fffd}'
             } else {
                 c
@@ -41,7 +41,7 @@ pub(crate) fn eprint(line: &str) {
 
 /// `text` if it is already clean (the usual case: no copy), else its [`clean`] copy.
 fn safe(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.chars().any(troubletree::is_unprintable) {
+    if text.chars().any(troubletree::text::is_unprintable) {
         std::borrow::Cow::Owned(clean(text))
     } else {
         std::borrow::Cow::Borrowed(text)

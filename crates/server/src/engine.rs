@@ -12,10 +12,12 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use troubletree::directory::LocalTime;
+use troubletree::event::Timestamp;
+use troubletree::ticket::FactSource;
 use troubletree::{
-    AnswerError, AnswerKind, Catalogue, Channel, Directory, FactSource, Loader, LocalTime, Origin,
-    Priority, Recorder, Resume, ResumeError, SavedSession, Session, StartError, Step, Timestamp,
-    Tree,
+    AnswerError, AnswerKind, Catalogue, Channel, Directory, Loader, Origin, Priority, Recorder,
+    Resume, ResumeError, SavedSession, Session, StartError, Step, Tree,
 };
 use utoipa::ToSchema;
 
@@ -689,8 +691,8 @@ impl Walk<'_> {
                 .map(|l| JourneyLine {
                     tree: l.tree.clone(),
                     node: l.node.clone(),
-                    text: troubletree::printable(&l.text),
-                    answer: l.answer.as_deref().map(troubletree::printable),
+                    text: troubletree::text::printable(&l.text),
+                    answer: l.answer.as_deref().map(troubletree::text::printable),
                     value: l.value.as_ref().map(Into::into),
                     origin: match l.origin {
                         Origin::Given => "user",

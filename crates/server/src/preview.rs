@@ -727,7 +727,10 @@ impl Workspace {
     fn scenarios(
         &self,
         paths: &[PathBuf],
-    ) -> (ScenarioSummary, Option<Vec<troubletree::Coverage>>) {
+    ) -> (
+        ScenarioSummary,
+        Option<Vec<troubletree::scenario::Coverage>>,
+    ) {
         let mut summary = ScenarioSummary {
             paths: paths.iter().map(|p| p.display().to_string()).collect(),
             ran: false,

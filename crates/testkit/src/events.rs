@@ -13,7 +13,8 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::rc::Rc;
 
-use troubletree::{AnswerKind, Catalogue, Event, Origin, Recorder, Session, Step, Timestamp};
+use troubletree::event::Timestamp;
+use troubletree::{AnswerKind, Catalogue, Event, Origin, Recorder, Session, Step};
 
 /// Events of `sessions` sessions over `catalogue`, in time order.
 #[derive(Debug)]

@@ -292,7 +292,7 @@ fn expectations(fixture: &str) -> Vec<(String, u64, u64)> {
 /// position.
 pub(crate) fn control_char(text: &str) -> Option<(usize, char)> {
     text.char_indices()
-        .find(|&(_, c)| troubletree::is_unprintable(c))
+        .find(|&(_, c)| troubletree::text::is_unprintable(c))
 }
 
 /// Asserts that neither stream carries a raw control character (only `\n` allowed).
