@@ -54,3 +54,27 @@ fn every_scenario_passes_and_every_edge_is_taken() {
         "every tree has scenarios"
     );
 }
+
+/// The scenario example in `docs/FORMAT.md` (section 14) runs and passes against the
+/// shipped trees, so the reference cannot drift from the format.
+#[test]
+fn the_scenario_example_in_the_format_guide_passes() {
+    let guide = std::fs::read_to_string("docs/FORMAT.md").expect("docs/FORMAT.md is readable");
+    let section = guide
+        .split("## 14. Scenario files")
+        .nth(1)
+        .expect("the guide has its scenario section");
+    let (_, block) = section.split_once("```ron\n").expect("a ron block");
+    let (example, _) = block.split_once("\n```").expect("the ron block ends");
+    let dir = std::env::temp_dir().join(format!("troubletree-scenario-doc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    std::fs::write(dir.join("example.ron"), example).expect("writable");
+    let catalogue = troubletree::Catalogue::from_dir("trees").expect("valid trees");
+    let report = Loader::new().scenarios(&catalogue, &[&dir]);
+    std::fs::remove_dir_all(&dir).ok();
+    let report = report.expect("the example reads");
+    assert_eq!(report.cases.len(), 2);
+    for case in &report.cases {
+        assert!(case.passed(), "{}: {:?}", case.name, case.failure);
+    }
+}
