@@ -204,7 +204,7 @@ impl Session {
         let step = self.current();
         let zh = locale.starts_with("zh");
         let reason = match &step {
-            Step::Ask(q) | Step::Act(q) if zh => format!("用户在此步骤要求转人工:{}", q.text),
+            Step::Ask(q) | Step::Act(q) if zh => format!("用户在此步骤要求转人工：{}", q.text),
             Step::Ask(q) | Step::Act(q) => format!("The user asked for a person at: {}", q.text),
             _ if zh => "用户要求转人工。".to_owned(),
             _ => "The user asked for a person.".to_owned(),
@@ -386,6 +386,13 @@ struct Labels {
     auto: &'static str,
     example: &'static str,
     created: &'static str,
+    /// After a label: `：` in Chinese, `: ` in English.
+    colon: &'static str,
+    /// Brackets around an aside: `（…）` in Chinese, ` (…)` in English.
+    open_paren: &'static str,
+    close_paren: &'static str,
+    /// Between the items of an aside: `；` or `; `.
+    semicolon: &'static str,
 }
 
 const ZH: Labels = Labels {
@@ -406,8 +413,12 @@ const ZH: Labels = Labels {
     facts: "已知信息",
     steps: "排查记录",
     auto: "自动",
-    example: "注意:以上联系方式为示例数据,并非真实号码。",
+    example: "注意：以上联系方式为示例数据，并非真实号码。",
     created: "创建时间",
+    colon: "：",
+    open_paren: "（",
+    close_paren: "）",
+    semicolon: "；",
 };
 
 const EN: Labels = Labels {
@@ -430,6 +441,10 @@ const EN: Labels = Labels {
     auto: "auto",
     example: "Note: the contact details above are example data, not a real number.",
     created: "Created",
+    colon: ": ",
+    open_paren: " (",
+    close_paren: ")",
+    semicolon: "; ",
 };
 
 fn priority_name(p: Priority, zh: bool) -> &'static str {
@@ -475,24 +490,36 @@ impl Ticket {
         );
         let _ = writeln!(
             out,
-            "{}: {} ({} / {})",
+            "{}{}{}{}{} / {}{}",
             l.started,
+            l.colon,
             clean(&self.started.title),
+            l.open_paren,
             clean(&self.started.tree),
-            clean(&self.started.node)
+            clean(&self.started.node),
+            l.close_paren
         );
         let _ = writeln!(
             out,
-            "{}: {} ({} / {})",
+            "{}{}{}{}{} / {}{}",
             l.flow,
+            l.colon,
             clean(&self.title),
+            l.open_paren,
             clean(&self.tree),
-            clean(&self.node)
+            clean(&self.node),
+            l.close_paren
         );
-        let _ = writeln!(out, "{}: {}", l.priority, priority_name(self.priority, zh));
-        let _ = writeln!(out, "{}: {}", l.reason, clean(&self.reason));
+        let _ = writeln!(
+            out,
+            "{}{}{}",
+            l.priority,
+            l.colon,
+            priority_name(self.priority, zh)
+        );
+        let _ = writeln!(out, "{}{}{}", l.reason, l.colon, clean(&self.reason));
         if let Some(agent) = &self.agent {
-            let _ = writeln!(out, "{}: {}", l.agent, clean(agent));
+            let _ = writeln!(out, "{}{}{}", l.agent, l.colon, clean(agent));
         }
         let hours = c
             .hours
@@ -500,10 +527,14 @@ impl Ticket {
         let state = if c.open_now { l.open } else { l.closed };
         let _ = writeln!(
             out,
-            "{}: {} — {} ({hours}, {state})",
+            "{}{}{} — {}{}{hours}{}{state}{}",
             l.contact,
+            l.colon,
             channel_name(c.kind, zh),
-            clean(&c.contact)
+            clean(&c.contact),
+            l.open_paren,
+            if zh { "，" } else { ", " },
+            l.close_paren
         );
         let reply = if c.response_hours == 0 {
             l.immediate.to_owned()
@@ -512,18 +543,18 @@ impl Ticket {
         } else {
             format!("within {} h", c.response_hours)
         };
-        let _ = writeln!(out, "{}: {reply}", l.reply);
+        let _ = writeln!(out, "{}{}{reply}", l.reply, l.colon);
         if let Some(busy) = &c.busy {
-            let _ = writeln!(out, "{}: {}", l.busy, clean(busy));
+            let _ = writeln!(out, "{}{}{}", l.busy, l.colon, clean(busy));
         }
         if !self.prepare.is_empty() {
-            let _ = writeln!(out, "{}:", l.prepare);
+            let _ = writeln!(out, "{}{}", l.prepare, l.colon.trim_end());
             for item in &self.prepare {
                 let _ = writeln!(out, "  - {}", clean(item));
             }
         }
         if !self.facts.is_empty() {
-            let _ = writeln!(out, "{}:", l.facts);
+            let _ = writeln!(out, "{}{}", l.facts, l.colon.trim_end());
             for f in &self.facts {
                 let source = match (f.source, zh) {
                     (FactSource::Host, true) => "系统",
@@ -535,14 +566,17 @@ impl Ticket {
                 };
                 let _ = writeln!(
                     out,
-                    "  {} = {} ({source}; {})",
+                    "  {} = {}{}{source}{}{}{}",
                     clean(&f.label),
                     clean(&f.shown),
-                    clean(&f.tree)
+                    l.open_paren,
+                    l.semicolon,
+                    clean(&f.tree),
+                    l.close_paren
                 );
             }
         }
-        let _ = writeln!(out, "{}:", l.steps);
+        let _ = writeln!(out, "{}{}", l.steps, l.colon.trim_end());
         let mut tree = "";
         for (i, line) in self.transcript.iter().enumerate() {
             if line.tree != tree {
@@ -563,7 +597,7 @@ impl Ticket {
             };
             let _ = writeln!(out, "  {}. {}{answer}{auto}", i + 1, clean(&line.text));
         }
-        let _ = writeln!(out, "{}: {}", l.created, self.created_at);
+        let _ = writeln!(out, "{}{}{}", l.created, l.colon, self.created_at);
         if c.example {
             let _ = writeln!(out, "{}", l.example);
         }

@@ -59,28 +59,34 @@ impl Decision<'_> {
 impl fmt::Display for Decision<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let names: Vec<&str> = self.seen.iter().map(|(name, _)| *name).collect();
-        line(f, self, &names, &self.condition)
+        line(f, self, &names, &self.condition, &EN)
     }
 }
 
 /// A decision's line, with the facts it saw named by `names` and its condition in words.
-fn line(f: &mut impl fmt::Write, d: &Decision<'_>, names: &[&str], condition: &str) -> fmt::Result {
-    write!(f, "{}: ", d.place.node)?;
+fn line(
+    f: &mut impl fmt::Write,
+    d: &Decision<'_>,
+    names: &[&str],
+    condition: &str,
+    w: &Words,
+) -> fmt::Result {
+    write!(f, "{}{}", d.place.node, w.colon)?;
     let seen: Vec<String> = d
         .seen
         .iter()
         .zip(names)
         .map(|((_, value), name)| match value {
-            Some(v) => format!("{name} = {}", shown(v)),
-            None => format!("{name} unknown"),
+            Some(v) => format!("{name} = {}", shown(v, w)),
+            None => format!("{name}{}", w.unknown),
         })
         .collect();
     if !seen.is_empty() {
-        write!(f, "{} → ", seen.join(", "))?;
+        write!(f, "{} → ", seen.join(w.comma))?;
     }
     match d.rule {
-        Some(i) => write!(f, "rule {} ({condition})", i + 1)?,
-        None => write!(f, "otherwise (none of: {condition})")?,
+        Some(i) => write!(f, "{}{}{}{condition}{}", w.rule, i + 1, w.open, w.close)?,
+        None => write!(f, "{}{condition}{}", w.otherwise, w.close)?,
     }
     write!(f, " → {}", d.next)
 }
@@ -215,11 +221,12 @@ fn decision<'a>(
                 .iter()
                 .map(|(c, _)| words(data, c, naming))
                 .collect::<Vec<_>>()
-                .join("; "),
+                .join(naming.words().semicolon),
         })
     };
+    let language = words_for(data, locale);
     let condition = named(Naming::Names)?;
-    let condition_labelled = named(Naming::Labels(locale))?;
+    let condition_labelled = named(Naming::Labels(locale, language))?;
     let next = match rule {
         Some(i) => rules.get(i)?.1,
         None => *otherwise,
@@ -255,18 +262,98 @@ fn decision<'a>(
         labelled: String::new(),
     };
     let mut labelled = String::new();
-    line(&mut labelled, &decision, &labels, &condition_labelled).ok()?;
+    line(
+        &mut labelled,
+        &decision,
+        &labels,
+        &condition_labelled,
+        language,
+    )
+    .ok()?;
     decision.labelled = labelled;
     Some(decision)
 }
 
-/// How a condition in words names its facts.
+/// How a condition in words names its facts, and in which language it is written.
 #[derive(Clone, Copy)]
 enum Naming {
-    /// By their names, as the tree's conditions do.
+    /// By their names, as the tree's conditions do, in English.
     Names,
-    /// By their labels in this locale (their names when they have none).
-    Labels(usize),
+    /// By their labels in this locale (their names when they have none), in the
+    /// locale's words.
+    Labels(usize, &'static Words),
+}
+
+impl Naming {
+    fn words(self) -> &'static Words {
+        match self {
+            Naming::Names => &EN,
+            Naming::Labels(_, words) => words,
+        }
+    }
+}
+
+/// The fixed words and punctuation of a decision in words.
+struct Words {
+    colon: &'static str,
+    comma: &'static str,
+    semicolon: &'static str,
+    open: &'static str,
+    close: &'static str,
+    and: &'static str,
+    or: &'static str,
+    not: &'static str,
+    one_of: &'static str,
+    known: &'static str,
+    unknown: &'static str,
+    rule: &'static str,
+    otherwise: &'static str,
+    yes: &'static str,
+    no: &'static str,
+}
+
+const EN: Words = Words {
+    colon: ": ",
+    comma: ", ",
+    semicolon: "; ",
+    open: " (",
+    close: ")",
+    and: " and ",
+    or: " or ",
+    not: "not",
+    one_of: " is one of ",
+    known: " is known",
+    unknown: " unknown",
+    rule: "rule ",
+    otherwise: "otherwise (none of: ",
+    yes: "true",
+    no: "false",
+};
+
+const ZH: Words = Words {
+    colon: "：",
+    comma: "，",
+    semicolon: "；",
+    open: "（",
+    close: "）",
+    and: "且",
+    or: "或",
+    not: "并非",
+    one_of: "属于",
+    known: "已知",
+    unknown: "未知",
+    rule: "规则 ",
+    otherwise: "其他情况（以下都不成立：",
+    yes: "是",
+    no: "否",
+};
+
+/// The words for a tree's locale: Chinese for `zh*`, English otherwise.
+fn words_for(data: &TreeData, locale: usize) -> &'static Words {
+    match data.locales.get(locale) {
+        Some(l) if l.starts_with("zh") => &ZH,
+        _ => &EN,
+    }
 }
 
 /// The facts a condition reads, each once, in the order written.
@@ -296,12 +383,13 @@ fn words(data: &TreeData, cond: &Cond, naming: Naming) -> String {
         let decl = &data.facts[usize::from(slot)];
         match naming {
             Naming::Names => &*decl.name,
-            Naming::Labels(locale) => decl.label(locale),
+            Naming::Labels(locale, _) => decl.label(locale),
         }
     };
+    let w = naming.words();
     let value = |slot: FactSlot, stored: &Stored| {
         let decl: &FactDecl = &data.facts[usize::from(slot)];
-        shown(&decl.ty.value(stored))
+        shown(&decl.ty.value(stored), w)
     };
     match cond {
         Cond::Eq(s, v) => format!("{} = {}", name(*s), value(*s, v)),
@@ -313,20 +401,27 @@ fn words(data: &TreeData, cond: &Cond, naming: Naming) -> String {
                 CmpOp::Gt => ">",
                 CmpOp::Ge => "≥",
             };
-            format!("{} {op} {}", name(*s), shown(&Value::Number(*n)))
+            format!("{} {op} {}", name(*s), shown(&Value::Number(*n), w))
         }
         Cond::In(s, set) => format!(
-            "{} is one of {}",
+            "{}{}{}",
             name(*s),
+            w.one_of,
             set.iter()
                 .map(|v| value(*s, v))
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(w.comma)
         ),
-        Cond::Known(s) => format!("{} is known", name(*s)),
-        Cond::All(all) => joined(data, all, " and ", naming),
-        Cond::Any(any) => joined(data, any, " or ", naming),
-        Cond::Not(c) => format!("not ({})", words(data, c, naming)),
+        Cond::Known(s) => format!("{}{}", name(*s), w.known),
+        Cond::All(all) => joined(data, all, w.and, naming),
+        Cond::Any(any) => joined(data, any, w.or, naming),
+        Cond::Not(c) => format!(
+            "{}{}{}{}",
+            w.not,
+            w.open.trim_start(),
+            words(data, c, naming),
+            w.close
+        ),
     }
 }
 
@@ -334,17 +429,28 @@ fn joined(data: &TreeData, conds: &[Cond], with: &str, naming: Naming) -> String
     let parts: Vec<String> = conds
         .iter()
         .map(|c| match c {
-            Cond::All(_) | Cond::Any(_) => format!("({})", words(data, c, naming)),
+            Cond::All(_) | Cond::Any(_) => {
+                let w = naming.words();
+                format!(
+                    "{}{}{}",
+                    w.open.trim_start(),
+                    words(data, c, naming),
+                    w.close
+                )
+            }
             _ => words(data, c, naming),
         })
         .collect();
     parts.join(with)
 }
 
-/// A value for a person: text quoted, whole numbers without `.0`.
-fn shown(value: &Value) -> String {
+/// A value for a person: text quoted, whole numbers without `.0`, yes and no in the
+/// language's words.
+fn shown(value: &Value, w: &Words) -> String {
     match value {
         Value::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => format!("{n:.0}"),
+        Value::Bool(true) => w.yes.to_owned(),
+        Value::Bool(false) => w.no.to_owned(),
         other => super::error::shown(other),
     }
 }

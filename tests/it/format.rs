@@ -169,7 +169,7 @@ fn labels_name_facts_in_tickets_and_decisions() {
             "zh",
             "扣款后经过的小时数",
             "已扣款但未到账",
-            "debited_hours: 扣款后经过的小时数 = 60 → rule 1 (扣款后经过的小时数 ≥ 48) → ask_debit_amount",
+            "debited_hours：扣款后经过的小时数 = 60 → 规则 1（扣款后经过的小时数 ≥ 48） → ask_debit_amount",
         ),
     ] {
         let mut session = Session::builder(&catalogue)
@@ -219,9 +219,14 @@ fn labels_name_facts_in_tickets_and_decisions() {
         .fact("n", 2.0)
         .start()
         .expect("starts");
+    // A tree that declares no locale is in Chinese: the words are, the names stay.
     assert_eq!(
         session.decisions()[0].in_words(),
-        session.decisions()[0].to_string()
+        "d：n = 2 → 规则 1（n > 1） → e"
+    );
+    assert_eq!(
+        session.decisions()[0].to_string(),
+        "d: n = 2 → rule 1 (n > 1) → e"
     );
     let ticket = session
         .ticket(&directory, at("2026-05-06 10:00"))

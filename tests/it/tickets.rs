@@ -315,7 +315,7 @@ fn tickets_render_in_both_languages() {
         .render();
     for expected in [
         "客服工单",
-        "优先级: 高",
+        "优先级：高",
         "客服热线",
         "请准备",
         "扣款后经过的小时数 = 60",
