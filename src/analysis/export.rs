@@ -767,7 +767,7 @@ fn link_style(out: &mut String, edges: impl Iterator<Item = usize>, style: &str)
 /// Makes untrusted text safe to show on one line, whatever the format: line breaks and
 /// tabs become spaces (runs of blanks collapse), other control characters become a
 /// visible stand-in (`␛` for ESC, `␡` for DEL), and every other character that
-/// [`is_unprintable`](crate::is_unprintable) names (C1 controls, bidirectional overrides,
+/// [`is_unprintable`](crate::text::is_unprintable) names (C1 controls, bidirectional overrides,
 /// zero-width characters) becomes `�`. Then the text is cut to `max`
 /// characters, the last being `…` when something was cut.
 fn clean(text: &str, max: usize) -> String {

@@ -1,6 +1,6 @@
 //! The fast reader: the plain RON that trees are written in, read without serde's
 //! `Any` machinery. It reads exactly what ron reads or declines (`None`), and then ron
-//! reads the file; [`super::differential`] holds the two together, in the unit tests
+//! reads the file; `super::differential` holds the two together, in the unit tests
 //! and in the fuzz target `parse_diff`.
 
 use std::borrow::Cow;
@@ -21,7 +21,7 @@ use super::{
 /// order (each once), quoted strings (escaped ones and raw strings are unescaped by ron
 /// itself), plain integers (other numbers are parsed by ron itself), `true` and `false`,
 /// lists, maps, trailing commas. Whatever it accepts, it reads into exactly the value
-/// ron's deserializer gives: [`super::differential`] checks that on the shipped trees,
+/// ron's deserializer gives: `super::differential` checks that on the shipped trees,
 /// generated trees and thousands of damaged variants of them, and the fuzz target
 /// `parse_diff` on arbitrary bytes.
 pub(crate) fn read(text: &str) -> Option<TreeFile<'_>> {

@@ -13,14 +13,19 @@
 //! tells the directory that the user cannot log in through the `Bool` fact
 //! [`Directory::LOGIN_FACT`] (`can_log_in`): [`crate::Session::ticket`] passes it on.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::{Code, Finding, Pending};
 use crate::model::TextDef;
 use crate::source::Source;
 use crate::tree::{Channel, Priority};
+
+mod references;
+mod time;
+
+pub(crate) use references::{BUSY, Reference, references};
+pub use time::{Hours, LocalTime};
+use time::{days_in_month, parse_clock};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename = "Directory", deny_unknown_fields)]
@@ -88,174 +93,6 @@ struct BusyFile {
     to: String,
     /// Hours added to every promised response time during the period.
     extra_hours: u32,
-}
-
-/// A local date and time of day, supplied by the host: the clock is injected so that
-/// channel choice is deterministic in tests.
-///
-/// ```
-/// use troubletree::directory::LocalTime;
-/// let t = LocalTime::new(2026, 11, 11, 20, 30).expect("a valid time");
-/// assert_eq!(t.to_string(), "2026-11-11 20:30");
-/// // From a Unix time and a UTC offset (China Standard Time is +8 h).
-/// assert_eq!(LocalTime::from_unix(0, 8 * 60).to_string(), "1970-01-01 08:00");
-/// ```
-///
-/// Read back with serde, the fields are checked as [`LocalTime::new`] checks them: a
-/// ticket claiming `{"month": 13, "day": 40, "hour": 25}` is refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "RawTime")]
-#[non_exhaustive]
-pub struct LocalTime {
-    /// Year.
-    pub year: i32,
-    /// Month, 1–12.
-    pub month: u8,
-    /// Day of the month, 1–31.
-    pub day: u8,
-    /// Hour, 0–23.
-    pub hour: u8,
-    /// Minute, 0–59.
-    pub minute: u8,
-}
-
-/// The fields of a [`LocalTime`] as written, before they are checked.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTime {
-    year: i32,
-    month: u8,
-    day: u8,
-    hour: u8,
-    minute: u8,
-}
-
-impl TryFrom<RawTime> for LocalTime {
-    type Error = String;
-
-    fn try_from(t: RawTime) -> Result<Self, String> {
-        LocalTime::new(t.year, t.month, t.day, t.hour, t.minute).ok_or_else(|| {
-            format!(
-                "{:04}-{:02}-{:02} {:02}:{:02} is not a valid local time",
-                t.year, t.month, t.day, t.hour, t.minute
-            )
-        })
-    }
-}
-
-impl LocalTime {
-    /// A time, if the fields are in range.
-    pub fn new(year: i32, month: u8, day: u8, hour: u8, minute: u8) -> Option<LocalTime> {
-        let valid = (1..=12).contains(&month)
-            && (1..=days_in_month(year, month)).contains(&day)
-            && hour < 24
-            && minute < 60;
-        valid.then_some(LocalTime {
-            year,
-            month,
-            day,
-            hour,
-            minute,
-        })
-    }
-
-    /// Local time from seconds since the Unix epoch and the offset from UTC in minutes.
-    pub fn from_unix(seconds: i64, utc_offset_minutes: i32) -> LocalTime {
-        let local = seconds.saturating_add(i64::from(utc_offset_minutes) * 60);
-        let days = local.div_euclid(86_400);
-        let secs = local.rem_euclid(86_400);
-        // Howard Hinnant's civil-from-days.
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z.rem_euclid(146_097);
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = doy - (153 * mp + 2) / 5 + 1;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 };
-        let year = yoe + era * 400 + i64::from(month <= 2);
-        LocalTime {
-            year: i32::try_from(year).unwrap_or(i32::MAX),
-            month: u8::try_from(month).unwrap_or(1),
-            day: u8::try_from(day).unwrap_or(1),
-            hour: u8::try_from(secs / 3600).unwrap_or(0),
-            minute: u8::try_from(secs % 3600 / 60).unwrap_or(0),
-        }
-    }
-
-    /// Parses `YYYY-MM-DD HH:MM`.
-    pub fn parse(text: &str) -> Option<LocalTime> {
-        let (date, time) = text.trim().split_once([' ', 'T'])?;
-        let mut d = date.splitn(3, '-');
-        let year = d.next()?.parse().ok()?;
-        let month = d.next()?.parse().ok()?;
-        let day = d.next()?.parse().ok()?;
-        let (hour, minute) = parse_clock(time)?;
-        LocalTime::new(year, month, day, hour, minute)
-    }
-
-    fn minute_of_day(self) -> u16 {
-        u16::from(self.hour) * 60 + u16::from(self.minute)
-    }
-}
-
-impl fmt::Display for LocalTime {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{:04}-{:02}-{:02} {:02}:{:02}",
-            self.year, self.month, self.day, self.hour, self.minute
-        )
-    }
-}
-
-fn days_in_month(year: i32, month: u8) -> u8 {
-    match month {
-        4 | 6 | 9 | 11 => 30,
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        _ => 31,
-    }
-}
-
-fn parse_clock(text: &str) -> Option<(u8, u8)> {
-    let (h, m) = text.trim().split_once(':')?;
-    let (h, m): (u8, u8) = (h.parse().ok()?, m.parse().ok()?);
-    (h < 24 && m < 60).then_some((h, m))
-}
-
-/// Opening hours: from `open` to `close`, in minutes since midnight; a `close` before
-/// `open` runs past midnight.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct Hours {
-    /// Opening time, minutes after midnight.
-    pub open: u16,
-    /// Closing time, minutes after midnight.
-    pub close: u16,
-}
-
-impl Hours {
-    fn contains(self, minute: u16) -> bool {
-        if self.open <= self.close {
-            (self.open..self.close).contains(&minute)
-        } else {
-            minute >= self.open || minute < self.close
-        }
-    }
-}
-
-impl fmt::Display for Hours {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{:02}:{:02}–{:02}:{:02}",
-            self.open / 60,
-            self.open % 60,
-            self.close / 60,
-            self.close % 60
-        )
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -373,95 +210,6 @@ pub struct ChannelChoice {
     pub busy: Option<String>,
     /// True when the directory holds example contacts, not a real wallet's.
     pub example: bool,
-}
-
-/// The fields a text may name of a channel: `{hotline.hours}` and so on.
-///
-/// - `name`: how texts call the channel (its `name`);
-/// - `contact`: its `contact`;
-/// - `hours`: its opening hours, `9:00–21:00` in Chinese and `09:00–21:00` otherwise;
-/// - `reply`: its promised reply time in hours (`response_hours`);
-/// - `usual`: its usual reply time in hours (`usual_hours`).
-///
-/// `{busy}` names the busy periods (`春节、双11`, `Spring Festival and Double 11`).
-pub(crate) const VALUE_FIELDS: [&str; 5] = ["name", "contact", "hours", "reply", "usual"];
-
-/// The reference that names the busy periods: `{busy}`.
-pub(crate) const BUSY: &str = "busy";
-
-/// A reference to a directory value in a tree text: `{channel.field}` or `{busy}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Reference<'t> {
-    /// Where it is in the text (bytes, braces included).
-    pub start: usize,
-    pub end: usize,
-    /// The channel's id (or `busy`).
-    pub channel: &'t str,
-    /// The field, after the dot.
-    pub field: Option<&'t str>,
-}
-
-impl Reference<'_> {
-    /// Why the reference names no possible value whatever the directory, if it does not:
-    /// a field that is not one of [`VALUE_FIELDS`], a field on `{busy}`, none on a
-    /// channel.
-    pub(crate) fn malformed(&self) -> Option<String> {
-        use crate::limits::Quoted;
-        match (self.channel, self.field) {
-            (BUSY, None) => None,
-            (BUSY, Some(_)) => Some("`{busy}` takes no field".to_owned()),
-            (channel, None) => Some(format!(
-                "name a value of channel {}: {}",
-                Quoted(channel),
-                VALUE_FIELDS
-                    .iter()
-                    .map(|f| format!("{{{channel}.{f}}}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-            (_, Some(field)) if VALUE_FIELDS.contains(&field) => None,
-            (_, Some(field)) => Some(format!(
-                "{} is not a value of a channel (values: {})",
-                Quoted(field),
-                VALUE_FIELDS.join(", ")
-            )),
-        }
-    }
-}
-
-/// The references to directory values in a text: `{busy}`, and each `{` followed by a
-/// channel and a field joined by a dot (ASCII letters, digits, `_`, `-`) and `}`. Any
-/// other brace is text, `{example}` included.
-pub(crate) fn references(text: &str) -> Vec<Reference<'_>> {
-    let mut out = Vec::new();
-    let mut at = 0;
-    while let Some(found) = text[at..].find('{') {
-        let start = at + found;
-        let rest = &text[start + 1..];
-        let len = rest
-            .bytes()
-            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
-            .count();
-        let name = &rest[..len];
-        let reference = match name.split_once('.') {
-            Some((channel, field)) => Some((channel, Some(field))),
-            None => (name == BUSY).then_some((name, None)),
-        };
-        if let Some((channel, field)) = reference
-            && rest.as_bytes().get(len) == Some(&b'}')
-        {
-            out.push(Reference {
-                start,
-                end: start + len + 2,
-                channel,
-                field,
-            });
-            at = start + len + 2;
-        } else {
-            at = start + 1;
-        }
-    }
-    out
 }
 
 fn pick(text: &[(String, String)], locale: &str) -> String {
@@ -724,7 +472,7 @@ impl Directory {
     }
 
     /// The value a tree text names with `{channel.field}` (or `{busy}`), in a locale;
-    /// `Err` says why the directory has none. See [`VALUE_FIELDS`].
+    /// `Err` says why the directory has none. See [`references::VALUE_FIELDS`].
     pub(crate) fn value(&self, reference: &Reference<'_>, locale: &str) -> Result<String, String> {
         let zh = locale.starts_with("zh");
         if reference.channel == BUSY {
