@@ -199,9 +199,10 @@ pub struct Store {
     timeout: Duration,
 }
 
-/// How long a write waits for SQLite's single writer connection (SQLite's own
-/// `busy_timeout` on every connection is the same).
-const SQLITE_WRITE_WAIT: Duration = Duration::from_secs(5);
+/// How long a turn's write waits in all for a connection while every connection of
+/// the pool is busy (a queue, not an outage): SQLite's single writer, or PostgreSQL's
+/// pool under a peak. SQLite's own `busy_timeout` on every connection is the same.
+const QUEUE_WAIT: Duration = Duration::from_secs(5);
 
 const SQLITE_SCHEMA: &str = include_str!("../migrations/sqlite.sql");
 const POSTGRES_SCHEMA: &str = include_str!("../migrations/postgres.sql");
@@ -268,15 +269,10 @@ impl Store {
             // WAL is a property of the file: set once, kept by every later connection.
             pool.execute("PRAGMA journal_mode = WAL").await?;
         }
-        // SQLite's single writer is where one node's turns queue (its engine work
-        // included): a write waits for it as long as it waited for SQLite's lock before
-        // there was one (busy_timeout, 5 s), not the pool's timeout for a read.
+        // SQLite's single writer is where one node's turns queue (their engine work
+        // included): see [`Store::write_connection`] for how long a write waits.
         let writer = match dialect {
-            Dialect::Sqlite => {
-                options(1, timeout.max(SQLITE_WRITE_WAIT))
-                    .connect(&url)
-                    .await?
-            }
+            Dialect::Sqlite => options(1, timeout).connect(&url).await?,
             Dialect::Postgres => pool.clone(),
         };
         let store = Store {
@@ -352,7 +348,7 @@ impl Store {
         work: impl std::future::Future<Output = std::result::Result<T, sqlx::Error>>,
     ) -> Result<T> {
         let limit = match self.dialect {
-            Dialect::Sqlite => self.timeout * 4 + SQLITE_WRITE_WAIT,
+            Dialect::Sqlite => self.timeout * 4 + QUEUE_WAIT,
             Dialect::Postgres => self.timeout * 4,
         };
         match tokio::time::timeout(limit, work).await {
@@ -557,13 +553,10 @@ impl Store {
     ///
     /// A database failure.
     pub async fn insert_session(&self, new: &NewSession) -> Result<()> {
-        self.bounded(async {
-            let conn = self.writer.acquire().await?;
-            write(conn, self.dialect, Write::Insert(&new.tree), &new.commit)
-                .await
-                .map(drop)
-        })
-        .await
+        let conn = self.write_connection().await?;
+        self.bounded(write(conn, self.dialect, Write::Insert(&new.tree), &new.commit))
+            .await
+            .map(drop)
     }
 
     /// A session by id.
@@ -590,8 +583,26 @@ impl Store {
     ///
     /// A database failure, or no connection free within the database timeout.
     pub async fn hold(&self) -> Result<Held<'_>> {
-        let conn = self.bounded(self.writer.acquire()).await?;
+        let conn = self.write_connection().await?;
         Ok(Held { store: self, conn })
+    }
+
+    /// A connection to write on. While every connection of the pool is in use, the
+    /// pool is a queue (one SQLite writer; PostgreSQL under a peak): the write waits
+    /// there up to [`QUEUE_WAIT`] in all. A database that cannot be reached still
+    /// fails after the pool's own timeout, since the pool then holds fewer connections
+    /// than its maximum (broken ones are dropped, new ones fail to open).
+    async fn write_connection(&self) -> Result<PoolConnection<Any>> {
+        let started = std::time::Instant::now();
+        loop {
+            match self.writer.acquire().await {
+                Ok(conn) => return Ok(conn),
+                Err(sqlx::Error::PoolTimedOut)
+                    if self.writer.size() >= self.writer.options().get_max_connections()
+                        && started.elapsed() < QUEUE_WAIT => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 
     /// The action applied at `seq` and its response.
