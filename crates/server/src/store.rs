@@ -427,11 +427,13 @@ impl Store {
     ///
     /// A database failure.
     pub async fn newest_catalogue(&self) -> Result<Option<i64>> {
+        // Read by the first start after each second: queues like a write under a peak.
+        let mut conn = queued(&self.pool).await?;
         self.bounded(async {
             let row = sqlx::query(
                 "SELECT id FROM catalogues WHERE retired_at IS NULL ORDER BY id DESC LIMIT 1",
             )
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *conn)
             .await?;
             row.map(|r| r.try_get::<i64, _>("id")).transpose()
         })
@@ -593,16 +595,7 @@ impl Store {
     /// fails after the pool's own timeout, since the pool then holds fewer connections
     /// than its maximum (broken ones are dropped, new ones fail to open).
     async fn write_connection(&self) -> Result<PoolConnection<Any>> {
-        let started = std::time::Instant::now();
-        loop {
-            match self.writer.acquire().await {
-                Ok(conn) => return Ok(conn),
-                Err(sqlx::Error::PoolTimedOut)
-                    if self.writer.size() >= self.writer.options().get_max_connections()
-                        && started.elapsed() < QUEUE_WAIT => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
+        queued(&self.writer).await
     }
 
     /// The action applied at `seq` and its response.
@@ -961,6 +954,21 @@ fn ticket_row(r: &AnyRow) -> std::result::Result<TicketRow, sqlx::Error> {
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
     })
+}
+
+/// A connection from `pool`, waiting up to [`QUEUE_WAIT`] in all while every one of
+/// its connections is in use (see [`Store::write_connection`]).
+async fn queued(pool: &AnyPool) -> Result<PoolConnection<Any>> {
+    let started = std::time::Instant::now();
+    loop {
+        match pool.acquire().await {
+            Ok(conn) => return Ok(conn),
+            Err(sqlx::Error::PoolTimedOut)
+                if pool.size() >= pool.options().get_max_connections()
+                    && started.elapsed() < QUEUE_WAIT => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 const SESSION_BY_ID: &str =
