@@ -270,9 +270,11 @@ impl Store {
             pool.execute("PRAGMA journal_mode = WAL").await?;
         }
         // SQLite's single writer is where one node's turns queue (their engine work
-        // included): see [`Store::write_connection`] for how long a write waits.
+        // included): every write waits for it as long as it waited for SQLite's lock
+        // before there was one (busy_timeout), not the pool's timeout for a read. (A
+        // file that cannot be opened fails at once; there is no outage to detect.)
         let writer = match dialect {
-            Dialect::Sqlite => options(1, timeout).connect(&url).await?,
+            Dialect::Sqlite => options(1, timeout.max(QUEUE_WAIT)).connect(&url).await?,
             Dialect::Postgres => pool.clone(),
         };
         let store = Store {
@@ -556,9 +558,14 @@ impl Store {
     /// A database failure.
     pub async fn insert_session(&self, new: &NewSession) -> Result<()> {
         let conn = self.write_connection().await?;
-        self.bounded(write(conn, self.dialect, Write::Insert(&new.tree), &new.commit))
-            .await
-            .map(drop)
+        self.bounded(write(
+            conn,
+            self.dialect,
+            Write::Insert(&new.tree),
+            &new.commit,
+        ))
+        .await
+        .map(drop)
     }
 
     /// A session by id.
@@ -583,7 +590,8 @@ impl Store {
     ///
     /// # Errors
     ///
-    /// A database failure, or no connection free within the database timeout.
+    /// A database failure, or the database unreachable within its timeout (while the
+    /// pool is merely full, the turn waits up to [`QUEUE_WAIT`] first).
     pub async fn hold(&self) -> Result<Held<'_>> {
         let conn = self.write_connection().await?;
         Ok(Held { store: self, conn })

@@ -325,3 +325,45 @@ on_both_stores!(
         }
     }
 );
+
+on_both_stores!(
+    a_turn_queues_for_a_busy_pool_instead_of_failing,
+    |db| async move {
+        // One connection, given up on after 100 ms when the database cannot be reached.
+        let h = Harness::start_with(db, |c| {
+            c.max_connections = 1;
+            c.database_timeout = Duration::from_millis(100);
+        })
+        .await;
+        let s = h.start_session("recharge_failure", "en").await;
+        // Every connection a turn could write on is busy (SQLite has one writer anyway)
+        // for three times the timeout: the turn waits for it, and then goes through.
+        let held = h.store().hold().await.expect("a connection");
+        let answer = {
+            let url = h.url(&format!(
+                "/v1/sessions/{}/answer",
+                s["id"].as_str().expect("id")
+            ));
+            tokio::spawn(async move {
+                Reply::of(
+                    client()
+                        .post(url)
+                        .json(&json!({"seq": 1, "value": false}))
+                        .send()
+                        .await
+                        .expect("POST"),
+                )
+                .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(
+            !answer.is_finished(),
+            "the turn waits for the busy connection"
+        );
+        drop(held);
+        let r = answer.await.expect("task");
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert_eq!(r.body["seq"], 2);
+    }
+);
