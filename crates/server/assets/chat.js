@@ -49,6 +49,7 @@
       changed: '排查流程刚刚更新过，请重新开始。',
       notOffered: '这个回答不在选项里，请重新选择。',
       wrongType: '这个回答的格式不对，请重新输入。',
+      outOfRange: '这个数字不在允许的范围内，请重新输入。',
       failed: '出错了：',
       resolvedTitle: '问题已解决',
       escalatedTitle: '需要人工客服帮您处理',
@@ -91,6 +92,7 @@
       changed: 'This help flow has just been updated; please start again.',
       notOffered: 'That answer is not one of the choices; please choose again.',
       wrongType: 'That answer is not in the right form; please try again.',
+      outOfRange: 'That number is outside the range this question takes; please try again.',
       failed: 'Something went wrong: ',
       resolvedTitle: 'Solved',
       escalatedTitle: 'Customer service will take it from here',
@@ -491,6 +493,8 @@
         this.say(t.notOffered, 'error');
       } else if (err.code === 'wrong-type') {
         this.say(t.wrongType, 'error');
+      } else if (err.code === 'out-of-range') {
+        this.say(t.outOfRange, 'error');
       } else {
         this.fail(err);
       }

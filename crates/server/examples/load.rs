@@ -355,11 +355,14 @@ async fn post(http: &reqwest::Client, url: &str, body: &Value, tally: &mut Tally
     }
 }
 
-/// The answer a user gives to a view: a random offered value, or a free number or text.
+/// The answer a user gives to a view: a random offered value, or a free number (in
+/// range) or text.
 fn pick(view: &Value, rng: &mut Rng) -> Option<Value> {
     let step = &view["step"];
     match step["answer_kind"].as_str() {
-        Some("number") => Some(json!(rng.below(2000))),
+        // 1 to 2000: inside every range the shipped trees give (amounts from 0.01,
+        // hours up to 8760); a number outside one is refused with 422 `out-of-range`.
+        Some("number") => Some(json!(1 + rng.below(2000))),
         Some("text") => Some(json!("load test")),
         _ => {
             let answers = step["answers"].as_array()?;

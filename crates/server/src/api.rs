@@ -243,7 +243,7 @@ pub struct StartRequest {
         (status = 401, description = "Facts sent without the back end's token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such tree", body = Problem, content_type = "application/problem+json"),
         (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Unknown locale or fact, or a fact of the wrong type", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown locale or fact, or a fact of the wrong type (`wrong-type`) or outside its range (`out-of-range`)", body = Problem, content_type = "application/problem+json"),
         (status = 503, body = Problem, content_type = "application/problem+json"),
     ))]
 async fn start_session(
@@ -308,7 +308,7 @@ pub struct StepRequest {
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "`stale-step` (with `current`), `session-ended` or `flow-changed`", body = Problem, content_type = "application/problem+json"),
         (status = 413, body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`not-offered`, `wrong-type` or `step-limit`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`not-offered`, `wrong-type`, `out-of-range` (a number outside the question's range) or `step-limit`", body = Problem, content_type = "application/problem+json"),
         (status = 503, body = Problem, content_type = "application/problem+json"),
     ))]
 async fn answer(

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -31,9 +32,19 @@ pub struct AppState {
     /// Compiled versions by number, loaded on first use (a replica may serve a
     /// version another one published).
     flows: RwLock<HashMap<i64, Arc<Flow>>>,
+    /// The newest version's number and when the store said so: a start reads it from
+    /// the store at most once per [`NEWEST_FOR`] (this process's own publications set
+    /// it at once).
+    newest: RwLock<Option<(i64, Instant)>>,
     /// One publication at a time in this process.
     publishing: Mutex<()>,
 }
+
+/// How long the newest version's number is taken as it was read: a version another
+/// replica publishes reaches this one's new sessions at most this late (sessions already
+/// started stay on their own version either way). Reading it for every start was a
+/// database query per start.
+const NEWEST_FOR: Duration = Duration::from_secs(1);
 
 /// A session as the API shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -130,6 +141,7 @@ impl AppState {
             metrics: Metrics::default(),
             outbox_wake: Notify::new(),
             flows: RwLock::new(HashMap::new()),
+            newest: RwLock::new(None),
             publishing: Mutex::new(()),
         }
     }
@@ -152,6 +164,7 @@ impl AppState {
         let (id, new) = self.store.publish(&sources).await.map_err(Reload::Store)?;
         let flow = engine::compile(id, &sources).map_err(Reload::Refused)?;
         self.cache(Arc::new(flow));
+        self.note_newest(Some(id));
         if new {
             tracing::info!(version = id, trees = sources.trees.len(), "published");
         }
@@ -200,6 +213,23 @@ impl AppState {
         if let Ok(mut flows) = self.flows.write() {
             flows.remove(&id);
         }
+        if self.newest_noted() == Some(id) {
+            self.note_newest(None);
+        }
+    }
+
+    /// The newest version's number as read less than [`NEWEST_FOR`] ago.
+    fn newest_noted(&self) -> Option<i64> {
+        let noted = *self.newest.read().ok()?;
+        noted
+            .filter(|(_, at)| at.elapsed() < NEWEST_FOR)
+            .map(|(id, _)| id)
+    }
+
+    fn note_newest(&self, id: Option<i64>) {
+        if let Ok(mut newest) = self.newest.write() {
+            *newest = id.map(|id| (id, Instant::now()));
+        }
     }
 
     /// The version new sessions start on.
@@ -208,7 +238,13 @@ impl AppState {
     ///
     /// 503 when nothing is published, or a database failure.
     pub async fn newest(&self) -> Result<Arc<Flow>, Problem> {
+        if let Some(id) = self.newest_noted()
+            && let Some(flow) = self.cached(id)
+        {
+            return Ok(flow);
+        }
         let id = self.store.newest_catalogue().await?;
+        self.note_newest(id);
         let flow = match id {
             Some(id) => self.flow(id).await?,
             None => None,

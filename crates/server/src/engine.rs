@@ -270,7 +270,8 @@ impl Flow {
 /// the API's problem document.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EngineError {
-    /// Stable code: `not-offered`, `wrong-type`, `unknown-fact`, `unknown-locale`,
+    /// Stable code: `not-offered`, `wrong-type`, `out-of-range`, `unknown-fact`,
+    /// `unknown-locale`,
     /// `session-ended`, `nothing-to-undo`, `step-limit`, `flow-changed`,
     /// `corrupt-session`, `tree-not-found`.
     pub code: &'static str,
@@ -284,6 +285,7 @@ impl From<StartError> for EngineError {
             StartError::UnknownTree { .. } => "tree-not-found",
             StartError::UnknownFact { .. } => "unknown-fact",
             StartError::WrongType { .. } => "wrong-type",
+            StartError::OutOfRange { .. } => "out-of-range",
             StartError::UnknownLocale { .. } => "unknown-locale",
             StartError::StepLimit { .. } => "step-limit",
             _ => "corrupt-session",
@@ -299,6 +301,7 @@ impl From<AnswerError> for EngineError {
     fn from(e: AnswerError) -> Self {
         let code = match &e {
             AnswerError::WrongType { .. } => "wrong-type",
+            AnswerError::OutOfRange { .. } => "out-of-range",
             AnswerError::NotOffered { .. } | AnswerError::NoSuchAnswer { .. } => "not-offered",
             AnswerError::Ended { .. } => "session-ended",
             AnswerError::StepLimit { .. } => "step-limit",

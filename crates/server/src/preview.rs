@@ -411,7 +411,7 @@ pub(crate) async fn tree(
         (status = 200, body = PreviewWalk),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "`tree-not-found` or `node-not-found`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "An answer that does not fit (`not-offered`, `wrong-type`, `session-ended`, `step-limit`), or an unknown locale; `detail` says which answer", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An answer that does not fit (`not-offered`, `wrong-type`, `out-of-range`, `session-ended`, `step-limit`), or an unknown locale; `detail` says which answer", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "`trees-unreadable`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(crate) async fn walk(

@@ -199,9 +199,10 @@ pub struct Store {
     timeout: Duration,
 }
 
-/// How long a write waits for SQLite's single writer connection (SQLite's own
-/// `busy_timeout` on every connection is the same).
-const SQLITE_WRITE_WAIT: Duration = Duration::from_secs(5);
+/// How long a turn's write waits in all for a connection while every connection of
+/// the pool is busy (a queue, not an outage): SQLite's single writer, or PostgreSQL's
+/// pool under a peak. SQLite's own `busy_timeout` on every connection is the same.
+const QUEUE_WAIT: Duration = Duration::from_secs(5);
 
 const SQLITE_SCHEMA: &str = include_str!("../migrations/sqlite.sql");
 const POSTGRES_SCHEMA: &str = include_str!("../migrations/postgres.sql");
@@ -268,15 +269,12 @@ impl Store {
             // WAL is a property of the file: set once, kept by every later connection.
             pool.execute("PRAGMA journal_mode = WAL").await?;
         }
-        // SQLite's single writer is where one node's turns queue (its engine work
-        // included): a write waits for it as long as it waited for SQLite's lock before
-        // there was one (busy_timeout, 5 s), not the pool's timeout for a read.
+        // SQLite's single writer is where one node's turns queue (their engine work
+        // included): every write waits for it as long as it waited for SQLite's lock
+        // before there was one (busy_timeout), not the pool's timeout for a read. (A
+        // file that cannot be opened fails at once; there is no outage to detect.)
         let writer = match dialect {
-            Dialect::Sqlite => {
-                options(1, timeout.max(SQLITE_WRITE_WAIT))
-                    .connect(&url)
-                    .await?
-            }
+            Dialect::Sqlite => options(1, timeout.max(QUEUE_WAIT)).connect(&url).await?,
             Dialect::Postgres => pool.clone(),
         };
         let store = Store {
@@ -352,7 +350,7 @@ impl Store {
         work: impl std::future::Future<Output = std::result::Result<T, sqlx::Error>>,
     ) -> Result<T> {
         let limit = match self.dialect {
-            Dialect::Sqlite => self.timeout * 4 + SQLITE_WRITE_WAIT,
+            Dialect::Sqlite => self.timeout * 4 + QUEUE_WAIT,
             Dialect::Postgres => self.timeout * 4,
         };
         match tokio::time::timeout(limit, work).await {
@@ -431,11 +429,13 @@ impl Store {
     ///
     /// A database failure.
     pub async fn newest_catalogue(&self) -> Result<Option<i64>> {
+        // Read by the first start after each second: queues like a write under a peak.
+        let mut conn = queued(&self.pool).await?;
         self.bounded(async {
             let row = sqlx::query(
                 "SELECT id FROM catalogues WHERE retired_at IS NULL ORDER BY id DESC LIMIT 1",
             )
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *conn)
             .await?;
             row.map(|r| r.try_get::<i64, _>("id")).transpose()
         })
@@ -557,13 +557,15 @@ impl Store {
     ///
     /// A database failure.
     pub async fn insert_session(&self, new: &NewSession) -> Result<()> {
-        self.bounded(async {
-            let conn = self.writer.acquire().await?;
-            write(conn, self.dialect, Write::Insert(&new.tree), &new.commit)
-                .await
-                .map(drop)
-        })
+        let conn = self.write_connection().await?;
+        self.bounded(write(
+            conn,
+            self.dialect,
+            Write::Insert(&new.tree),
+            &new.commit,
+        ))
         .await
+        .map(drop)
     }
 
     /// A session by id.
@@ -588,10 +590,20 @@ impl Store {
     ///
     /// # Errors
     ///
-    /// A database failure, or no connection free within the database timeout.
+    /// A database failure, or the database unreachable within its timeout (while the
+    /// pool is merely full, the turn waits up to [`QUEUE_WAIT`] first).
     pub async fn hold(&self) -> Result<Held<'_>> {
-        let conn = self.bounded(self.writer.acquire()).await?;
+        let conn = self.write_connection().await?;
         Ok(Held { store: self, conn })
+    }
+
+    /// A connection to write on. While every connection of the pool is in use, the
+    /// pool is a queue (one SQLite writer; PostgreSQL under a peak): the write waits
+    /// there up to [`QUEUE_WAIT`] in all. A database that cannot be reached still
+    /// fails after the pool's own timeout, since the pool then holds fewer connections
+    /// than its maximum (broken ones are dropped, new ones fail to open).
+    async fn write_connection(&self) -> Result<PoolConnection<Any>> {
+        queued(&self.writer).await
     }
 
     /// The action applied at `seq` and its response.
@@ -950,6 +962,21 @@ fn ticket_row(r: &AnyRow) -> std::result::Result<TicketRow, sqlx::Error> {
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
     })
+}
+
+/// A connection from `pool`, waiting up to [`QUEUE_WAIT`] in all while every one of
+/// its connections is in use (see [`Store::write_connection`]).
+async fn queued(pool: &AnyPool) -> Result<PoolConnection<Any>> {
+    let started = std::time::Instant::now();
+    loop {
+        match pool.acquire().await {
+            Ok(conn) => return Ok(conn),
+            Err(sqlx::Error::PoolTimedOut)
+                if pool.size() >= pool.options().get_max_connections()
+                    && started.elapsed() < QUEUE_WAIT => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 const SESSION_BY_ID: &str =

@@ -188,7 +188,7 @@ pub fn config(db: &Db, trees: &Path) -> Config {
 
 /// A server in this process and a client for it.
 pub struct Harness {
-    _server: Server,
+    server: Server,
     pub base: String,
     pub http: reqwest::Client,
     pub trees: TempDir,
@@ -207,11 +207,16 @@ impl Harness {
         let server = Server::start(c).await.expect("the server starts");
         Harness {
             base: format!("http://{}", server.addr()),
-            _server: server,
+            server,
             http: client(),
             trees,
             _db: db,
         }
+    }
+
+    /// The server's store, for tests that look under the API.
+    pub fn store(&self) -> &troubletree_server::store::Store {
+        &self.server.state().store
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -14,5 +14,6 @@ mod postgres;
 mod process;
 mod sessions;
 mod stats;
+mod store;
 mod tickets;
 mod versions;

@@ -253,6 +253,31 @@ on_both_stores!(bad_answers_change_nothing, |db| async move {
         .await
         .body;
     assert_eq!(now, s2);
+    // The amount taken is at least 0.01: 0 is the user's mistake, not a broken session.
+    let s3 = h.answer(&s2, json!(60)).await.body;
+    assert_eq!(s3["step"]["fact"], "amount", "{s3}");
+    let zero = h.answer(&s3, json!(0)).await;
+    zero.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "out-of-range");
+    assert!(
+        zero.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("0.01")),
+        "{}",
+        zero.text
+    );
+    let now = h
+        .get(&format!("/v1/sessions/{}", s["id"].as_str().expect("id")))
+        .await
+        .body;
+    assert_eq!(now, s3);
+    // The same from the back end's facts at the start.
+    h.post_as(
+        "/v1/sessions",
+        BACKEND,
+        json!({"tree": "recharge_failure", "locale": "en", "facts": {"amount": 0}}),
+    )
+    .await
+    .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "out-of-range");
 });
 
 /// Walks `tree` taking the first offered answer (or 1 for numbers, "x" for text)
