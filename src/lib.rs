@@ -95,8 +95,8 @@ pub use session::{
 pub use source::Position;
 pub use text::{is_unprintable, printable};
 pub use ticket::{FactSource, Ticket, TicketFact, TicketLine, TicketPlace};
-pub use tree::{Channel, Edge, EdgeLabel, Fact, FactType, Priority, ResolutionKind, Tree};
-pub use value::Value;
+pub use tree::{Channel, Edge, EdgeLabel, Fact, FactId, FactType, Priority, ResolutionKind, Tree};
+pub use value::{FactValue, Value};
 
 /// The README's Rust examples, compiled as doc tests so they stay true.
 #[doc = include_str!("../README.md")]

@@ -23,9 +23,10 @@ pub use step::{
     Answer, AnswerKind, Escalation, Jump, Origin, Place, Question, Record, Resolution, Step,
 };
 
-use crate::Value;
 use crate::catalogue::Catalogue;
+use crate::tree::FactId;
 use crate::tree::{FactTy, NodeKind, Offer, TreeData};
+use crate::{FactValue, Value};
 use walk::{Bound, By, Entry, Recorded, Refused, State, entry_value, fact_type};
 
 /// The step bound used unless [`SessionBuilder::step_limit`] sets another.
@@ -202,37 +203,8 @@ fn check_host_facts(
     start: u16,
     facts: &[(Box<str>, Value)],
 ) -> Result<(), StartError> {
-    let first = catalogue.tree(start);
-    let trees = || std::iter::once(first).chain(catalogue.trees().filter(|t| t.id() != first.id()));
     for (name, value) in facts {
-        let mut declared = false;
-        for tree in trees() {
-            let data = &tree.0;
-            let Some(&slot) = data.fact_index.get(&**name) else {
-                continue;
-            };
-            declared = true;
-            let decl = &data.facts[usize::from(slot)];
-            if decl.ty.store(value).is_none() {
-                return Err(StartError::WrongType {
-                    fact: name.to_string(),
-                    tree: data.id.to_string(),
-                    expected: decl.ty.public(),
-                    accepted: choices(&decl.ty),
-                    value: value.clone(),
-                });
-            }
-            if let Some(value) = decl.range.refuses(value) {
-                return Err(StartError::OutOfRange {
-                    fact: name.to_string(),
-                    tree: data.id.to_string(),
-                    min: decl.range.min,
-                    max: decl.range.max,
-                    value,
-                });
-            }
-        }
-        if !declared {
+        if !check_host_fact(catalogue, start, name, value.into())? {
             let mut names: Vec<String> = catalogue
                 .trees()
                 .flat_map(|t| t.0.facts.iter().map(|f| f.name.to_string()))
@@ -246,6 +218,88 @@ fn check_host_facts(
         }
     }
     Ok(())
+}
+
+/// Checks one host fact against every tree that declares it, the start tree first;
+/// `Ok(false)` when none does. Allocates nothing unless it refuses.
+fn check_host_fact(
+    catalogue: &Catalogue,
+    start: u16,
+    name: &str,
+    value: FactValue<'_>,
+) -> Result<bool, StartError> {
+    let first = catalogue.tree(start);
+    let trees = std::iter::once(first).chain(
+        catalogue
+            .trees()
+            .enumerate()
+            .filter(|(i, _)| *i != usize::from(start))
+            .map(|(_, t)| t),
+    );
+    let mut declared = false;
+    for tree in trees {
+        let data = &tree.0;
+        let Some(&slot) = data.fact_index.get(name) else {
+            continue;
+        };
+        declared = true;
+        check_fact_value(data, &data.facts[usize::from(slot)], value)?;
+    }
+    Ok(declared)
+}
+
+/// Whether a value fits a declared fact: its type, a `Choice`'s values, a `Number`'s
+/// range.
+fn check_fact_value(
+    data: &TreeData,
+    decl: &crate::tree::FactDecl,
+    value: FactValue<'_>,
+) -> Result<(), StartError> {
+    let fits = match (&decl.ty, value) {
+        (FactTy::Bool, FactValue::Bool(_)) | (FactTy::Text, FactValue::Text(_)) => true,
+        (FactTy::Number, FactValue::Number(n)) => n.is_finite(),
+        (FactTy::Choice(options), FactValue::Text(t)) => options.iter().any(|o| **o == *t),
+        _ => false,
+    };
+    if !fits {
+        return Err(StartError::WrongType {
+            fact: decl.name.to_string(),
+            tree: data.id.to_string(),
+            expected: decl.ty.public(),
+            accepted: choices(&decl.ty),
+            value: value.to_value(),
+        });
+    }
+    match value {
+        FactValue::Number(n) if !decl.range.contains(n) => Err(StartError::OutOfRange {
+            fact: decl.name.to_string(),
+            tree: data.id.to_string(),
+            min: decl.range.min,
+            max: decl.range.max,
+            value: n,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The tree and declaration a [`FactId`] names: the start tree's own facts are found
+/// first, the other trees' by fingerprint.
+fn fact_decl(
+    catalogue: &Catalogue,
+    start: u16,
+    id: FactId,
+) -> Result<(&TreeData, &crate::tree::FactDecl), StartError> {
+    let first = catalogue.tree(start);
+    let tree = if first.0.fingerprint == id.tree {
+        Some(first)
+    } else {
+        catalogue.trees().find(|t| t.0.fingerprint == id.tree)
+    };
+    tree.and_then(|t| Some((&*t.0, t.0.facts.get(usize::from(id.slot))?)))
+        .ok_or_else(|| StartError::ForeignFact {
+            fingerprint: format!("{:016x}", id.tree),
+            known: catalogue.trees().map(|t| t.id().to_owned()).collect(),
+        })
 }
 
 fn choices(ty: &FactTy) -> Vec<Value> {
@@ -276,6 +330,112 @@ impl Session {
             locale: None,
             step_limit: DEFAULT_STEP_LIMIT,
             at: None,
+        }
+    }
+
+    /// Starts the journey again, from where it started (its tree, and node), with these
+    /// host facts in place of the ones it had; the locale and step bound stay. The
+    /// session then stands where a new one built with the same facts would, and equals
+    /// it.
+    ///
+    /// This is the way to run many diagnoses: the session keeps its buffers, and the
+    /// facts come as [`FactId`]s looked up once with [`crate::Tree::fact`] and values
+    /// borrowed from the host's own data, so that once the session has run a first
+    /// diagnosis with the same facts, a diagnosis allocates nothing (a `Text` fact's
+    /// value is the exception: it is copied into the session's facts).
+    ///
+    /// ```
+    /// use troubletree::{FactValue, Session, Step, Tree};
+    ///
+    /// let tree = Tree::from_path("trees/recharge_failure.ron")?;
+    /// let debited = tree.fact("money_debited").expect("declared").id();
+    /// let hours = tree.fact("hours_since_debit").expect("declared").id();
+    /// let mut session = Session::new(&tree)?;
+    /// for (taken, waited) in [(true, 60), (true, 3), (false, 0)] {
+    ///     session.restart(&[(debited, taken.into()), (hours, waited.into())])?;
+    ///     println!("{}", session.current().node());
+    /// }
+    /// assert_eq!(session.current().node(), "check_network");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// A [`StartError`]: [`StartError::ForeignFact`] for a fact of a tree this session's
+    /// catalogue does not hold, [`StartError::WrongType`] or [`StartError::OutOfRange`]
+    /// for a value that does not fit a tree that declares the fact, and
+    /// [`StartError::StepLimit`] for a walk to the first stop longer than the step
+    /// bound. The session is then unchanged.
+    pub fn restart(&mut self, facts: &[(FactId, FactValue<'_>)]) -> Result<(), StartError> {
+        let catalogue = &self.catalogue;
+        let start = self.state.start.0;
+        let single = catalogue.len() == 1;
+        // Every fact is checked before anything changes.
+        for &(id, value) in facts {
+            let (data, decl) = fact_decl(catalogue, start, id)?;
+            if single {
+                check_fact_value(data, decl, value)?;
+            } else {
+                check_host_fact(catalogue, start, &decl.name, value)?;
+            }
+        }
+        // A journey of trees whose walks together stay within the bound cannot fail on
+        // it; otherwise keep the state to put back if it does.
+        let bound: u64 = catalogue
+            .trees()
+            .map(|t| t.0.walk_bound.saturating_add(1))
+            .fold(0, u64::saturating_add);
+        let backup = (u64::from(self.state.step_limit) < bound).then(|| self.state.clone());
+        self.set_host_facts(facts);
+        match self.state.restart(&self.catalogue) {
+            Ok(()) => Ok(()),
+            Err(Bound(limit)) => {
+                if let Some(backup) = backup {
+                    self.state = backup;
+                }
+                Err(StartError::StepLimit { limit })
+            }
+        }
+    }
+
+    /// Replaces the host facts: in place when the same names come again (the usual
+    /// case, which allocates nothing), else as a new list.
+    fn set_host_facts(&mut self, facts: &[(FactId, FactValue<'_>)]) {
+        let catalogue = &self.catalogue;
+        let start = self.state.start.0;
+        let name = |id: FactId| {
+            fact_decl(catalogue, start, id)
+                .map(|(_, decl)| &*decl.name)
+                .unwrap_or_default()
+        };
+        let host = &mut self.state.host;
+        let mut seen = 0u64;
+        let same = facts.len() == host.len()
+            && facts.len() <= 64
+            && facts.iter().all(|&(id, _)| {
+                let name = name(id);
+                match host.binary_search_by(|(n, _)| (**n).cmp(name)) {
+                    Ok(i) if seen & (1 << i) == 0 => {
+                        seen |= 1 << i;
+                        true
+                    }
+                    _ => false,
+                }
+            });
+        if same {
+            for &(id, value) in facts {
+                let name = name(id);
+                if let Ok(i) = host.binary_search_by(|(n, _)| (**n).cmp(name)) {
+                    value.assign_to(&mut host[i].1);
+                }
+            }
+        } else {
+            *host = normalized(
+                facts
+                    .iter()
+                    .map(|&(id, value)| (name(id).into(), value.to_value()))
+                    .collect(),
+            );
         }
     }
 

@@ -11,7 +11,7 @@ use petgraph::graph::NodeIndex;
 use crate::Value;
 use crate::catalogue::Catalogue;
 use crate::session::step::Origin;
-use crate::tree::{FactSlot, FactTy, NodeKind, Offer, Stored, TreeData};
+use crate::tree::{FactDecl, FactSlot, FactTy, NodeKind, Offer, Stored, TreeData};
 
 /// The walk state of a session. Trees are named by their index in the catalogue.
 #[derive(Debug, Clone, PartialEq)]
@@ -145,6 +145,31 @@ impl State {
         state.enter(catalogue, node);
         state.settle(catalogue)?;
         Ok(state)
+    }
+
+    /// Starts the journey again from where it started, with the host facts it holds
+    /// now, and walks it to its first stop. The buffers are kept: when the journey is in
+    /// the tree it started in, nothing is allocated (but for a `Text` fact's value).
+    pub fn restart(&mut self, catalogue: &Catalogue) -> Result<(), Bound> {
+        let (tree, node) = self.start;
+        let data = &catalogue.tree(tree).0;
+        self.transcript.clear();
+        self.steps = 0;
+        if self.tree == tree
+            && self.facts.len() == data.facts.len()
+            && self.visits.len() == data.limit_slots
+        {
+            for (decl, slot) in data.facts.iter().zip(self.facts.iter_mut()) {
+                *slot = host_fact(decl, &self.host);
+            }
+            self.visits.fill(0);
+        } else {
+            // Started in another tree than it ended in: set up the start tree afresh.
+            self.facts = Box::default();
+            self.enter_tree(catalogue, tree);
+        }
+        self.enter(catalogue, node);
+        self.settle(catalogue)
     }
 
     pub fn data<'c>(&self, catalogue: &'c Catalogue) -> &'c TreeData {
@@ -530,13 +555,16 @@ pub(crate) fn entry_facts(
                 .find(|(name, _)| **name == *decl.name)
                 .and_then(|(_, v)| decl.ty.store(v))
                 .filter(|s| decl.range.holds(s));
-            learned.or_else(|| {
-                host.iter()
-                    .find(|(name, _)| **name == *decl.name)
-                    .and_then(|(_, v)| decl.ty.store(v))
-            })
+            learned.or_else(|| host_fact(decl, host))
         })
         .collect()
+}
+
+/// The host's value of a declared fact, in stored form, when the host supplied one.
+fn host_fact(decl: &FactDecl, host: &[(Box<str>, Value)]) -> Option<Stored> {
+    host.iter()
+        .find(|(name, _)| **name == *decl.name)
+        .and_then(|(_, v)| decl.ty.store(v))
 }
 
 /// The first fact the `Decide` at `at` needs and nobody supplied.
