@@ -408,6 +408,22 @@ impl FactTy {
         }
     }
 
+    /// [`FactTy::store`] for a borrowed value.
+    #[inline]
+    pub fn store_given(&self, value: crate::FactValue<'_>) -> Option<Stored> {
+        use crate::FactValue;
+        match (self, value) {
+            (FactTy::Bool, FactValue::Bool(b)) => Some(Stored::Bool(b)),
+            (FactTy::Number, FactValue::Number(n)) if n.is_finite() => Some(Stored::Number(n)),
+            (FactTy::Text, FactValue::Text(t)) => Some(Stored::Text(t.into())),
+            (FactTy::Choice(options), FactValue::Text(t)) => {
+                let index = options.iter().position(|o| **o == *t)?;
+                Some(Stored::Choice(u16::try_from(index).ok()?))
+            }
+            _ => None,
+        }
+    }
+
     /// The public value of a stored fact of this type.
     pub fn value(&self, stored: &Stored) -> Value {
         match (self, stored) {

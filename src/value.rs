@@ -141,6 +141,7 @@ impl FactValue<'_> {
     /// Overwrites `value` with this one, reusing its text buffer when both are text, so
     /// that a value of the same kind replaces another without allocating once the
     /// buffer is large enough.
+    #[inline]
     pub(crate) fn assign_to(self, value: &mut Value) {
         match (value, self) {
             (Value::Text(buffer), FactValue::Text(t)) => {

@@ -250,6 +250,7 @@ fn check_host_fact(
 
 /// Whether a value fits a declared fact: its type, a `Choice`'s values, a `Number`'s
 /// range.
+#[inline]
 fn check_fact_value(
     data: &TreeData,
     decl: &crate::tree::FactDecl,
@@ -284,6 +285,7 @@ fn check_fact_value(
 
 /// The tree and declaration a [`FactId`] names: the start tree's own facts are found
 /// first, the other trees' by fingerprint.
+#[inline]
 fn fact_decl(
     catalogue: &Catalogue,
     start: u16,
@@ -369,10 +371,13 @@ impl Session {
     pub fn restart(&mut self, facts: &[(FactId, FactValue<'_>)]) -> Result<(), StartError> {
         let catalogue = &self.catalogue;
         let start = self.state.start.0;
+        let start_data = &catalogue.tree(start).0;
         let single = catalogue.len() == 1;
         // Every fact is checked before anything changes.
+        let mut local = true;
         for &(id, value) in facts {
             let (data, decl) = fact_decl(catalogue, start, id)?;
+            local &= id.tree == start_data.fingerprint;
             if single {
                 check_fact_value(data, decl, value)?;
             } else {
@@ -386,8 +391,15 @@ impl Session {
             .map(|t| t.0.walk_bound.saturating_add(1))
             .fold(0, u64::saturating_add);
         let backup = (u64::from(self.state.step_limit) < bound).then(|| self.state.clone());
-        self.set_host_facts(facts);
-        match self.state.restart(&self.catalogue) {
+        let in_place = local && self.set_host_facts_in_place(facts);
+        if !in_place {
+            self.set_host_facts(facts);
+        }
+        // With the host facts replaced in place, the start tree's facts are exactly the
+        // given ones: the walker sets them by slot.
+        let given = in_place.then_some(facts);
+        let walked = self.state.restart(&self.catalogue, given);
+        match walked {
             Ok(()) => Ok(()),
             Err(Bound(limit)) => {
                 if let Some(backup) = backup {
@@ -398,45 +410,49 @@ impl Session {
         }
     }
 
-    /// Replaces the host facts: in place when the same names come again (the usual
-    /// case, which allocates nothing), else as a new list.
+    /// Overwrites the host facts' values with these facts of the start tree, when they
+    /// are the same facts as the host facts held now (the usual case: a host supplies
+    /// the same facts to every diagnosis). Compares no names and allocates nothing once
+    /// the slot cache is filled. `false`, and nothing changed, otherwise.
+    fn set_host_facts_in_place(&mut self, facts: &[(FactId, FactValue<'_>)]) -> bool {
+        let state = &mut self.state;
+        let data = &self.catalogue.tree(state.start.0).0;
+        if facts.len() != state.host.len() || facts.len() > 64 {
+            return false;
+        }
+        if state.host_slots.0.len() != data.facts.len() {
+            state.host_slots.fill(data, &state.host);
+        }
+        let slots = &state.host_slots.0;
+        let mut seen = 0u64;
+        for &(id, _) in facts {
+            match slots.get(usize::from(id.slot)) {
+                Some(&i) if usize::from(i) < facts.len() && seen & (1 << i) == 0 => {
+                    seen |= 1 << i;
+                }
+                _ => return false,
+            }
+        }
+        for &(id, value) in facts {
+            let i = usize::from(slots[usize::from(id.slot)]);
+            value.assign_to(&mut state.host[i].1);
+        }
+        true
+    }
+
+    /// Replaces the host facts with a new list, by name.
     fn set_host_facts(&mut self, facts: &[(FactId, FactValue<'_>)]) {
         let catalogue = &self.catalogue;
         let start = self.state.start.0;
-        let name = |id: FactId| {
-            fact_decl(catalogue, start, id)
-                .map(|(_, decl)| &*decl.name)
-                .unwrap_or_default()
-        };
-        let host = &mut self.state.host;
-        let mut seen = 0u64;
-        let same = facts.len() == host.len()
-            && facts.len() <= 64
-            && facts.iter().all(|&(id, _)| {
-                let name = name(id);
-                match host.binary_search_by(|(n, _)| (**n).cmp(name)) {
-                    Ok(i) if seen & (1 << i) == 0 => {
-                        seen |= 1 << i;
-                        true
-                    }
-                    _ => false,
-                }
-            });
-        if same {
-            for &(id, value) in facts {
-                let name = name(id);
-                if let Ok(i) = host.binary_search_by(|(n, _)| (**n).cmp(name)) {
-                    value.assign_to(&mut host[i].1);
-                }
-            }
-        } else {
-            *host = normalized(
-                facts
-                    .iter()
-                    .map(|&(id, value)| (name(id).into(), value.to_value()))
-                    .collect(),
-            );
-        }
+        let host = facts
+            .iter()
+            .filter_map(|&(id, value)| {
+                let (_, decl) = fact_decl(catalogue, start, id).ok()?;
+                Some((Box::from(&*decl.name), value.to_value()))
+            })
+            .collect();
+        self.state.host = normalized(host);
+        self.state.host_slots.0 = Box::default();
     }
 
     /// The catalogue this session walks.

@@ -8,10 +8,10 @@
 
 use petgraph::graph::NodeIndex;
 
-use crate::Value;
 use crate::catalogue::Catalogue;
 use crate::session::step::Origin;
-use crate::tree::{FactDecl, FactSlot, FactTy, NodeKind, Offer, Stored, TreeData};
+use crate::tree::{FactDecl, FactId, FactSlot, FactTy, NodeKind, Offer, Stored, TreeData};
+use crate::{FactValue, Value};
 
 /// The walk state of a session. Trees are named by their index in the catalogue.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,6 +36,37 @@ pub(crate) struct State {
     /// Where the journey started.
     pub start: (u16, NodeIndex),
     pub transcript: Vec<Entry>,
+    /// For [`crate::Session::restart`]: where in `host` each fact of the start tree is.
+    pub host_slots: HostSlots,
+}
+
+/// For each fact slot of the start tree, the index of its value in the host facts
+/// (`u16::MAX`: none), so that a restart finds them without comparing names. Empty until
+/// a restart needs it, and emptied whenever the host facts change; a cache, so it takes
+/// no part in comparing states.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct HostSlots(pub Box<[u16]>);
+
+impl PartialEq for HostSlots {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl HostSlots {
+    /// Fills the cache for the facts of `data` (the start tree) from `host`.
+    pub fn fill(&mut self, data: &TreeData, host: &[(Box<str>, Value)]) {
+        self.0 = data
+            .facts
+            .iter()
+            .map(|decl| {
+                host.iter()
+                    .position(|(name, _)| **name == *decl.name)
+                    .and_then(|i| u16::try_from(i).ok())
+                    .unwrap_or(u16::MAX)
+            })
+            .collect();
+    }
 }
 
 /// One line of the transcript, in walker form.
@@ -140,6 +171,7 @@ impl State {
             host,
             start: (tree, node),
             transcript: Vec::with_capacity(capacity),
+            host_slots: HostSlots::default(),
         };
         state.enter_tree(catalogue, tree);
         state.enter(catalogue, node);
@@ -148,9 +180,16 @@ impl State {
     }
 
     /// Starts the journey again from where it started, with the host facts it holds
-    /// now, and walks it to its first stop. The buffers are kept: when the journey is in
-    /// the tree it started in, nothing is allocated (but for a `Text` fact's value).
-    pub fn restart(&mut self, catalogue: &Catalogue) -> Result<(), Bound> {
+    /// now, and walks it to its first stop. `given` are the host facts when they are
+    /// all facts of the start tree, already checked: the start tree's facts are then
+    /// set from them by slot, without looking names up. The buffers are kept: when the
+    /// journey is in the tree it started in, nothing is allocated (but for a `Text`
+    /// fact's value).
+    pub fn restart(
+        &mut self,
+        catalogue: &Catalogue,
+        given: Option<&[(FactId, FactValue<'_>)]>,
+    ) -> Result<(), Bound> {
         let (tree, node) = self.start;
         let data = &catalogue.tree(tree).0;
         self.transcript.clear();
@@ -159,8 +198,32 @@ impl State {
             && self.facts.len() == data.facts.len()
             && self.visits.len() == data.limit_slots
         {
-            for (decl, slot) in data.facts.iter().zip(self.facts.iter_mut()) {
-                *slot = host_fact(decl, &self.host);
+            match given {
+                Some(given) => {
+                    // Each slot set once: the given ones, then the others (if any) cleared.
+                    let mut set = 0u64;
+                    for &(id, value) in given {
+                        let slot = usize::from(id.slot);
+                        self.facts[slot] = data.facts[slot].ty.store_given(value);
+                        set |= 1u64.checked_shl(u32::from(id.slot)).unwrap_or(0);
+                    }
+                    if given.len() != self.facts.len() || self.facts.len() > 64 {
+                        let given_slot =
+                            |slot: usize| given.iter().any(|(id, _)| usize::from(id.slot) == slot);
+                        for (slot, fact) in self.facts.iter_mut().enumerate() {
+                            if (slot < 64 && set & (1 << slot) == 0)
+                                || (slot >= 64 && !given_slot(slot))
+                            {
+                                *fact = None;
+                            }
+                        }
+                    }
+                }
+                None => {
+                    for (decl, slot) in data.facts.iter().zip(self.facts.iter_mut()) {
+                        *slot = host_fact(decl, &self.host);
+                    }
+                }
             }
             self.visits.fill(0);
         } else {
