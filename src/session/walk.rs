@@ -14,7 +14,7 @@ use crate::tree::{FactDecl, FactId, FactSlot, FactTy, NodeKind, Offer, Stored, T
 use crate::{FactValue, Value};
 
 /// The walk state of a session. Trees are named by their index in the catalogue.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub(crate) struct State {
     /// The tree the walk is in.
     pub tree: u16,
@@ -38,6 +38,30 @@ pub(crate) struct State {
     pub transcript: Vec<Entry>,
     /// For [`crate::Session::restart`]: where in `host` each fact of the start tree is.
     pub host_slots: HostSlots,
+}
+
+/// A clone keeps the room reserved for the transcript (a derived one would allocate
+/// only the lines written so far), so that the clone's next steps do not allocate
+/// either: hosts keep a started session and clone it per user.
+impl Clone for State {
+    fn clone(&self) -> Self {
+        let mut transcript = Vec::with_capacity(self.transcript.capacity());
+        transcript.extend_from_slice(&self.transcript);
+        State {
+            tree: self.tree,
+            at: self.at,
+            steps: self.steps,
+            step_limit: self.step_limit,
+            locale: self.locale.clone(),
+            local: self.local,
+            facts: self.facts.clone(),
+            visits: self.visits.clone(),
+            host: self.host.clone(),
+            start: self.start,
+            transcript,
+            host_slots: self.host_slots.clone(),
+        }
+    }
 }
 
 /// For each fact slot of the start tree, the index of its value in the host facts

@@ -145,3 +145,20 @@ fn the_counter_does_count() {
     });
     assert!(count >= 1);
 }
+
+#[test]
+fn a_cloned_session_steps_without_allocating() {
+    // Hosts start a session once and clone it per user; the clone keeps the room
+    // reserved for the transcript.
+    let tree = recharge();
+    let started = Session::builder(&tree)
+        .fact("network_ok", true)
+        .start()
+        .expect("starts");
+    let mut session = started.clone();
+    let count = allocations(|| {
+        session.choose(1).expect("offered");
+    });
+    assert_eq!(count, 0, "the first step of a clone allocated {count} time(s)");
+    assert_eq!(session.current().node(), "check_bank");
+}
