@@ -541,7 +541,9 @@ impl Session {
             NodeKind::Decide { .. } => {
                 // A session only stops at a `Decide` that needs a fact (settling moves
                 // on otherwise); the fallback keeps a broken invariant from panicking.
-                let Some(decl) = walk::needed_fact(data, self.state.at, &self.state.facts)
+                let Some(decl) = self
+                    .state
+                    .waiting
                     .and_then(|s| data.facts.get(usize::from(s)))
                 else {
                     return Step::Ask(question(AnswerKind::Text, None, id, &[]));

@@ -38,6 +38,10 @@ pub(crate) struct State {
     pub transcript: Vec<Entry>,
     /// For [`crate::Session::restart`]: where in `host` each fact of the start tree is.
     pub host_slots: HostSlots,
+    /// When the walk stopped at a `Decide`: the fact it needs, found when its rules
+    /// were evaluated, so that reading the step and answering it do not evaluate them
+    /// again. Every move ends in [`State::settle`], which sets it.
+    pub waiting: Option<FactSlot>,
 }
 
 /// A clone keeps the room reserved for the transcript (a derived one would allocate
@@ -60,6 +64,7 @@ impl Clone for State {
             start: self.start,
             transcript,
             host_slots: self.host_slots.clone(),
+            waiting: self.waiting,
         }
     }
 }
@@ -196,6 +201,7 @@ impl State {
             start: (tree, node),
             transcript: Vec::with_capacity(capacity),
             host_slots: HostSlots::default(),
+            waiting: None,
         };
         state.enter_tree(catalogue, tree);
         state.enter(catalogue, node);
@@ -359,9 +365,7 @@ impl State {
                 fact: *fact,
             },
             NodeKind::Act { offers, .. } => Pending::Offers { offers, fact: None },
-            NodeKind::Decide { .. } => {
-                needed_fact(data, self.at, &self.facts).map_or(Pending::Ended, Pending::Fact)
-            }
+            NodeKind::Decide { .. } => self.waiting.map_or(Pending::Ended, Pending::Fact),
             _ => Pending::Ended,
         }
     }
@@ -491,6 +495,7 @@ impl State {
     /// Walks through `Decide` nodes, questions whose fact is known and `Goto` links into
     /// the catalogue, up to the next stop.
     pub fn settle(&mut self, catalogue: &Catalogue) -> Result<(), Bound> {
+        self.waiting = None;
         loop {
             let data = &catalogue.tree(self.tree).0;
             let here = self.at;
@@ -504,7 +509,10 @@ impl State {
                                 break;
                             }
                             Ok(false) => {}
-                            Err(_) => return Ok(()),
+                            Err(slot) => {
+                                self.waiting = Some(slot);
+                                return Ok(());
+                            }
                         }
                     }
                     let (rule, next) = match chosen {
@@ -652,25 +660,6 @@ fn host_fact(decl: &FactDecl, host: &[(Box<str>, Value)]) -> Option<Stored> {
     host.iter()
         .find(|(name, _)| **name == *decl.name)
         .and_then(|(_, v)| decl.ty.store(v))
-}
-
-/// The first fact the `Decide` at `at` needs and nobody supplied.
-pub(crate) fn needed_fact(
-    data: &TreeData,
-    at: NodeIndex,
-    facts: &[Option<Stored>],
-) -> Option<FactSlot> {
-    let NodeKind::Decide { rules, .. } = &data.graph[at].kind else {
-        return None;
-    };
-    for (cond, _) in rules.iter() {
-        match cond.eval(facts) {
-            Ok(true) => return None,
-            Ok(false) => {}
-            Err(slot) => return Some(slot),
-        }
-    }
-    None
 }
 
 /// The fact an entry set, and its value.
