@@ -317,6 +317,7 @@ impl State {
     /// Arrives at a node of the current tree: counts the pass if the node has a limit,
     /// and follows `then` while limits are used up. The compiler refused circular `then`
     /// chains; the loop is bounded by the node count all the same.
+    #[inline]
     fn enter(&mut self, catalogue: &Catalogue, mut target: NodeIndex) {
         let graph = &catalogue.tree(self.tree).0.graph;
         for _ in 0..=graph.node_count() {
@@ -335,6 +336,7 @@ impl State {
     }
 
     /// Counts one move against the step bound.
+    #[inline]
     fn count_move(&mut self) -> Result<(), Bound> {
         if self.steps >= self.step_limit {
             return Err(Bound(self.step_limit));
@@ -343,6 +345,7 @@ impl State {
         Ok(())
     }
 
+    #[inline]
     fn step_to(&mut self, catalogue: &Catalogue, target: NodeIndex) -> Result<(), Bound> {
         self.count_move()?;
         self.enter(catalogue, target);
