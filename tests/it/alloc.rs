@@ -161,6 +161,9 @@ fn a_cloned_session_steps_without_allocating() {
     let count = allocations(|| {
         session.choose(1).expect("offered");
     });
-    assert_eq!(count, 0, "the first step of a clone allocated {count} time(s)");
+    assert_eq!(
+        count, 0,
+        "the first step of a clone allocated {count} time(s)"
+    );
     assert_eq!(session.current().node(), "check_bank");
 }
