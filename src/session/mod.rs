@@ -249,7 +249,7 @@ fn check_host_fact(
 }
 
 /// Whether a value fits a declared fact: its type, a `Choice`'s values, a `Number`'s
-/// range.
+/// range. Inlined: `restart` calls it for every fact, and the refusal is built apart.
 #[inline]
 fn check_fact_value(
     data: &TreeData,
@@ -258,28 +258,41 @@ fn check_fact_value(
 ) -> Result<(), StartError> {
     let fits = match (&decl.ty, value) {
         (FactTy::Bool, FactValue::Bool(_)) | (FactTy::Text, FactValue::Text(_)) => true,
-        (FactTy::Number, FactValue::Number(n)) => n.is_finite(),
+        (FactTy::Number, FactValue::Number(n)) => n.is_finite() && decl.range.contains(n),
         (FactTy::Choice(options), FactValue::Text(t)) => options.iter().any(|o| **o == *t),
         _ => false,
     };
-    if !fits {
-        return Err(StartError::WrongType {
+    if fits {
+        Ok(())
+    } else {
+        Err(fact_refusal(data, decl, value))
+    }
+}
+
+/// Why a value does not fit a declared fact ([`check_fact_value`] found that it does
+/// not).
+#[cold]
+#[inline(never)]
+fn fact_refusal(data: &TreeData, decl: &crate::tree::FactDecl, value: FactValue<'_>) -> StartError {
+    match value {
+        FactValue::Number(n)
+            if matches!(decl.ty, FactTy::Number) && n.is_finite() && !decl.range.contains(n) =>
+        {
+            StartError::OutOfRange {
+                fact: decl.name.to_string(),
+                tree: data.id.to_string(),
+                min: decl.range.min,
+                max: decl.range.max,
+                value: n,
+            }
+        }
+        _ => StartError::WrongType {
             fact: decl.name.to_string(),
             tree: data.id.to_string(),
             expected: decl.ty.public(),
             accepted: choices(&decl.ty),
             value: value.to_value(),
-        });
-    }
-    match value {
-        FactValue::Number(n) if !decl.range.contains(n) => Err(StartError::OutOfRange {
-            fact: decl.name.to_string(),
-            tree: data.id.to_string(),
-            min: decl.range.min,
-            max: decl.range.max,
-            value: n,
-        }),
-        _ => Ok(()),
+        },
     }
 }
 
