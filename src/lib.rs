@@ -90,8 +90,8 @@ pub use session::{
 };
 pub use source::Position;
 pub use ticket::Ticket;
-pub use tree::{Channel, Edge, EdgeLabel, Fact, FactType, Priority, ResolutionKind, Tree};
-pub use value::Value;
+pub use tree::{Channel, Edge, EdgeLabel, Fact, FactId, FactType, Priority, ResolutionKind, Tree};
+pub use value::{FactValue, Value};
 
 /// The README's Rust examples, compiled as doc tests so they stay true.
 #[doc = include_str!("../README.md")]

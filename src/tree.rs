@@ -122,7 +122,12 @@ impl Tree {
     /// # Ok::<(), troubletree::LoadError>(())
     /// ```
     pub fn facts(&self) -> impl ExactSizeIterator<Item = Fact<'_>> {
-        self.0.facts.iter().map(|decl| Fact { tree: self, decl })
+        // A tree declares at most u16::MAX facts (slots are u16).
+        self.0.facts.iter().enumerate().map(|(slot, decl)| Fact {
+            tree: self,
+            decl,
+            slot: FactSlot::try_from(slot).unwrap_or(FactSlot::MAX),
+        })
     }
 
     /// The declared fact with this name.
@@ -131,6 +136,7 @@ impl Tree {
         Some(Fact {
             tree: self,
             decl: &self.0.facts[usize::from(slot)],
+            slot,
         })
     }
 
@@ -278,9 +284,27 @@ pub(crate) type FactSlot = u16;
 pub struct Fact<'t> {
     tree: &'t Tree,
     decl: &'t FactDecl,
+    slot: FactSlot,
 }
 
 impl<'t> Fact<'t> {
+    /// A handle on this fact, to supply its value to a session without naming it:
+    /// look it up once, then pass it to [`crate::Session::restart`] for every
+    /// diagnosis.
+    ///
+    /// ```
+    /// let tree = troubletree::Tree::from_path("trees/recharge_failure.ron")?;
+    /// let network = tree.fact("network_ok").expect("declared").id();
+    /// assert_eq!(tree.fact("network_ok").map(|f| f.id()), Some(network));
+    /// # Ok::<(), troubletree::LoadError>(())
+    /// ```
+    pub fn id(&self) -> FactId {
+        FactId {
+            tree: self.tree.0.fingerprint,
+            slot: self.slot,
+        }
+    }
+
     /// The fact's name.
     pub fn name(&self) -> &'t str {
         &self.decl.name
@@ -315,6 +339,15 @@ impl<'t> Fact<'t> {
         let index = self.tree.locale_index(locale).unwrap_or(0);
         self.decl.ask.as_ref().map(|t| t.get(index))
     }
+}
+
+/// A fact of one tree, resolved once ([`Fact::id`]): the tree's fingerprint and the
+/// fact's position. A session takes it only on a catalogue that holds that very tree
+/// (same content); a tree reloaded with changes needs its facts looked up again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FactId {
+    pub(crate) tree: u64,
+    pub(crate) slot: FactSlot,
 }
 
 /// The type of a fact, as declared in the tree; [`Fact`] gives a `Choice`'s values and a
@@ -369,6 +402,22 @@ impl FactTy {
             (FactTy::Text, Value::Text(t)) => Some(Stored::Text(t.as_str().into())),
             (FactTy::Choice(options), Value::Text(t)) => {
                 let index = options.iter().position(|o| **o == **t)?;
+                Some(Stored::Choice(u16::try_from(index).ok()?))
+            }
+            _ => None,
+        }
+    }
+
+    /// [`FactTy::store`] for a borrowed value.
+    #[inline]
+    pub fn store_given(&self, value: crate::FactValue<'_>) -> Option<Stored> {
+        use crate::FactValue;
+        match (self, value) {
+            (FactTy::Bool, FactValue::Bool(b)) => Some(Stored::Bool(b)),
+            (FactTy::Number, FactValue::Number(n)) if n.is_finite() => Some(Stored::Number(n)),
+            (FactTy::Text, FactValue::Text(t)) => Some(Stored::Text(t.into())),
+            (FactTy::Choice(options), FactValue::Text(t)) => {
+                let index = options.iter().position(|o| **o == *t)?;
                 Some(Stored::Choice(u16::try_from(index).ok()?))
             }
             _ => None,
@@ -487,7 +536,35 @@ pub(crate) enum CmpOp {
 impl Cond {
     /// Evaluates against the facts; `Err(slot)` names the first fact that is needed and
     /// not known. Nested conditions are bounded by the parser's recursion limit.
+    ///
+    /// Inlined for the plain comparisons most rules are, so that the walker's loop over
+    /// a `Decide`'s rules makes no call for them.
+    #[inline]
     pub fn eval(&self, facts: &[Option<Stored>]) -> Result<bool, FactSlot> {
+        let get = |slot: FactSlot| {
+            facts
+                .get(usize::from(slot))
+                .and_then(Option::as_ref)
+                .ok_or(slot)
+        };
+        match self {
+            Cond::Eq(slot, v) => Ok(get(*slot)? == v),
+            Cond::Ne(slot, v) => Ok(get(*slot)? != v),
+            Cond::Cmp(slot, op, rhs) => Ok(match get(*slot)? {
+                Stored::Number(n) => match op {
+                    CmpOp::Lt => n < rhs,
+                    CmpOp::Le => n <= rhs,
+                    CmpOp::Gt => n > rhs,
+                    CmpOp::Ge => n >= rhs,
+                },
+                _ => false,
+            }),
+            _ => self.eval_nested(facts),
+        }
+    }
+
+    /// [`Cond::eval`] for every kind, nested ones included.
+    fn eval_nested(&self, facts: &[Option<Stored>]) -> Result<bool, FactSlot> {
         let get = |slot: FactSlot| {
             facts
                 .get(usize::from(slot))

@@ -103,3 +103,94 @@ impl Serialize for Value {
         }
     }
 }
+
+/// A fact value borrowed from the host's own data: what [`crate::Session::restart`]
+/// takes, so that supplying a `Choice` or `Text` fact builds no `String`.
+///
+/// ```
+/// use troubletree::FactValue;
+/// enum Status { Normal, Frozen }
+/// let status = Status::Frozen;
+/// let value: FactValue<'_> = match status {
+///     Status::Normal => "normal".into(),
+///     Status::Frozen => "frozen".into(),
+/// };
+/// assert_eq!(value, FactValue::Text("frozen"));
+/// assert_eq!(FactValue::from(250_i64), FactValue::Number(250.0));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FactValue<'a> {
+    /// `true` or `false`.
+    Bool(bool),
+    /// A finite number.
+    Number(f64),
+    /// Free text, or one of a `Choice` fact's values.
+    Text(&'a str),
+}
+
+impl FactValue<'_> {
+    /// The owned [`Value`] (allocates for text).
+    pub fn to_value(self) -> Value {
+        match self {
+            FactValue::Bool(b) => Value::Bool(b),
+            FactValue::Number(n) => Value::Number(n),
+            FactValue::Text(t) => Value::Text(t.to_owned()),
+        }
+    }
+
+    /// Overwrites `value` with this one, reusing its text buffer when both are text, so
+    /// that a value of the same kind replaces another without allocating once the
+    /// buffer is large enough.
+    #[inline]
+    pub(crate) fn assign_to(self, value: &mut Value) {
+        match (value, self) {
+            (Value::Text(buffer), FactValue::Text(t)) => {
+                buffer.clear();
+                buffer.push_str(t);
+            }
+            (value, new) => *value = new.to_value(),
+        }
+    }
+}
+
+impl From<bool> for FactValue<'_> {
+    fn from(v: bool) -> Self {
+        FactValue::Bool(v)
+    }
+}
+impl From<f64> for FactValue<'_> {
+    fn from(v: f64) -> Self {
+        FactValue::Number(v)
+    }
+}
+impl From<i32> for FactValue<'_> {
+    fn from(v: i32) -> Self {
+        FactValue::Number(f64::from(v))
+    }
+}
+impl From<u32> for FactValue<'_> {
+    fn from(v: u32) -> Self {
+        FactValue::Number(f64::from(v))
+    }
+}
+/// Whole numbers beyond 2^53 are rounded to the nearest `f64`, as every number is.
+impl From<i64> for FactValue<'_> {
+    #[allow(clippy::cast_precision_loss)]
+    fn from(v: i64) -> Self {
+        FactValue::Number(v as f64)
+    }
+}
+impl<'a> From<&'a str> for FactValue<'a> {
+    fn from(v: &'a str) -> Self {
+        FactValue::Text(v)
+    }
+}
+impl<'a> From<&'a Value> for FactValue<'a> {
+    fn from(v: &'a Value) -> Self {
+        match v {
+            Value::Bool(b) => FactValue::Bool(*b),
+            Value::Number(n) => FactValue::Number(*n),
+            Value::Text(t) => FactValue::Text(t),
+        }
+    }
+}

@@ -29,6 +29,19 @@ pub enum StartError {
         /// The facts the catalogue's trees declare.
         declared: Vec<String>,
     },
+    /// A [`crate::FactId`] looked up in a tree this session's catalogue does not hold
+    /// (another tree, or another version of the same one): look the fact up again in
+    /// the tree the session walks.
+    #[error(
+        "the fact was looked up in a tree (fingerprint {fingerprint}) that this session does not walk (its trees: {}); look it up again with Tree::fact",
+        list(known)
+    )]
+    ForeignFact {
+        /// The fingerprint of the tree the fact was looked up in, in hex.
+        fingerprint: String,
+        /// The ids of the trees the session walks.
+        known: Vec<String>,
+    },
     /// A fact value of the wrong type, or not among a `Choice` fact's values.
     #[error("fact \"{fact}\" of tree \"{tree}\" takes {}, not {}", expected_text(*expected, accepted), shown(value))]
     WrongType {

@@ -23,9 +23,10 @@ pub use step::{
     Answer, AnswerKind, Escalation, Jump, Origin, Place, Question, Record, Resolution, Step,
 };
 
-use crate::Value;
 use crate::catalogue::Catalogue;
+use crate::tree::FactId;
 use crate::tree::{FactTy, NodeKind, Offer, TreeData};
+use crate::{FactValue, Value};
 use walk::{Bound, By, Entry, Recorded, Refused, State, entry_value, fact_type};
 
 /// The step bound used unless [`SessionBuilder::step_limit`] sets another.
@@ -202,37 +203,8 @@ fn check_host_facts(
     start: u16,
     facts: &[(Box<str>, Value)],
 ) -> Result<(), StartError> {
-    let first = catalogue.tree(start);
-    let trees = || std::iter::once(first).chain(catalogue.trees().filter(|t| t.id() != first.id()));
     for (name, value) in facts {
-        let mut declared = false;
-        for tree in trees() {
-            let data = &tree.0;
-            let Some(&slot) = data.fact_index.get(&**name) else {
-                continue;
-            };
-            declared = true;
-            let decl = &data.facts[usize::from(slot)];
-            if decl.ty.store(value).is_none() {
-                return Err(StartError::WrongType {
-                    fact: name.to_string(),
-                    tree: data.id.to_string(),
-                    expected: decl.ty.public(),
-                    accepted: choices(&decl.ty),
-                    value: value.clone(),
-                });
-            }
-            if let Some(value) = decl.range.refuses(value) {
-                return Err(StartError::OutOfRange {
-                    fact: name.to_string(),
-                    tree: data.id.to_string(),
-                    min: decl.range.min,
-                    max: decl.range.max,
-                    value,
-                });
-            }
-        }
-        if !declared {
+        if !check_host_fact(catalogue, start, name, value.into())? {
             let mut names: Vec<String> = catalogue
                 .trees()
                 .flat_map(|t| t.0.facts.iter().map(|f| f.name.to_string()))
@@ -246,6 +218,103 @@ fn check_host_facts(
         }
     }
     Ok(())
+}
+
+/// Checks one host fact against every tree that declares it, the start tree first;
+/// `Ok(false)` when none does. Allocates nothing unless it refuses.
+fn check_host_fact(
+    catalogue: &Catalogue,
+    start: u16,
+    name: &str,
+    value: FactValue<'_>,
+) -> Result<bool, StartError> {
+    let first = catalogue.tree(start);
+    let trees = std::iter::once(first).chain(
+        catalogue
+            .trees()
+            .enumerate()
+            .filter(|(i, _)| *i != usize::from(start))
+            .map(|(_, t)| t),
+    );
+    let mut declared = false;
+    for tree in trees {
+        let data = &tree.0;
+        let Some(&slot) = data.fact_index.get(name) else {
+            continue;
+        };
+        declared = true;
+        check_fact_value(data, &data.facts[usize::from(slot)], value)?;
+    }
+    Ok(declared)
+}
+
+/// Whether a value fits a declared fact: its type, a `Choice`'s values, a `Number`'s
+/// range. Inlined: `restart` calls it for every fact, and the refusal is built apart.
+#[inline]
+fn check_fact_value(
+    data: &TreeData,
+    decl: &crate::tree::FactDecl,
+    value: FactValue<'_>,
+) -> Result<(), StartError> {
+    let fits = match (&decl.ty, value) {
+        (FactTy::Bool, FactValue::Bool(_)) | (FactTy::Text, FactValue::Text(_)) => true,
+        (FactTy::Number, FactValue::Number(n)) => n.is_finite() && decl.range.contains(n),
+        (FactTy::Choice(options), FactValue::Text(t)) => options.iter().any(|o| **o == *t),
+        _ => false,
+    };
+    if fits {
+        Ok(())
+    } else {
+        Err(fact_refusal(data, decl, value))
+    }
+}
+
+/// Why a value does not fit a declared fact ([`check_fact_value`] found that it does
+/// not).
+#[cold]
+#[inline(never)]
+fn fact_refusal(data: &TreeData, decl: &crate::tree::FactDecl, value: FactValue<'_>) -> StartError {
+    match value {
+        FactValue::Number(n)
+            if matches!(decl.ty, FactTy::Number) && n.is_finite() && !decl.range.contains(n) =>
+        {
+            StartError::OutOfRange {
+                fact: decl.name.to_string(),
+                tree: data.id.to_string(),
+                min: decl.range.min,
+                max: decl.range.max,
+                value: n,
+            }
+        }
+        _ => StartError::WrongType {
+            fact: decl.name.to_string(),
+            tree: data.id.to_string(),
+            expected: decl.ty.public(),
+            accepted: choices(&decl.ty),
+            value: value.to_value(),
+        },
+    }
+}
+
+/// The tree and declaration a [`FactId`] names: the start tree's own facts are found
+/// first, the other trees' by fingerprint.
+#[inline]
+fn fact_decl(
+    catalogue: &Catalogue,
+    start: u16,
+    id: FactId,
+) -> Result<(&TreeData, &crate::tree::FactDecl), StartError> {
+    let first = catalogue.tree(start);
+    let tree = if first.0.fingerprint == id.tree {
+        Some(first)
+    } else {
+        catalogue.trees().find(|t| t.0.fingerprint == id.tree)
+    };
+    tree.and_then(|t| Some((&*t.0, t.0.facts.get(usize::from(id.slot))?)))
+        .ok_or_else(|| StartError::ForeignFact {
+            fingerprint: format!("{:016x}", id.tree),
+            known: catalogue.trees().map(|t| t.id().to_owned()).collect(),
+        })
 }
 
 fn choices(ty: &FactTy) -> Vec<Value> {
@@ -277,6 +346,126 @@ impl Session {
             step_limit: DEFAULT_STEP_LIMIT,
             at: None,
         }
+    }
+
+    /// Starts the journey again, from where it started (its tree, and node), with these
+    /// host facts in place of the ones it had; the locale and step bound stay. The
+    /// session then stands where a new one built with the same facts would, and equals
+    /// it.
+    ///
+    /// This is the way to run many diagnoses: the session keeps its buffers, and the
+    /// facts come as [`FactId`]s looked up once with [`crate::Tree::fact`] and values
+    /// borrowed from the host's own data, so that once the session has run a first
+    /// diagnosis with the same facts, a diagnosis allocates nothing (a `Text` fact's
+    /// value is the exception: it is copied into the session's facts).
+    ///
+    /// ```
+    /// use troubletree::{FactValue, Session, Step, Tree};
+    ///
+    /// let tree = Tree::from_path("trees/recharge_failure.ron")?;
+    /// let debited = tree.fact("money_debited").expect("declared").id();
+    /// let hours = tree.fact("hours_since_debit").expect("declared").id();
+    /// let mut session = Session::new(&tree)?;
+    /// for (taken, waited) in [(true, 60), (true, 3), (false, 0)] {
+    ///     session.restart(&[(debited, taken.into()), (hours, waited.into())])?;
+    ///     println!("{}", session.current().node());
+    /// }
+    /// assert_eq!(session.current().node(), "check_network");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// A [`StartError`]: [`StartError::ForeignFact`] for a fact of a tree this session's
+    /// catalogue does not hold, [`StartError::WrongType`] or [`StartError::OutOfRange`]
+    /// for a value that does not fit a tree that declares the fact, and
+    /// [`StartError::StepLimit`] for a walk to the first stop longer than the step
+    /// bound. The session is then unchanged.
+    pub fn restart(&mut self, facts: &[(FactId, FactValue<'_>)]) -> Result<(), StartError> {
+        let catalogue = &self.catalogue;
+        let start = self.state.start.0;
+        let start_data = &catalogue.tree(start).0;
+        let single = catalogue.len() == 1;
+        // Every fact is checked before anything changes.
+        let mut local = true;
+        for &(id, value) in facts {
+            let (data, decl) = fact_decl(catalogue, start, id)?;
+            local &= id.tree == start_data.fingerprint;
+            if single {
+                check_fact_value(data, decl, value)?;
+            } else {
+                check_host_fact(catalogue, start, &decl.name, value)?;
+            }
+        }
+        // A journey of trees whose walks together stay within the bound cannot fail on
+        // it; otherwise keep the state to put back if it does.
+        let bound: u64 = catalogue
+            .trees()
+            .map(|t| t.0.walk_bound.saturating_add(1))
+            .fold(0, u64::saturating_add);
+        let backup = (u64::from(self.state.step_limit) < bound).then(|| self.state.clone());
+        let in_place = local && self.set_host_facts_in_place(facts);
+        if !in_place {
+            self.set_host_facts(facts);
+        }
+        // With the host facts replaced in place, the start tree's facts are exactly the
+        // given ones: the walker sets them by slot.
+        let given = in_place.then_some(facts);
+        let walked = self.state.restart(&self.catalogue, given);
+        match walked {
+            Ok(()) => Ok(()),
+            Err(Bound(limit)) => {
+                if let Some(backup) = backup {
+                    self.state = backup;
+                }
+                Err(StartError::StepLimit { limit })
+            }
+        }
+    }
+
+    /// Overwrites the host facts' values with these facts of the start tree, when they
+    /// are the same facts as the host facts held now (the usual case: a host supplies
+    /// the same facts to every diagnosis). Compares no names and allocates nothing once
+    /// the slot cache is filled. `false`, and nothing changed, otherwise.
+    fn set_host_facts_in_place(&mut self, facts: &[(FactId, FactValue<'_>)]) -> bool {
+        let state = &mut self.state;
+        let data = &self.catalogue.tree(state.start.0).0;
+        if facts.len() != state.host.len() || facts.len() > 64 {
+            return false;
+        }
+        if state.host_slots.0.len() != data.facts.len() {
+            state.host_slots.fill(data, &state.host);
+        }
+        let slots = &state.host_slots.0;
+        let mut seen = 0u64;
+        for &(id, _) in facts {
+            match slots.get(usize::from(id.slot)) {
+                Some(&i) if usize::from(i) < facts.len() && seen & (1 << i) == 0 => {
+                    seen |= 1 << i;
+                }
+                _ => return false,
+            }
+        }
+        for &(id, value) in facts {
+            let i = usize::from(slots[usize::from(id.slot)]);
+            value.assign_to(&mut state.host[i].1);
+        }
+        true
+    }
+
+    /// Replaces the host facts with a new list, by name.
+    fn set_host_facts(&mut self, facts: &[(FactId, FactValue<'_>)]) {
+        let catalogue = &self.catalogue;
+        let start = self.state.start.0;
+        let host = facts
+            .iter()
+            .filter_map(|&(id, value)| {
+                let (_, decl) = fact_decl(catalogue, start, id).ok()?;
+                Some((Box::from(&*decl.name), value.to_value()))
+            })
+            .collect();
+        self.state.host = normalized(host);
+        self.state.host_slots.0 = Box::default();
     }
 
     /// The catalogue this session walks.
@@ -365,7 +554,9 @@ impl Session {
             NodeKind::Decide { .. } => {
                 // A session only stops at a `Decide` that needs a fact (settling moves
                 // on otherwise); the fallback keeps a broken invariant from panicking.
-                let Some(decl) = walk::needed_fact(data, self.state.at, &self.state.facts)
+                let Some(decl) = self
+                    .state
+                    .waiting
                     .and_then(|s| data.facts.get(usize::from(s)))
                 else {
                     return Step::Ask(question(AnswerKind::Text, None, id, &[]));

@@ -8,13 +8,13 @@
 
 use petgraph::graph::NodeIndex;
 
-use crate::Value;
 use crate::catalogue::Catalogue;
 use crate::session::step::Origin;
-use crate::tree::{FactSlot, FactTy, NodeKind, Offer, Stored, TreeData};
+use crate::tree::{FactDecl, FactId, FactSlot, FactTy, NodeKind, Offer, Stored, TreeData};
+use crate::{FactValue, Value};
 
 /// The walk state of a session. Trees are named by their index in the catalogue.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, PartialEq)]
 pub(crate) struct State {
     /// The tree the walk is in.
     pub tree: u16,
@@ -36,6 +36,66 @@ pub(crate) struct State {
     /// Where the journey started.
     pub start: (u16, NodeIndex),
     pub transcript: Vec<Entry>,
+    /// For [`crate::Session::restart`]: where in `host` each fact of the start tree is.
+    pub host_slots: HostSlots,
+    /// When the walk stopped at a `Decide`: the fact it needs, found when its rules
+    /// were evaluated, so that reading the step and answering it do not evaluate them
+    /// again. Every move ends in [`State::settle`], which sets it.
+    pub waiting: Option<FactSlot>,
+}
+
+/// A clone keeps the room reserved for the transcript (a derived one would allocate
+/// only the lines written so far), so that the clone's next steps do not allocate
+/// either: hosts keep a started session and clone it per user.
+impl Clone for State {
+    fn clone(&self) -> Self {
+        let mut transcript = Vec::with_capacity(self.transcript.capacity());
+        transcript.extend_from_slice(&self.transcript);
+        State {
+            tree: self.tree,
+            at: self.at,
+            steps: self.steps,
+            step_limit: self.step_limit,
+            locale: self.locale.clone(),
+            local: self.local,
+            facts: self.facts.clone(),
+            visits: self.visits.clone(),
+            host: self.host.clone(),
+            start: self.start,
+            transcript,
+            host_slots: self.host_slots.clone(),
+            waiting: self.waiting,
+        }
+    }
+}
+
+/// For each fact slot of the start tree, the index of its value in the host facts
+/// (`u16::MAX`: none), so that a restart finds them without comparing names. Empty until
+/// a restart needs it, and emptied whenever the host facts change; a cache, so it takes
+/// no part in comparing states.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct HostSlots(pub Box<[u16]>);
+
+impl PartialEq for HostSlots {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl HostSlots {
+    /// Fills the cache for the facts of `data` (the start tree) from `host`.
+    pub fn fill(&mut self, data: &TreeData, host: &[(Box<str>, Value)]) {
+        self.0 = data
+            .facts
+            .iter()
+            .map(|decl| {
+                host.iter()
+                    .position(|(name, _)| **name == *decl.name)
+                    .and_then(|i| u16::try_from(i).ok())
+                    .unwrap_or(u16::MAX)
+            })
+            .collect();
+    }
 }
 
 /// One line of the transcript, in walker form.
@@ -140,11 +200,69 @@ impl State {
             host,
             start: (tree, node),
             transcript: Vec::with_capacity(capacity),
+            host_slots: HostSlots::default(),
+            waiting: None,
         };
         state.enter_tree(catalogue, tree);
         state.enter(catalogue, node);
         state.settle(catalogue)?;
         Ok(state)
+    }
+
+    /// Starts the journey again from where it started, with the host facts it holds
+    /// now, and walks it to its first stop. `given` are the host facts when they are
+    /// all facts of the start tree, already checked: the start tree's facts are then
+    /// set from them by slot, without looking names up. The buffers are kept: when the
+    /// journey is in the tree it started in, nothing is allocated (but for a `Text`
+    /// fact's value).
+    pub fn restart(
+        &mut self,
+        catalogue: &Catalogue,
+        given: Option<&[(FactId, FactValue<'_>)]>,
+    ) -> Result<(), Bound> {
+        let (tree, node) = self.start;
+        let data = &catalogue.tree(tree).0;
+        self.transcript.clear();
+        self.steps = 0;
+        if self.tree == tree
+            && self.facts.len() == data.facts.len()
+            && self.visits.len() == data.limit_slots
+        {
+            match given {
+                Some(given) => {
+                    // Each slot set once: the given ones, then the others (if any) cleared.
+                    let mut set = 0u64;
+                    for &(id, value) in given {
+                        let slot = usize::from(id.slot);
+                        self.facts[slot] = data.facts[slot].ty.store_given(value);
+                        set |= 1u64.checked_shl(u32::from(id.slot)).unwrap_or(0);
+                    }
+                    if given.len() != self.facts.len() || self.facts.len() > 64 {
+                        let given_slot =
+                            |slot: usize| given.iter().any(|(id, _)| usize::from(id.slot) == slot);
+                        for (slot, fact) in self.facts.iter_mut().enumerate() {
+                            if (slot < 64 && set & (1 << slot) == 0)
+                                || (slot >= 64 && !given_slot(slot))
+                            {
+                                *fact = None;
+                            }
+                        }
+                    }
+                }
+                None => {
+                    for (decl, slot) in data.facts.iter().zip(self.facts.iter_mut()) {
+                        *slot = host_fact(decl, &self.host);
+                    }
+                }
+            }
+            self.visits.fill(0);
+        } else {
+            // Started in another tree than it ended in: set up the start tree afresh.
+            self.facts = Box::default();
+            self.enter_tree(catalogue, tree);
+        }
+        self.enter(catalogue, node);
+        self.settle(catalogue)
     }
 
     pub fn data<'c>(&self, catalogue: &'c Catalogue) -> &'c TreeData {
@@ -199,6 +317,7 @@ impl State {
     /// Arrives at a node of the current tree: counts the pass if the node has a limit,
     /// and follows `then` while limits are used up. The compiler refused circular `then`
     /// chains; the loop is bounded by the node count all the same.
+    #[inline]
     fn enter(&mut self, catalogue: &Catalogue, mut target: NodeIndex) {
         let graph = &catalogue.tree(self.tree).0.graph;
         for _ in 0..=graph.node_count() {
@@ -217,6 +336,7 @@ impl State {
     }
 
     /// Counts one move against the step bound.
+    #[inline]
     fn count_move(&mut self) -> Result<(), Bound> {
         if self.steps >= self.step_limit {
             return Err(Bound(self.step_limit));
@@ -225,6 +345,7 @@ impl State {
         Ok(())
     }
 
+    #[inline]
     fn step_to(&mut self, catalogue: &Catalogue, target: NodeIndex) -> Result<(), Bound> {
         self.count_move()?;
         self.enter(catalogue, target);
@@ -247,9 +368,7 @@ impl State {
                 fact: *fact,
             },
             NodeKind::Act { offers, .. } => Pending::Offers { offers, fact: None },
-            NodeKind::Decide { .. } => {
-                needed_fact(data, self.at, &self.facts).map_or(Pending::Ended, Pending::Fact)
-            }
+            NodeKind::Decide { .. } => self.waiting.map_or(Pending::Ended, Pending::Fact),
             _ => Pending::Ended,
         }
     }
@@ -379,6 +498,7 @@ impl State {
     /// Walks through `Decide` nodes, questions whose fact is known and `Goto` links into
     /// the catalogue, up to the next stop.
     pub fn settle(&mut self, catalogue: &Catalogue) -> Result<(), Bound> {
+        self.waiting = None;
         loop {
             let data = &catalogue.tree(self.tree).0;
             let here = self.at;
@@ -392,7 +512,10 @@ impl State {
                                 break;
                             }
                             Ok(false) => {}
-                            Err(_) => return Ok(()),
+                            Err(slot) => {
+                                self.waiting = Some(slot);
+                                return Ok(());
+                            }
                         }
                     }
                     let (rule, next) = match chosen {
@@ -530,32 +653,16 @@ pub(crate) fn entry_facts(
                 .find(|(name, _)| **name == *decl.name)
                 .and_then(|(_, v)| decl.ty.store(v))
                 .filter(|s| decl.range.holds(s));
-            learned.or_else(|| {
-                host.iter()
-                    .find(|(name, _)| **name == *decl.name)
-                    .and_then(|(_, v)| decl.ty.store(v))
-            })
+            learned.or_else(|| host_fact(decl, host))
         })
         .collect()
 }
 
-/// The first fact the `Decide` at `at` needs and nobody supplied.
-pub(crate) fn needed_fact(
-    data: &TreeData,
-    at: NodeIndex,
-    facts: &[Option<Stored>],
-) -> Option<FactSlot> {
-    let NodeKind::Decide { rules, .. } = &data.graph[at].kind else {
-        return None;
-    };
-    for (cond, _) in rules.iter() {
-        match cond.eval(facts) {
-            Ok(true) => return None,
-            Ok(false) => {}
-            Err(slot) => return Some(slot),
-        }
-    }
-    None
+/// The host's value of a declared fact, in stored form, when the host supplied one.
+fn host_fact(decl: &FactDecl, host: &[(Box<str>, Value)]) -> Option<Stored> {
+    host.iter()
+        .find(|(name, _)| **name == *decl.name)
+        .and_then(|(_, v)| decl.ty.store(v))
 }
 
 /// The fact an entry set, and its value.

@@ -8,8 +8,9 @@ use std::sync::Arc;
 use std::thread;
 
 use troubletree::{
-    AnswerError, AnswerKind, Catalogue, Channel, FactType, Origin, Priority, Question, Resume,
-    ResumeError, Resumed, SavedSession, Session, SessionBuilder, StartError, Step, Tree, Value,
+    AnswerError, AnswerKind, Catalogue, Channel, FactType, FactValue, Origin, Priority, Question,
+    Resume, ResumeError, Resumed, SavedSession, Session, SessionBuilder, StartError, Step, Tree,
+    Value,
 };
 
 const RECHARGE: &str = "trees/recharge_failure.ron";
@@ -1640,4 +1641,223 @@ fn trees_and_sessions_cross_threads() {
     .join()
     .expect("the walk thread");
     assert_eq!(finished, expected);
+}
+
+// ------------------------------------------------------------------ restart
+
+/// The six-decision tree of the diagnosis bench: every fact settles one `Decide`.
+fn six_decisions() -> Tree {
+    Tree::from_path("benches/data/six_decisions.ron").expect("the bench tree loads")
+}
+
+/// A session built with these facts by name, as a new one.
+fn built(tree: &Tree, facts: &[(&str, Value)]) -> Session {
+    facts
+        .iter()
+        .fold(Session::builder(tree), |b, (name, value)| {
+            b.fact(name, value)
+        })
+        .start()
+        .expect("the facts fit")
+}
+
+fn ids<'v>(tree: &Tree, facts: &'v [(&str, Value)]) -> Vec<(troubletree::FactId, FactValue<'v>)> {
+    facts
+        .iter()
+        .map(|(name, value)| (tree.fact(name).expect("declared").id(), value.into()))
+        .collect()
+}
+
+fn six_inputs() -> Vec<Vec<(&'static str, Value)>> {
+    let healthy = || {
+        vec![
+            ("account_status", Value::from("normal")),
+            ("network_ok", Value::from(true)),
+            ("balance", Value::from(800.0)),
+            ("amount", Value::from(120.0)),
+            ("bank_maintenance", Value::from(false)),
+            ("hours_since_debit", Value::from(2.0)),
+        ]
+    };
+    let with = |i: usize, v: Value| {
+        let mut facts = healthy();
+        facts[i].1 = v;
+        facts
+    };
+    vec![
+        with(0, "frozen".into()),
+        with(1, false.into()),
+        with(2, 40.0.into()),
+        with(3, 9000.0.into()),
+        with(4, true.into()),
+        with(5, 60.0.into()),
+        healthy(),
+        // Fewer facts: the walk stops at the Decide that needs one.
+        vec![("account_status", Value::from("unverified"))],
+        vec![],
+    ]
+}
+
+#[test]
+fn a_restarted_session_equals_a_new_one_with_the_same_facts() {
+    let tree = six_decisions();
+    let mut session = Session::new(&tree).unwrap();
+    let mut leaves = Vec::new();
+    // Twice round, so that each input meets a session restarted from another one.
+    for facts in six_inputs().iter().chain(six_inputs().iter()) {
+        session.restart(&ids(&tree, facts)).unwrap();
+        let fresh = built(&tree, facts);
+        assert_eq!(session, fresh, "facts {facts:?}");
+        assert_eq!(session.save(), fresh.save());
+        assert_eq!(session.host_facts().count(), facts.len());
+        leaves.push(session.current().node().to_owned());
+    }
+    assert_eq!(
+        leaves[..9],
+        [
+            "escalate_frozen",
+            "fix_network",
+            "top_up",
+            "over_limit",
+            "wait_bank",
+            "escalate_unreconciled",
+            "retry",
+            "network",
+            "frozen"
+        ]
+    );
+    // A restarted session walks on as a new one does.
+    session.restart(&ids(&tree, &six_inputs()[7])).unwrap();
+    let mut fresh = built(&tree, &six_inputs()[7]);
+    session.answer(false).unwrap();
+    fresh.answer(false).unwrap();
+    assert_eq!(session, fresh);
+    assert_eq!(session.current().node(), "fix_network");
+}
+
+#[test]
+fn restart_keeps_the_locale_start_node_and_facts_given_in_any_order() {
+    let tree = recharge();
+    let debited = tree.fact("money_debited").unwrap().id();
+    let network = tree.fact("network_ok").unwrap().id();
+    let mut session = Session::builder(&tree)
+        .locale("en")
+        .at("check_network")
+        .start()
+        .unwrap();
+    session
+        .restart(&[(network, true.into()), (debited, false.into())])
+        .unwrap();
+    let fresh = Session::builder(&tree)
+        .locale("en")
+        .at("check_network")
+        .fact("money_debited", false)
+        .fact("network_ok", true)
+        .start()
+        .unwrap();
+    assert_eq!(session, fresh);
+    assert_eq!(session.save(), fresh.save());
+    assert_eq!(session.locale(), "en");
+    assert_eq!(session.current().node(), "check_bank");
+    // The last of two values for one fact wins, as with the builder.
+    session
+        .restart(&[(network, true.into()), (network, false.into())])
+        .unwrap();
+    let fresh = Session::builder(&tree)
+        .locale("en")
+        .at("check_network")
+        .fact("network_ok", true)
+        .fact("network_ok", false)
+        .start()
+        .unwrap();
+    assert_eq!(session, fresh);
+    assert_eq!(session.current().node(), "fix_network");
+}
+
+#[test]
+fn restart_refuses_what_the_builder_refuses_and_changes_nothing() {
+    let tree = six_decisions();
+    let status = tree.fact("account_status").unwrap().id();
+    let balance = tree.fact("balance").unwrap().id();
+    let mut session = Session::new(&tree).unwrap();
+    session.restart(&ids(&tree, &six_inputs()[2])).unwrap();
+    let before = session.clone();
+    let err = session.restart(&[(status, "closed".into())]).unwrap_err();
+    assert!(
+        matches!(&err, StartError::WrongType { fact, accepted, .. } if fact == "account_status" && accepted.len() == 3),
+        "{err:?}"
+    );
+    let err = session.restart(&[(balance, (-1.0).into())]).unwrap_err();
+    assert!(matches!(err, StartError::OutOfRange { value, .. } if value == -1.0));
+    let err = session.restart(&[(balance, f64::NAN.into())]).unwrap_err();
+    assert!(matches!(err, StartError::WrongType { .. }));
+    let err = session.restart(&[(balance, true.into())]).unwrap_err();
+    assert!(matches!(err, StartError::WrongType { .. }));
+    // A fact of another tree (here: the recharge tree's).
+    let other = recharge().fact("network_ok").unwrap().id();
+    let err = session.restart(&[(other, true.into())]).unwrap_err();
+    assert!(
+        matches!(&err, StartError::ForeignFact { known, .. } if known == &["payment_failed"]),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("look it up again"));
+    assert_eq!(session, before);
+    assert_eq!(session.current().node(), "top_up");
+}
+
+#[test]
+fn restart_over_the_step_bound_leaves_the_session_as_it_was() {
+    let tree = six_decisions();
+    let mut session = Session::builder(&tree).step_limit(3).start().unwrap();
+    let before = session.clone();
+    let err = session.restart(&ids(&tree, &six_inputs()[6])).unwrap_err();
+    assert_eq!(err, StartError::StepLimit { limit: 3 });
+    assert_eq!(session, before);
+    // Within the bound it restarts.
+    session.restart(&ids(&tree, &six_inputs()[1])).unwrap();
+    assert_eq!(session.current().node(), "fix_network");
+}
+
+#[test]
+fn restart_after_a_journey_into_another_tree_starts_where_it_started() {
+    let catalogue = goto_catalogue();
+    let a = catalogue.get("a").unwrap();
+    let network = a.fact("network_ok").unwrap().id();
+    let amount = a.fact("amount").unwrap().id();
+    let mut session = Session::builder(&catalogue)
+        .tree("a")
+        .locale("en")
+        .start()
+        .unwrap();
+    answer_all(&mut session, &["true", "25"]);
+    assert_eq!(session.tree().id(), "b");
+    session.restart(&[(network, false.into())]).unwrap();
+    let fresh = Session::builder(&catalogue)
+        .tree("a")
+        .locale("en")
+        .fact("network_ok", false)
+        .start()
+        .unwrap();
+    assert_eq!(session, fresh);
+    assert_eq!(session.save(), fresh.save());
+    assert_eq!(session.tree().id(), "b");
+    // `amount` is a Number in "a" and Text in "b": no value fits both, as with the
+    // builder.
+    let before = session.clone();
+    let err = session.restart(&[(amount, 25.into())]).unwrap_err();
+    assert!(
+        matches!(&err, StartError::WrongType { tree, .. } if tree == "b"),
+        "{err:?}"
+    );
+    assert_eq!(session, before);
+    // A fact looked up in "b" is the same fact, by name.
+    let b_network = catalogue.get("b").unwrap().fact("network_ok").unwrap().id();
+    session.restart(&[(b_network, true.into())]).unwrap();
+    let fresh = Session::builder(&catalogue)
+        .tree("a")
+        .locale("en")
+        .fact("network_ok", true)
+        .start()
+        .unwrap();
+    assert_eq!(session, fresh);
 }
