@@ -824,3 +824,59 @@ pub enum Channel {
     /// E-mail.
     Email,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_id_index_finds_every_id_and_keeps_the_first_of_a_repeated_one() {
+        let mut index = IdIndex::with_capacity(3);
+        // More ids than asked for: the table grows.
+        for i in 0..1_000 {
+            assert_eq!(
+                index.insert(&format!("node_{i}"), NodeIndex::new(i)),
+                Ok(())
+            );
+        }
+        assert_eq!(index.insert("", NodeIndex::new(1_000)), Ok(()));
+        assert_eq!(
+            index.insert("node_7", NodeIndex::new(1_001)),
+            Err(NodeIndex::new(7))
+        );
+        for i in 0..1_000 {
+            assert_eq!(
+                index.get(&format!("node_{i}")),
+                Some(&NodeIndex::new(i)),
+                "node_{i}"
+            );
+        }
+        assert_eq!(index.get(""), Some(&NodeIndex::new(1_000)));
+        assert!(!index.contains_key("node_1000"));
+        assert!(!index.contains_key("node_"));
+        let keys: Vec<&str> = index.keys().take(3).collect();
+        assert_eq!(keys, ["node_0", "node_1", "node_2"]);
+        assert_eq!(index.keys().count(), 1_001);
+        assert_eq!(IdIndex::default().get("x"), None);
+    }
+
+    #[test]
+    fn equal_texts_are_one_copy() {
+        let tree = Tree::from_str(
+            r#"Tree(id: "t", start: "a", locales: ["zh", "en"], nodes: [
+                Act(id: "a", text: {"zh": "重试", "en": "Retry"}, next: "b"),
+                Act(id: "b", text: {"zh": "重试", "en": "Retry"}, next: "c"),
+                Resolve(id: "c", text: {"zh": "好了", "en": "Done"}),
+            ])"#,
+        )
+        .expect("a valid tree");
+        let text = |i: usize| match &tree.0.graph[NodeIndex::new(i)].kind {
+            NodeKind::Act { text, offers } => (text.clone(), offers[0].value.clone()),
+            _ => panic!("an Act"),
+        };
+        let ((a, done_a), (b, done_b)) = (text(0), text(1));
+        assert!(Arc::ptr_eq(&a.0, &b.0));
+        assert!(Arc::ptr_eq(&done_a, &done_b));
+        assert_eq!((a.get(0), a.get(1)), ("重试", "Retry"));
+    }
+}

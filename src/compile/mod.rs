@@ -339,7 +339,9 @@ impl<'t> Compiler<'t> {
             }
         };
         let mut limit_slots = 0usize;
-        let mut graph = Graph::with_capacity(nodes.len(), 0);
+        // The graph grows as the model's chunks are freed, rather than taking its full
+        // size while the whole model is still in memory (the peak of a large check).
+        let mut graph = Graph::with_capacity(0, 0);
         let mut edges = Edges::with_capacity(nodes.len());
         for chunk in nodes.into_chunks() {
             for def in chunk {
@@ -350,6 +352,7 @@ impl<'t> Compiler<'t> {
             }
         }
         edges.finish();
+        graph.shrink_to_fit_nodes();
         self.ids = Vec::new();
         let mut walk_bound = 0;
         if start != NodeIndex::end() {

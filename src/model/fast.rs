@@ -188,6 +188,9 @@ impl<'a> Reader<'a> {
             self.ws()?;
             if self.peek() == Some(b']') {
                 self.at += 1;
+                // A large tree has a million small lists (answers, rules): grown by
+                // doubling, a list of two answers would hold room for four.
+                out.shrink_to_fit();
                 return Some(out);
             }
             out.push(item(self)?);
@@ -644,7 +647,7 @@ impl<'a> Reader<'a> {
                     "fact" => once(&mut fact, r.some(Self::string)?),
                     "answers" => once(&mut answers, r.list(Self::answer)?),
                     "next" => once(&mut next, r.some(Self::string)?),
-                    "limit" => once(&mut limit, r.some(Self::limit)?),
+                    "limit" => once(&mut limit, Box::new(r.some(Self::limit)?)),
                     _ => None,
                 })?;
                 NodeDef::Ask {
@@ -663,7 +666,7 @@ impl<'a> Reader<'a> {
                     "text" => once(&mut text, r.text()?),
                     "next" => once(&mut next, r.string()?),
                     "solved" => once(&mut solved, r.some(Self::string)?),
-                    "limit" => once(&mut limit, r.some(Self::limit)?),
+                    "limit" => once(&mut limit, Box::new(r.some(Self::limit)?)),
                     _ => None,
                 })?;
                 NodeDef::Act {
@@ -680,7 +683,7 @@ impl<'a> Reader<'a> {
                     "id" => once(&mut id, r.string()?),
                     "rules" => once(&mut rules, r.list(Self::rule)?),
                     "otherwise" => once(&mut otherwise, r.string()?),
-                    "limit" => once(&mut limit, r.some(Self::limit)?),
+                    "limit" => once(&mut limit, Box::new(r.some(Self::limit)?)),
                     _ => None,
                 })?;
                 NodeDef::Decide {
@@ -739,7 +742,7 @@ impl<'a> Reader<'a> {
                         })?,
                     ),
                     "prepare" => once(&mut prepare, r.list(Self::text)?),
-                    "agent" => once(&mut agent, r.some(Self::text)?),
+                    "agent" => once(&mut agent, Box::new(r.some(Self::text)?)),
                     _ => None,
                 })?;
                 NodeDef::Escalate {

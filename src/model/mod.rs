@@ -216,7 +216,7 @@ pub(crate) enum NodeDef<'a> {
         #[serde(default, borrow)]
         next: Option<Str<'a>>,
         #[serde(default, borrow)]
-        limit: Option<LimitDef<'a>>,
+        limit: Option<Box<LimitDef<'a>>>,
     },
     /// An instruction to try; `solved` (optional) is where "that fixed it" leads.
     Act {
@@ -229,7 +229,7 @@ pub(crate) enum NodeDef<'a> {
         #[serde(default, borrow)]
         solved: Option<Str<'a>>,
         #[serde(default, borrow)]
-        limit: Option<LimitDef<'a>>,
+        limit: Option<Box<LimitDef<'a>>>,
     },
     /// An automatic decision from facts: the first rule that holds wins.
     Decide {
@@ -240,7 +240,7 @@ pub(crate) enum NodeDef<'a> {
         #[serde(borrow)]
         otherwise: Str<'a>,
         #[serde(default, borrow)]
-        limit: Option<LimitDef<'a>>,
+        limit: Option<Box<LimitDef<'a>>>,
     },
     /// The end of a walk with a solution; `kind` says what kind (fixed by default).
     Resolve {
@@ -266,7 +266,7 @@ pub(crate) enum NodeDef<'a> {
         /// A note for the agent who takes the case (what was tried, what was captured),
         /// beside the `reason`, which is written to the user.
         #[serde(default, borrow)]
-        agent: Option<Text<'a>>,
+        agent: Option<Box<Text<'a>>>,
     },
     /// A jump into another tree (its start, or the named node).
     Goto {
@@ -297,7 +297,7 @@ impl<'a> NodeDef<'a> {
         match self {
             NodeDef::Ask { limit, .. }
             | NodeDef::Act { limit, .. }
-            | NodeDef::Decide { limit, .. } => limit.as_ref(),
+            | NodeDef::Decide { limit, .. } => limit.as_deref(),
             _ => None,
         }
     }
