@@ -376,8 +376,10 @@ impl IdIndex {
         }
     }
 
-    /// The node with this id.
-    pub fn get(&self, id: &str) -> Option<&NodeIndex> {
+    /// The node with this id (generic, as `HashMap::get` is, so that callers pass
+    /// `&str`, `&String` or `&Box<str>` alike).
+    pub fn get<Q: AsRef<str> + ?Sized>(&self, id: &Q) -> Option<&NodeIndex> {
+        let id = id.as_ref();
         let at = self.find(id)?;
         match self.slots[at] {
             Self::EMPTY => None,
@@ -385,7 +387,7 @@ impl IdIndex {
         }
     }
 
-    pub fn contains_key(&self, id: &str) -> bool {
+    pub fn contains_key<Q: AsRef<str> + ?Sized>(&self, id: &Q) -> bool {
         self.get(id).is_some()
     }
 
