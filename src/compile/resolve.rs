@@ -2,7 +2,6 @@
 //! (E004, E007), texts to one string per declared locale (W003, W004), and written
 //! values to the stored form of their fact's type.
 
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -480,13 +479,7 @@ impl<'t> Compiler<'t> {
             return;
         }
         self.node_index = IdIndex::with_capacity(nodes.len());
-        self.ids = nodes
-            .iter()
-            .map(|node| match &node.id().0 {
-                Cow::Borrowed(id) => Some(*id),
-                Cow::Owned(_) => None,
-            })
-            .collect();
+        self.ids = nodes.iter().map(|node| node.id().as_borrowed()).collect();
         for (i, node) in nodes.iter().enumerate() {
             let id: &str = node.id();
             if let Some(why) = bad_name(id, &self.limits) {

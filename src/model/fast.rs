@@ -3,7 +3,6 @@
 //! reads the file; [`super::differential`] holds the two together, in the unit tests
 //! and in the fuzz target `parse_diff`.
 
-use std::borrow::Cow;
 use std::ops::Deref;
 
 use super::{
@@ -354,9 +353,9 @@ impl<'a> Reader<'a> {
             ron_options()
                 .from_str::<String>(literal)
                 .ok()
-                .map(|s| Str(Cow::Owned(s)))
+                .map(Str::owned)
         } else {
-            Some(Str(Cow::Borrowed(&self.text[body..i])))
+            Some(Str::borrowed(&self.text[body..i]))
         }
     }
 
@@ -387,7 +386,7 @@ impl<'a> Reader<'a> {
         ron_options()
             .from_str::<String>(literal)
             .ok()
-            .map(|s| Str(Cow::Owned(s)))
+            .map(Str::owned)
     }
 
     /// The characters a number may be made of, for ron to read when it is not a plain
