@@ -2,9 +2,9 @@
 //! thousand to a million nodes (`troubletree_testkit::generate::tree`), to show that validation
 //! stays linear far beyond any tree a person writes.
 //!
-//! `cargo bench -p troubletree-benches --bench compile` measures (about three minutes: the million-node tree
+//! `cargo bench -p troubletree-benches --bench compile` measures (a few minutes: the million-node tree
 //! takes seconds per run, so it has ten samples); `cargo bench -p troubletree-benches --bench compile -- --test`
-//! runs each benchmark once. Each measured run is `Tree::from_str` on text already in
+//! runs each benchmark once; `... -- compile_large` only the two large trees (see [`large`]). Each measured run is `Tree::from_str` on text already in
 //! memory; dropping the tree is not measured.
 
 use std::hint::black_box;
@@ -50,21 +50,16 @@ fn shipped(c: &mut Criterion) {
 
 fn generated(c: &mut Criterion) {
     let mut group = c.benchmark_group("compile");
-    for nodes in [1_000u64, 10_000, 100_000, 1_000_000] {
+    for nodes in [1_000u64, 10_000] {
         // Generated once, outside the measurement.
         let text = generate::tree(nodes as usize, 0);
-        // Long runs: flat sampling, fewer samples.
         if nodes >= 10_000 {
-            let (samples, seconds) = match nodes {
-                10_000 => (30, 6),
-                100_000 => (10, 6),
-                _ => (10, 30),
-            };
+            // Longer runs: flat sampling, fewer samples.
             group
-                .sample_size(samples)
+                .sample_size(30)
                 .sampling_mode(SamplingMode::Flat)
                 .warm_up_time(Duration::from_secs(2))
-                .measurement_time(Duration::from_secs(seconds));
+                .measurement_time(Duration::from_secs(6));
         }
         group.throughput(Throughput::Elements(nodes));
         group.bench_function(BenchmarkId::new("generated", nodes), load(&text));
@@ -72,5 +67,23 @@ fn generated(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(compile, shipped, generated);
+/// 100 000 and 1 000 000 nodes in one group, so that the ratio of the two (validation
+/// stays linear: at most 11 for ten times the nodes) comes from one run: compare the
+/// per-node throughputs. Ten flat samples each; the warm-up and measurement times are
+/// criterion's defaults (3 s, 5 s), so that `--warm-up-time` and `--measurement-time`
+/// on the command line apply (criterion stretches the time to fit ten samples).
+///
+/// `cargo bench -p troubletree-benches --bench compile -- --warm-up-time 1 --measurement-time 5 compile_large`
+fn large(c: &mut Criterion) {
+    let mut group = c.benchmark_group("compile_large");
+    group.sample_size(10).sampling_mode(SamplingMode::Flat);
+    for nodes in [100_000u64, 1_000_000] {
+        let text = generate::tree(nodes as usize, 0);
+        group.throughput(Throughput::Elements(nodes));
+        group.bench_function(BenchmarkId::new("generated", nodes), load(&text));
+    }
+    group.finish();
+}
+
+criterion_group!(compile, shipped, generated, large);
 criterion_main!(compile);

@@ -312,7 +312,7 @@ impl Session {
                 .unwrap_or(0);
             let decl = &data.facts[usize::from(slot)];
             f.label = decl.label(at).to_owned();
-            if let Some(offer) = decl.offers.iter().find(|o| o.value == f.value) {
+            if let Some(offer) = decl.offers.iter().find(|o| *o.value == f.value) {
                 f.shown = offer.text.get(at).to_owned();
             }
         }

@@ -49,7 +49,7 @@ pub(crate) struct TreeData {
     pub facts: Box<[FactDecl]>,
     pub fact_index: HashMap<Box<str>, FactSlot>,
     pub graph: Graph,
-    pub node_index: HashMap<Box<str>, NodeIndex>,
+    pub node_index: IdIndex,
     pub start: NodeIndex,
     pub limit_slots: usize,
     /// The most moves a walk through this tree can make (checked against the step
@@ -263,8 +263,14 @@ impl fmt::Display for Edge<'_> {
 
 /// Localised text, one entry per declared locale (missing translations were filled from
 /// the default locale at compile time, with a warning).
+///
+/// Shared: the compiler interns texts, so that every node and answer with the same
+/// words (a tree says "Yes", "Done" or "Try again later" many times) holds one
+/// reference to one copy. A generated tree of a million nodes has a few dozen distinct
+/// texts. A reference is one pointer (the strings sit behind a second one), so that
+/// nodes and answers stay small.
 #[derive(Debug, Clone)]
-pub(crate) struct Text(pub Box<[Box<str>]>);
+pub(crate) struct Text(pub Arc<Box<[Box<str>]>>);
 
 impl Text {
     pub fn get(&self, locale: usize) -> &str {
@@ -272,6 +278,128 @@ impl Text {
             .get(locale)
             .or_else(|| self.0.first())
             .map_or("", |s| s)
+    }
+}
+
+/// Node ids to node indices, in far less memory than a `HashMap<Box<str>, NodeIndex>`
+/// (which holds a second allocation per id and 24 bytes per bucket): the ids one after
+/// the other in one string, and an open-addressing table of 4-byte entry numbers, at
+/// most half full. A tree of a million nodes takes about 30 bytes per node here.
+///
+/// The hash is std's SipHash with random keys, as for a `HashMap`: ids come from files,
+/// and ids made to collide must not make loading quadratic.
+#[derive(Clone, Default)]
+pub(crate) struct IdIndex {
+    /// Every id, one after the other.
+    ids: String,
+    /// Where each entry's id ends in `ids`.
+    ends: Vec<usize>,
+    /// Each entry's node.
+    nodes: Vec<NodeIndex>,
+    /// Entry numbers, `EMPTY` where none; the length is a power of two (or zero).
+    slots: Box<[u32]>,
+    hasher: std::hash::RandomState,
+}
+
+impl IdIndex {
+    const EMPTY: u32 = u32::MAX;
+
+    /// An index with room for `n` ids before it grows.
+    pub fn with_capacity(n: usize) -> IdIndex {
+        let mut index = IdIndex::default();
+        index.ends.reserve_exact(n);
+        index.nodes.reserve_exact(n);
+        index.rebuild(n);
+        index
+    }
+
+    fn id(&self, entry: usize) -> &str {
+        let start = match entry {
+            0 => 0,
+            e => self.ends[e - 1],
+        };
+        &self.ids[start..self.ends[entry]]
+    }
+
+    fn hash(&self, id: &str) -> usize {
+        use std::hash::BuildHasher;
+        // Truncation is what a table index wants.
+        self.hasher.hash_one(id) as usize
+    }
+
+    /// The slot of `id`: its entry's, or the empty one where it would go.
+    fn find(&self, id: &str) -> Option<usize> {
+        let mask = self.slots.len().checked_sub(1)?;
+        let mut at = self.hash(id) & mask;
+        loop {
+            match self.slots[at] {
+                Self::EMPTY => return Some(at),
+                entry if self.id(entry as usize) == id => return Some(at),
+                _ => at = (at + 1) & mask,
+            }
+        }
+    }
+
+    /// A table for `n` entries at most half full, filled with the entries there are.
+    fn rebuild(&mut self, n: usize) {
+        let size = n.max(8).saturating_mul(2).next_power_of_two();
+        self.slots = vec![Self::EMPTY; size].into_boxed_slice();
+        let mask = size - 1;
+        for entry in 0..self.ends.len() {
+            let mut at = self.hash(self.id(entry)) & mask;
+            while self.slots[at] != Self::EMPTY {
+                at = (at + 1) & mask;
+            }
+            // Entries are fewer than `u32::MAX` (see `insert`).
+            self.slots[at] = entry as u32;
+        }
+    }
+
+    /// Adds `id` for `node`; the node that already has it, if one does (and then the
+    /// index is unchanged). At most `u32::MAX - 1` ids: beyond, `Err(NodeIndex::end())`.
+    pub fn insert(&mut self, id: &str, node: NodeIndex) -> Result<(), NodeIndex> {
+        if self.ends.len().saturating_add(1).saturating_mul(2) > self.slots.len() {
+            self.rebuild(self.ends.len().saturating_add(1).saturating_mul(2));
+        }
+        let Some(at) = self.find(id) else {
+            return Err(NodeIndex::end());
+        };
+        match self.slots[at] {
+            Self::EMPTY => {
+                let Ok(entry) = u32::try_from(self.ends.len()) else {
+                    return Err(NodeIndex::end());
+                };
+                if entry == Self::EMPTY {
+                    return Err(NodeIndex::end());
+                }
+                self.ids.push_str(id);
+                self.ends.push(self.ids.len());
+                self.nodes.push(node);
+                self.slots[at] = entry;
+                Ok(())
+            }
+            entry => Err(self.nodes[entry as usize]),
+        }
+    }
+
+    /// The node with this id (generic, as `HashMap::get` is, so that callers pass
+    /// `&str`, `&String` or `&Box<str>` alike).
+    pub fn get<Q: AsRef<str> + ?Sized>(&self, id: &Q) -> Option<&NodeIndex> {
+        let id = id.as_ref();
+        let at = self.find(id)?;
+        match self.slots[at] {
+            Self::EMPTY => None,
+            entry => self.nodes.get(entry as usize),
+        }
+    }
+
+    pub fn contains_key<Q: AsRef<str> + ?Sized>(&self, id: &Q) -> bool {
+        self.get(id).is_some()
+    }
+
+    /// The ids, in the order they were added.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        (0..self.ends.len()).map(|entry| self.id(entry))
     }
 }
 
@@ -505,7 +633,8 @@ pub(crate) enum Stored {
 /// An answer offered by a question (or an instruction).
 #[derive(Debug, Clone)]
 pub(crate) struct Offer {
-    pub value: Value,
+    /// Shared: the compiler gives every answer with the same value one copy.
+    pub value: Arc<Value>,
     pub text: Text,
     /// What the answer stores into the question's fact, if it fills one.
     pub stored: Option<Stored>,
@@ -773,4 +902,60 @@ pub enum Channel {
     Chat,
     /// E-mail.
     Email,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_id_index_finds_every_id_and_keeps_the_first_of_a_repeated_one() {
+        let mut index = IdIndex::with_capacity(3);
+        // More ids than asked for: the table grows.
+        for i in 0..1_000 {
+            assert_eq!(
+                index.insert(&format!("node_{i}"), NodeIndex::new(i)),
+                Ok(())
+            );
+        }
+        assert_eq!(index.insert("", NodeIndex::new(1_000)), Ok(()));
+        assert_eq!(
+            index.insert("node_7", NodeIndex::new(1_001)),
+            Err(NodeIndex::new(7))
+        );
+        for i in 0..1_000 {
+            assert_eq!(
+                index.get(&format!("node_{i}")),
+                Some(&NodeIndex::new(i)),
+                "node_{i}"
+            );
+        }
+        assert_eq!(index.get(""), Some(&NodeIndex::new(1_000)));
+        assert!(!index.contains_key("node_1000"));
+        assert!(!index.contains_key("node_"));
+        let keys: Vec<&str> = index.keys().take(3).collect();
+        assert_eq!(keys, ["node_0", "node_1", "node_2"]);
+        assert_eq!(index.keys().count(), 1_001);
+        assert_eq!(IdIndex::default().get("x"), None);
+    }
+
+    #[test]
+    fn equal_texts_are_one_copy() {
+        let tree = Tree::from_str(
+            r#"Tree(id: "t", start: "a", locales: ["zh", "en"], nodes: [
+                Act(id: "a", text: {"zh": "重试", "en": "Retry"}, next: "b"),
+                Act(id: "b", text: {"zh": "重试", "en": "Retry"}, next: "c"),
+                Resolve(id: "c", text: {"zh": "好了", "en": "Done"}),
+            ])"#,
+        )
+        .expect("a valid tree");
+        let text = |i: usize| match &tree.0.graph[NodeIndex::new(i)].kind {
+            NodeKind::Act { text, offers } => (text.clone(), offers[0].value.clone()),
+            _ => panic!("an Act"),
+        };
+        let ((a, done_a), (b, done_b)) = (text(0), text(1));
+        assert!(Arc::ptr_eq(&a.0, &b.0));
+        assert!(Arc::ptr_eq(&done_a, &done_b));
+        assert_eq!((a.get(0), a.get(1)), ("重试", "Retry"));
+    }
 }

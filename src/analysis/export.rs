@@ -645,7 +645,7 @@ fn answer_text(kind: &NodeKind, value: &Value, locale: usize) -> String {
     };
     offers
         .iter()
-        .find(|o| std::ptr::eq(&o.value, value))
+        .find(|o| std::ptr::eq(&*o.value, value))
         .map(|o| o.text.get(locale))
         .filter(|t| !t.trim().is_empty())
         .map_or_else(|| value.to_string(), str::to_owned)

@@ -92,7 +92,12 @@ impl Filler<'_> {
     fn text(&mut self, text: &mut Text, path: &str, node: Option<&str>) {
         // A plain string is the text of every locale: each problem is said once.
         let mut said: Vec<String> = Vec::new();
-        for (i, string) in text.0.iter_mut().enumerate() {
+        if !text.0.iter().any(|string| string.contains('{')) {
+            return;
+        }
+        // Texts are shared (interned): this one gets its own copy.
+        let mut strings: Vec<Box<str>> = text.0.to_vec();
+        for (i, string) in strings.iter_mut().enumerate() {
             if !string.contains('{') {
                 continue;
             }
@@ -130,5 +135,6 @@ impl Filler<'_> {
             out.push_str(&string[last..]);
             *string = out.into();
         }
+        text.0 = Arc::new(strings.into_boxed_slice());
     }
 }

@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use petgraph::graph::NodeIndex;
+use crate::tree::IdIndex;
 
 /// How much work the "did you mean" hints may do in one tree, in all, counted in
 /// characters compared (and one per candidate looked at): a few tens of milliseconds.
@@ -37,7 +37,7 @@ impl Default for Hints {
 impl Hints {
     /// " (did you mean \"x\"?)" when `wanted` is one or two edits from an id of `ids`;
     /// empty otherwise, and once the budget is spent.
-    pub fn suggest(&mut self, wanted: &str, ids: &HashMap<Box<str>, NodeIndex>) -> String {
+    pub fn suggest(&mut self, wanted: &str, ids: &IdIndex) -> String {
         let best = match self.known.get(wanted) {
             Some(best) => best.clone(),
             None => {
@@ -56,7 +56,7 @@ impl Hints {
     }
 
     /// The closest id within two edits, within the budget.
-    fn search(&mut self, wanted: &str, ids: &HashMap<Box<str>, NodeIndex>) -> Option<Box<str>> {
+    fn search(&mut self, wanted: &str, ids: &IdIndex) -> Option<Box<str>> {
         if self.budget == 0 {
             return None;
         }
@@ -73,7 +73,7 @@ impl Hints {
             }
             self.budget -= work;
             if let Some(distance) = found
-                && best.is_none_or(|b| (distance, &**id) < b)
+                && best.is_none_or(|b| (distance, id) < b)
             {
                 best = Some((distance, id));
             }
@@ -153,6 +153,7 @@ fn close(a: &[char], b: &str, scratch: &mut Vec<char>, work: &mut usize) -> Opti
 #[cfg(test)]
 mod tests {
     use super::*;
+    use petgraph::graph::NodeIndex;
 
     /// The plain Levenshtein distance, to check the banded one against.
     fn levenshtein(a: &str, b: &str) -> usize {
@@ -217,14 +218,11 @@ mod tests {
     #[test]
     fn hints_stay_within_their_budget() {
         let prefix = "x".repeat(250);
-        let ids: HashMap<Box<str>, NodeIndex> = (0..1_000)
-            .map(|i| {
-                (
-                    format!("{prefix}{i:06}").into_boxed_str(),
-                    NodeIndex::new(i),
-                )
-            })
-            .collect();
+        let mut ids = IdIndex::default();
+        for i in 0..1_000 {
+            let fresh = ids.insert(&format!("{prefix}{i:06}"), NodeIndex::new(i));
+            assert_eq!(fresh, Ok(()));
+        }
         let mut hints = Hints::default();
         let mut given = 0;
         for i in 0..20_000 {

@@ -81,13 +81,13 @@ impl Compiler<'_> {
                         let solved = self.reference(i, id, "`solved`", &at.name("solved"), solved);
                         Box::new([
                             Offer {
-                                value: Value::Text("solved".into()),
+                                value: self.texts.text_value("solved"),
                                 text: self.builtin("问题已解决", "That fixed it"),
                                 stored: None,
                                 next: solved,
                             },
                             Offer {
-                                value: Value::Text("not_solved".into()),
+                                value: self.texts.text_value("not_solved"),
                                 text: self.builtin("仍未解决", "Still not working"),
                                 stored: None,
                                 next,
@@ -95,7 +95,7 @@ impl Compiler<'_> {
                         ])
                     }
                     None => Box::new([Offer {
-                        value: Value::Text("done".into()),
+                        value: self.texts.text_value("done"),
                         text: self.builtin("完成", "Done"),
                         stored: None,
                         next,
@@ -338,7 +338,7 @@ impl Compiler<'_> {
                 &answer.next,
             );
             offers.push(Offer {
-                value: answer.value.to_value(),
+                value: self.texts.value(answer.value.to_value()),
                 text,
                 stored,
                 next,

@@ -38,7 +38,7 @@ use crate::limits::{Limits, Quoted, bad_name};
 use crate::model::{FORMAT_VERSION, Parser, RECURSION_LIMIT, TreeFile, parse};
 use crate::report::Report;
 use crate::source::{Position, Source, syntax_position};
-use crate::tree::{FactDecl, FactSlot, FactTy, Graph, Tree, TreeData};
+use crate::tree::{FactDecl, FactSlot, FactTy, Graph, IdIndex, Tree, TreeData};
 use crate::value::Value;
 
 pub(crate) use fill::fill;
@@ -236,7 +236,7 @@ struct Compiler<'t> {
     /// For each fact slot with many choices, each choice's index (the first, if repeated).
     choice_index: Vec<Option<HashMap<Box<str>, u16>>>,
     /// Nodes by id (the first node with each id); becomes the tree's index as it is.
-    node_index: HashMap<Box<str>, NodeIndex>,
+    node_index: IdIndex,
     /// Each node's id as a slice of the text (`None` for an id with escapes), to find
     /// nearby targets without hashing: see [`Compiler::reference`].
     ids: Vec<Option<&'t str>>,
@@ -256,6 +256,8 @@ struct Compiler<'t> {
     limits: Limits,
     /// Whether some text names a directory value (`{hotline.hours}`).
     directory_refs: bool,
+    /// Each distinct text once.
+    texts: resolve::Texts,
 }
 
 impl<'t> Compiler<'t> {
@@ -337,7 +339,9 @@ impl<'t> Compiler<'t> {
             }
         };
         let mut limit_slots = 0usize;
-        let mut graph = Graph::with_capacity(nodes.len(), 0);
+        // The graph grows as the model's chunks are freed, rather than taking its full
+        // size while the whole model is still in memory (the peak of a large check).
+        let mut graph = Graph::with_capacity(0, 0);
         let mut edges = Edges::with_capacity(nodes.len());
         for chunk in nodes.into_chunks() {
             for def in chunk {
@@ -348,6 +352,7 @@ impl<'t> Compiler<'t> {
             }
         }
         edges.finish();
+        graph.shrink_to_fit_nodes();
         self.ids = Vec::new();
         let mut walk_bound = 0;
         if start != NodeIndex::end() {

@@ -2,9 +2,8 @@
 //! (E004, E007), texts to one string per declared locale (W003, W004), and written
 //! values to the stored form of their fact's type.
 
-use std::borrow::Cow;
-use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use petgraph::graph::NodeIndex;
 
@@ -13,7 +12,7 @@ use crate::diagnostic::{At, Code};
 use crate::directory::references;
 use crate::limits::{Bare, Quoted, bad_name, bad_value};
 use crate::model::{FactDef, FactTypeDef, Nodes, Str, Text as TextDef, ValueDef, lookup};
-use crate::tree::{FactDecl, FactSlot, FactTy, Offer, Range, Stored, Text};
+use crate::tree::{FactDecl, FactSlot, FactTy, IdIndex, Offer, Range, Stored, Text};
 use crate::value::Value;
 
 /// How far [`Compiler::reference`] looks for a target among the neighbouring nodes
@@ -126,7 +125,8 @@ impl<'t> Compiler<'t> {
                         format!("this text is a plain string, so it has no {missing} translation; write it as {{ \"{}\": \"...\", ... }}", self.locales[0]),
                     );
                 }
-                Text(self.locales.iter().map(|_| (**text).into()).collect())
+                let text: &str = text;
+                self.texts.intern(self.locales.iter().map(|_| text))
             }
             TextDef::Localized(entries) => {
                 for (locale, _) in entries.iter() {
@@ -156,11 +156,10 @@ impl<'t> Compiler<'t> {
                 let fallback = lookup(entries, &self.locales[0])
                     .or_else(|| entries.first().map(|(_, text)| text))
                     .map_or("", |text| &**text);
-                Text(
+                self.texts.intern(
                     self.locales
                         .iter()
-                        .map(|l| lookup(entries, l).map_or(fallback, |text| &**text).into())
-                        .collect(),
+                        .map(|l| lookup(entries, l).map_or(fallback, |text| &**text)),
                 )
             }
         }
@@ -228,18 +227,11 @@ impl<'t> Compiler<'t> {
     }
 
     /// Fixed labels the engine supplies (yes/no, done, solved...), in each locale.
-    pub(super) fn builtin(&self, zh: &str, en: &str) -> Text {
-        Text(
+    pub(super) fn builtin(&mut self, zh: &str, en: &str) -> Text {
+        self.texts.intern(
             self.locales
                 .iter()
-                .map(|l| {
-                    if l.starts_with("zh") {
-                        zh.into()
-                    } else {
-                        en.into()
-                    }
-                })
-                .collect(),
+                .map(|l| if l.starts_with("zh") { zh } else { en }),
         )
     }
 
@@ -343,7 +335,7 @@ impl<'t> Compiler<'t> {
             FactTy::Bool => [(true, "是", "Yes"), (false, "否", "No")]
                 .into_iter()
                 .map(|(b, zh, en)| Offer {
-                    value: Value::Bool(b),
+                    value: self.texts.value(Value::Bool(b)),
                     text: self.builtin(zh, en),
                     stored: Some(Stored::Bool(b)),
                     next: NodeIndex::end(),
@@ -375,10 +367,13 @@ impl<'t> Compiler<'t> {
                     .map(|(j, o)| {
                         let text = match def.labels.get(o) {
                             Some(label) => self.text(label, &labels.name(o), None),
-                            None => Text(self.locales.iter().map(|_| o.clone()).collect()),
+                            None => {
+                                let o: &str = o;
+                                self.texts.intern(self.locales.iter().map(|_| o))
+                            }
                         };
                         Offer {
-                            value: Value::Text(o.to_string()),
+                            value: self.texts.text_value(o),
                             text,
                             stored: u16::try_from(j).ok().map(Stored::Choice),
                             next: NodeIndex::end(),
@@ -483,14 +478,8 @@ impl<'t> Compiler<'t> {
             );
             return;
         }
-        self.node_index.reserve(nodes.len());
-        self.ids = nodes
-            .iter()
-            .map(|node| match &node.id().0 {
-                Cow::Borrowed(id) => Some(*id),
-                Cow::Owned(_) => None,
-            })
-            .collect();
+        self.node_index = IdIndex::with_capacity(nodes.len());
+        self.ids = nodes.iter().map(|node| node.id().as_borrowed()).collect();
         for (i, node) in nodes.iter().enumerate() {
             let id: &str = node.id();
             if let Some(why) = bad_name(id, &self.limits) {
@@ -509,20 +498,15 @@ impl<'t> Compiler<'t> {
                     format!("node {} has an empty id", i + 1),
                 );
             }
-            match self.node_index.entry(id.into()) {
-                Entry::Occupied(first) => {
-                    let line_hint = first.get().index() + 1;
-                    self.duplicates[i] = true;
-                    self.report(
-                        Code::DuplicateId,
-                        format!("nodes.{i}.id"),
-                        Some(id),
-                        format!("node id {} is already used by node {line_hint} of the list; ids must be unique", Quoted(id)),
-                    );
-                }
-                Entry::Vacant(slot) => {
-                    slot.insert(NodeIndex::new(i));
-                }
+            if let Err(first) = self.node_index.insert(id, NodeIndex::new(i)) {
+                let line_hint = first.index() + 1;
+                self.duplicates[i] = true;
+                self.report(
+                    Code::DuplicateId,
+                    format!("nodes.{i}.id"),
+                    Some(id),
+                    format!("node id {} is already used by node {line_hint} of the list; ids must be unique", Quoted(id)),
+                );
             }
         }
     }
@@ -625,4 +609,81 @@ fn cjk(c: char) -> bool {
 /// the name from both ends).
 fn blank(name: &str) -> bool {
     name.chars().all(char::is_whitespace)
+}
+
+/// The texts of one tree, each distinct text once: [`Texts::intern`] gives every node and
+/// answer with the same words a reference to one copy.
+#[derive(Default)]
+pub(super) struct Texts {
+    hasher: std::hash::RandomState,
+    /// Texts by the hash of their strings. Two texts with the same hash (a 64-bit keyed
+    /// SipHash: made on purpose or by chance, vanishingly rare) are both kept, the later
+    /// one unshared.
+    seen: HashMap<u64, Text, std::hash::BuildHasherDefault<Prehashed>>,
+    /// Answer values: `true`, `false`, then texts.
+    bools: [Option<Arc<Value>>; 2],
+    values: HashMap<Box<str>, Arc<Value>>,
+}
+
+impl Texts {
+    /// The text with these strings, one per declared locale.
+    pub fn intern<'s>(&mut self, parts: impl Iterator<Item = &'s str> + Clone) -> Text {
+        use std::hash::{BuildHasher, Hash, Hasher};
+        let mut hasher = self.hasher.build_hasher();
+        for part in parts.clone() {
+            part.hash(&mut hasher);
+        }
+        let key = hasher.finish();
+        if let Some(text) = self.seen.get(&key)
+            && text.0.iter().map(|s| &**s).eq(parts.clone())
+        {
+            return text.clone();
+        }
+        let text = Text(Arc::new(parts.map(Into::into).collect()));
+        self.seen.entry(key).or_insert_with(|| text.clone());
+        text
+    }
+}
+
+impl Texts {
+    /// The answer value, shared with every other answer of the same value.
+    pub fn value(&mut self, value: Value) -> Arc<Value> {
+        match value {
+            Value::Bool(b) => self.bools[usize::from(b)]
+                .get_or_insert_with(|| Arc::new(Value::Bool(b)))
+                .clone(),
+            Value::Text(text) => self.text_value(&text),
+            number @ Value::Number(_) => Arc::new(number),
+        }
+    }
+
+    /// The answer value that is this text.
+    pub fn text_value(&mut self, text: &str) -> Arc<Value> {
+        if let Some(value) = self.values.get(text) {
+            return value.clone();
+        }
+        let value = Arc::new(Value::Text(text.to_owned()));
+        self.values.insert(text.into(), value.clone());
+        value
+    }
+}
+
+/// A hasher for keys that are hashes already.
+#[derive(Default)]
+pub(super) struct Prehashed(u64);
+
+impl std::hash::Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }

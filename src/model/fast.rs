@@ -3,7 +3,6 @@
 //! reads the file; `super::differential` holds the two together, in the unit tests
 //! and in the fuzz target `parse_diff`.
 
-use std::borrow::Cow;
 use std::ops::Deref;
 
 use super::{
@@ -188,6 +187,9 @@ impl<'a> Reader<'a> {
             self.ws()?;
             if self.peek() == Some(b']') {
                 self.at += 1;
+                // A large tree has a million small lists (answers, rules): grown by
+                // doubling, a list of two answers would hold room for four.
+                out.shrink_to_fit();
                 return Some(out);
             }
             out.push(item(self)?);
@@ -351,9 +353,9 @@ impl<'a> Reader<'a> {
             ron_options()
                 .from_str::<String>(literal)
                 .ok()
-                .map(|s| Str(Cow::Owned(s)))
+                .map(Str::owned)
         } else {
-            Some(Str(Cow::Borrowed(&self.text[body..i])))
+            Some(Str::borrowed(&self.text[body..i]))
         }
     }
 
@@ -384,7 +386,7 @@ impl<'a> Reader<'a> {
         ron_options()
             .from_str::<String>(literal)
             .ok()
-            .map(|s| Str(Cow::Owned(s)))
+            .map(Str::owned)
     }
 
     /// The characters a number may be made of, for ron to read when it is not a plain
@@ -644,7 +646,7 @@ impl<'a> Reader<'a> {
                     "fact" => once(&mut fact, r.some(Self::string)?),
                     "answers" => once(&mut answers, r.list(Self::answer)?),
                     "next" => once(&mut next, r.some(Self::string)?),
-                    "limit" => once(&mut limit, r.some(Self::limit)?),
+                    "limit" => once(&mut limit, Box::new(r.some(Self::limit)?)),
                     _ => None,
                 })?;
                 NodeDef::Ask {
@@ -663,7 +665,7 @@ impl<'a> Reader<'a> {
                     "text" => once(&mut text, r.text()?),
                     "next" => once(&mut next, r.string()?),
                     "solved" => once(&mut solved, r.some(Self::string)?),
-                    "limit" => once(&mut limit, r.some(Self::limit)?),
+                    "limit" => once(&mut limit, Box::new(r.some(Self::limit)?)),
                     _ => None,
                 })?;
                 NodeDef::Act {
@@ -680,7 +682,7 @@ impl<'a> Reader<'a> {
                     "id" => once(&mut id, r.string()?),
                     "rules" => once(&mut rules, r.list(Self::rule)?),
                     "otherwise" => once(&mut otherwise, r.string()?),
-                    "limit" => once(&mut limit, r.some(Self::limit)?),
+                    "limit" => once(&mut limit, Box::new(r.some(Self::limit)?)),
                     _ => None,
                 })?;
                 NodeDef::Decide {
@@ -739,7 +741,7 @@ impl<'a> Reader<'a> {
                         })?,
                     ),
                     "prepare" => once(&mut prepare, r.list(Self::text)?),
-                    "agent" => once(&mut agent, r.some(Self::text)?),
+                    "agent" => once(&mut agent, Box::new(r.some(Self::text)?)),
                     _ => None,
                 })?;
                 NodeDef::Escalate {

@@ -11,7 +11,6 @@
 //! same result. [`ron_options`] is the one set of ron options for every RON file the
 //! crate reads.
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::ops::Deref;
@@ -34,19 +33,101 @@ pub const FORMAT_VERSION: u32 = 1;
 
 /// A string of the file: a slice of the text, or an unescaped copy when the string has
 /// escapes.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub(crate) struct Str<'a>(pub Cow<'a, str>);
+///
+/// Sixteen bytes, not a `Cow`'s 24: a large tree's model holds several million of them
+/// at once, with the text (the peak of `troubletree check`). The rare unescaped copy
+/// costs a second allocation instead.
+#[derive(Clone)]
+pub(crate) struct Str<'a>(Repr<'a>);
+
+#[derive(Clone)]
+enum Repr<'a> {
+    Borrowed(&'a str),
+    Owned(Box<Box<str>>),
+}
+
+const _: () = assert!(std::mem::size_of::<Str<'static>>() == 16);
+
+impl<'a> Str<'a> {
+    /// A slice of the text.
+    pub fn borrowed(text: &'a str) -> Str<'a> {
+        Str(Repr::Borrowed(text))
+    }
+
+    /// An unescaped copy.
+    pub fn owned(text: impl Into<Box<str>>) -> Str<'a> {
+        Str(Repr::Owned(Box::new(text.into())))
+    }
+
+    /// The string as a slice of the text, if it is one.
+    pub fn as_borrowed(&self) -> Option<&'a str> {
+        match self.0 {
+            Repr::Borrowed(text) => Some(text),
+            Repr::Owned(_) => None,
+        }
+    }
+
+    pub fn into_owned(self) -> String {
+        match self.0 {
+            Repr::Borrowed(text) => text.to_owned(),
+            Repr::Owned(text) => (*text).into(),
+        }
+    }
+}
+
+impl Default for Str<'_> {
+    fn default() -> Self {
+        Str::borrowed("")
+    }
+}
 
 impl Deref for Str<'_> {
     type Target = str;
     fn deref(&self) -> &str {
-        &self.0
+        match &self.0 {
+            Repr::Borrowed(text) => text,
+            Repr::Owned(text) => text,
+        }
+    }
+}
+
+impl PartialEq for Str<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for Str<'_> {}
+
+impl PartialOrd for Str<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Str<'_> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        str::cmp(self, other)
+    }
+}
+
+impl std::hash::Hash for Str<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        str::hash(self, state);
+    }
+}
+
+/// As a `Str(Cow)` printed: `Str("text")`, whether borrowed or copied (the differential
+/// test compares the two parsers' results through `Debug`).
+impl fmt::Debug for Str<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Str").field(&&**self).finish()
     }
 }
 
 impl fmt::Display for Str<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self)
     }
 }
 
@@ -59,13 +140,13 @@ impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
                 f.write_str("a string")
             }
             fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Str<'de>, E> {
-                Ok(Str(Cow::Borrowed(v)))
+                Ok(Str::borrowed(v))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Str<'de>, E> {
-                Ok(Str(Cow::Owned(v.to_owned())))
+                Ok(Str::owned(v))
             }
             fn visit_string<E: de::Error>(self, v: String) -> Result<Str<'de>, E> {
-                Ok(Str(Cow::Owned(v)))
+                Ok(Str::owned(v))
             }
         }
         d.deserialize_string(StrVisitor)
@@ -216,7 +297,7 @@ pub(crate) enum NodeDef<'a> {
         #[serde(default, borrow)]
         next: Option<Str<'a>>,
         #[serde(default, borrow)]
-        limit: Option<LimitDef<'a>>,
+        limit: Option<Box<LimitDef<'a>>>,
     },
     /// An instruction to try; `solved` (optional) is where "that fixed it" leads.
     Act {
@@ -229,7 +310,7 @@ pub(crate) enum NodeDef<'a> {
         #[serde(default, borrow)]
         solved: Option<Str<'a>>,
         #[serde(default, borrow)]
-        limit: Option<LimitDef<'a>>,
+        limit: Option<Box<LimitDef<'a>>>,
     },
     /// An automatic decision from facts: the first rule that holds wins.
     Decide {
@@ -240,7 +321,7 @@ pub(crate) enum NodeDef<'a> {
         #[serde(borrow)]
         otherwise: Str<'a>,
         #[serde(default, borrow)]
-        limit: Option<LimitDef<'a>>,
+        limit: Option<Box<LimitDef<'a>>>,
     },
     /// The end of a walk with a solution; `kind` says what kind (fixed by default).
     Resolve {
@@ -266,7 +347,7 @@ pub(crate) enum NodeDef<'a> {
         /// A note for the agent who takes the case (what was tried, what was captured),
         /// beside the `reason`, which is written to the user.
         #[serde(default, borrow)]
-        agent: Option<Text<'a>>,
+        agent: Option<Box<Text<'a>>>,
     },
     /// A jump into another tree (its start, or the named node).
     Goto {
@@ -297,7 +378,7 @@ impl<'a> NodeDef<'a> {
         match self {
             NodeDef::Ask { limit, .. }
             | NodeDef::Act { limit, .. }
-            | NodeDef::Decide { limit, .. } => limit.as_ref(),
+            | NodeDef::Decide { limit, .. } => limit.as_deref(),
             _ => None,
         }
     }
@@ -457,13 +538,13 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
                 f.write_str(TEXT_EXPECTED)
             }
             fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Text<'de>, E> {
-                Ok(Text::Plain(Str(Cow::Borrowed(v))))
+                Ok(Text::Plain(Str::borrowed(v)))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Text<'de>, E> {
-                Ok(Text::Plain(Str(Cow::Owned(v.to_owned()))))
+                Ok(Text::Plain(Str::owned(v)))
             }
             fn visit_string<E: de::Error>(self, v: String) -> Result<Text<'de>, E> {
-                Ok(Text::Plain(Str(Cow::Owned(v))))
+                Ok(Text::Plain(Str::owned(v)))
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Text<'de>, A::Error> {
                 sorted_entries(map, Some(locale_twice))
@@ -579,12 +660,12 @@ impl Serialize for TextDef {
 impl<'de> Deserialize<'de> for TextDef {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         Ok(match Text::deserialize(d)? {
-            Text::Plain(text) => TextDef::Plain(text.0.into_owned()),
+            Text::Plain(text) => TextDef::Plain(text.into_owned()),
             Text::Localized(entries) => TextDef::Localized(
                 entries
                     .into_vec()
                     .into_iter()
-                    .map(|(k, v)| (k.0.into_owned(), v.0.into_owned()))
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
                     .collect(),
             ),
         })
@@ -659,16 +740,16 @@ impl<'de> Visitor<'de> for ValueVisitor {
         }
     }
     fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<ValueDef<'de>, E> {
-        Ok(ValueDef::Text(Str(Cow::Borrowed(v))))
+        Ok(ValueDef::Text(Str::borrowed(v)))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<ValueDef<'de>, E> {
-        Ok(ValueDef::Text(Str(Cow::Owned(v.to_owned()))))
+        Ok(ValueDef::Text(Str::owned(v)))
     }
     fn visit_string<E: de::Error>(self, v: String) -> Result<ValueDef<'de>, E> {
-        Ok(ValueDef::Text(Str(Cow::Owned(v))))
+        Ok(ValueDef::Text(Str::owned(v)))
     }
     fn visit_char<E: de::Error>(self, v: char) -> Result<ValueDef<'de>, E> {
-        Ok(ValueDef::Text(Str(Cow::Owned(v.to_string()))))
+        Ok(ValueDef::Text(Str::owned(v.to_string())))
     }
 }
 

@@ -656,7 +656,7 @@ impl Session {
             } => AnswerError::NotOffered {
                 node: node.to_owned(),
                 value,
-                accepted: offers.iter().map(|o| o.value.clone()).collect(),
+                accepted: offers.iter().map(|o| (*o.value).clone()).collect(),
             },
             Refused::WrongType { node, slot, value } => AnswerError::WrongType {
                 node: node.to_owned(),
@@ -702,9 +702,9 @@ impl Session {
                     .iter()
                     .find(|o| {
                         o.value.to_string() == input
-                            || matches!((&o.value, number), (Value::Number(v), Some(n)) if *v == n)
+                            || matches!((&*o.value, number), (Value::Number(v), Some(n)) if *v == n)
                     })
-                    .map_or_else(|| Value::Text(input.to_owned()), |o| o.value.clone())
+                    .map_or_else(|| Value::Text(input.to_owned()), |o| (*o.value).clone())
             }
             walk::Pending::Fact(slot) | walk::Pending::Input { slot, .. } => {
                 parse_for(fact_type(self.data(), slot), input)
@@ -925,7 +925,7 @@ impl Session {
             record
                 .value
                 .as_ref()
-                .and_then(|value| offers.iter().find(|o| o.value == *value))
+                .and_then(|value| offers.iter().find(|o| *o.value == *value))
                 .map(|o| o.text.get(locale).to_owned())
         };
         let zh = self.state.locale.starts_with("zh");

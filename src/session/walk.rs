@@ -399,7 +399,7 @@ impl State {
                         }
                         By::Value(value) => offers
                             .iter()
-                            .position(|o| o.value == *value)
+                            .position(|o| *o.value == *value)
                             .ok_or_else(|| Refused::NotOffered {
                                 node,
                                 value: value.clone(),
@@ -464,7 +464,7 @@ impl State {
                             .value
                     }
                     By::Value(value)
-                        if !offers.is_empty() && !offers.iter().any(|o| o.value == *value) =>
+                        if !offers.is_empty() && !offers.iter().any(|o| *o.value == *value) =>
                     {
                         return Err(Refused::NotOffered {
                             node,
@@ -694,7 +694,7 @@ pub(crate) fn entry_value(data: &TreeData, e: &Entry) -> Option<Value> {
     let node = &data.graph[e.node];
     match (&e.what, &node.kind) {
         (Recorded::Offer(i), NodeKind::Ask { offers, .. } | NodeKind::Act { offers, .. }) => {
-            offers.get(*i as usize).map(|o| o.value.clone())
+            offers.get(*i as usize).map(|o| (*o.value).clone())
         }
         (Recorded::Input(stored), NodeKind::Ask { fact: Some(s), .. })
         | (Recorded::Fact(s, stored), _) => Some(data.facts[usize::from(*s)].ty.value(stored)),

@@ -10,6 +10,7 @@ mod format;
 mod invalid;
 mod journeys;
 mod limits;
+mod memory;
 mod paths;
 mod properties;
 mod robustness;
