@@ -95,7 +95,7 @@ impl std::error::Error for TooLarge {}
 /// let text = troubletree_testkit::generate::tree(1_000, 42);
 /// let report = troubletree::Loader::new().tree("generated.ron", &text);
 /// assert!(report.findings.is_empty());
-/// assert_eq!(report.tree.map(|t| t.node_count()), Some(1_000));
+/// assert_eq!(report.loaded.map(|t| t.node_count()), Some(1_000));
 /// ```
 ///
 /// # Panics
