@@ -663,6 +663,8 @@ fn replay_reads_the_sessions_of_the_services_store() {
 /// pg.sh start`): the same figures and verdicts from a PostgreSQL store.
 #[cfg(feature = "postgres")]
 #[test]
+// The skip note is the test's own constant text, not output of the command line.
+#[allow(clippy::disallowed_macros)]
 fn stats_and_replay_read_a_postgresql_store() {
     let Some(base) = std::env::var("TROUBLETREE_TEST_DATABASE_URL")
         .ok()
