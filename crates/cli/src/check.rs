@@ -25,10 +25,14 @@ pub(crate) fn check(
     max_file_size: u64,
 ) -> Result<ExitCode, Fail> {
     let limits = troubletree::Limits::default().max_file_bytes(max_file_size);
-    let report = troubletree::Loader::new()
+    let mut report = troubletree::Loader::new()
         .limits(limits.clone())
         .check(paths)
         .map_err(Fail::load)?;
+    // `check` needs the findings only, and the process ends once they are printed: the
+    // operating system takes the compiled trees back at once, where freeing them one
+    // allocation at a time takes a tenth of the run on a million-node tree.
+    std::mem::forget(report.loaded.take());
     if report.files.is_empty() {
         // A CI gate pointed at a wrong or emptied directory must not pass.
         return Err(Fail::usage(format!("no *.ron file under {}", shown(paths))));
