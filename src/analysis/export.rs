@@ -70,35 +70,11 @@ impl Highlight {
 /// ```
 pub fn dot(tree: &Tree, locale: &str, highlight: Option<&Highlight>) -> String {
     let picture = Picture::new(tree, locale);
-    let mut out = String::new();
     // Writing into a `String` cannot fail, so the `fmt::Result`s below are ignored.
-    let _ = writeln!(
-        out,
-        "digraph \"{}\" {{",
-        dot_escape(&clean(tree.id(), ID_MAX))
-    );
-    if let Some(h) = highlight {
-        let _ = writeln!(out, "    // {}", legend(&picture, h));
-    }
-    if let Some(title) = tree.title(locale) {
-        let _ = writeln!(
-            out,
-            "    graph [label=\"{}\", labelloc=t, fontname=\"sans-serif\"]",
-            dot_escape(&clean(title, TITLE_MAX))
-        );
-    }
-    out.push_str("    node [fontname=\"sans-serif\", fontsize=11]\n");
-    out.push_str("    edge [fontname=\"sans-serif\", fontsize=9]\n");
+    let mut out = dot_head(tree, locale, highlight.map(|h| legend(&picture, h)));
 
     for (i, node) in picture.nodes.iter().enumerate() {
-        let shape = match node.kind {
-            Kind::Ask => "diamond",
-            Kind::Act => "box",
-            Kind::Decide => "hexagon",
-            Kind::Resolve => "ellipse",
-            Kind::Escalate => "octagon",
-            Kind::Goto => "cds",
-        };
+        let shape = node.kind.dot_shape();
         let mut attrs = format!("shape={shape}");
         match highlight {
             Some(h) if h.node(i) => attrs.push_str(
@@ -122,11 +98,7 @@ pub fn dot(tree: &Tree, locale: &str, highlight: Option<&Highlight>) -> String {
         if node.start {
             attrs.push_str(", peripheries=2");
         }
-        let mut label = dot_escape(&node.id);
-        if !node.text.is_empty() {
-            label.push_str("\\n");
-            label.push_str(&dot_escape(&node.text));
-        }
+        let label = node.dot_label();
         let _ = writeln!(out, "    n{i} [{attrs}, label=\"{label}\"]");
     }
 
@@ -189,32 +161,12 @@ pub fn dot(tree: &Tree, locale: &str, highlight: Option<&Highlight>) -> String {
 /// ```
 pub fn mermaid(tree: &Tree, locale: &str, highlight: Option<&Highlight>) -> String {
     let picture = Picture::new(tree, locale);
-    let mut out = String::from("flowchart TD\n");
     // Writing into a `String` cannot fail, so the `fmt::Result`s below are ignored.
-    let _ = writeln!(
-        out,
-        "    %% tree {}, locale {}",
-        mermaid_escape(&clean(tree.id(), ID_MAX)),
-        mermaid_escape(&clean(picture.locale, ID_MAX))
-    );
-    if let Some(h) = highlight {
-        let _ = writeln!(out, "    %% {}", legend(&picture, h));
-    }
+    let mut out = mermaid_head(tree, &picture, highlight.map(|h| legend(&picture, h)));
 
     for (i, node) in picture.nodes.iter().enumerate() {
-        let (open, close) = match node.kind {
-            Kind::Ask => ("{", "}"),
-            Kind::Act => ("[", "]"),
-            Kind::Decide => ("{{", "}}"),
-            Kind::Resolve => ("([", "])"),
-            Kind::Escalate => ("[[", "]]"),
-            Kind::Goto => (">", "]"),
-        };
-        let mut label = mermaid_escape(&node.id);
-        if !node.text.is_empty() {
-            label.push_str("<br/>");
-            label.push_str(&mermaid_escape(&node.text));
-        }
+        let (open, close) = node.kind.mermaid_brackets();
+        let label = node.mermaid_label();
         let _ = writeln!(out, "    n{i}{open}\"{label}\"{close}");
     }
 
@@ -362,31 +314,9 @@ fn traffic_legend(picture: &Picture<'_>, t: &Traffic) -> String {
 /// ```
 pub fn dot_traffic(tree: &Tree, locale: &str, traffic: &Traffic) -> String {
     let picture = Picture::new(tree, locale);
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "digraph \"{}\" {{",
-        dot_escape(&clean(tree.id(), ID_MAX))
-    );
-    let _ = writeln!(out, "    // {}", traffic_legend(&picture, traffic));
-    if let Some(title) = tree.title(locale) {
-        let _ = writeln!(
-            out,
-            "    graph [label=\"{}\", labelloc=t, fontname=\"sans-serif\"]",
-            dot_escape(&clean(title, TITLE_MAX))
-        );
-    }
-    out.push_str("    node [fontname=\"sans-serif\", fontsize=11]\n");
-    out.push_str("    edge [fontname=\"sans-serif\", fontsize=9]\n");
+    let mut out = dot_head(tree, locale, Some(traffic_legend(&picture, traffic)));
     for (i, node) in picture.nodes.iter().enumerate() {
-        let shape = match node.kind {
-            Kind::Ask => "diamond",
-            Kind::Act => "box",
-            Kind::Decide => "hexagon",
-            Kind::Resolve => "ellipse",
-            Kind::Escalate => "octagon",
-            Kind::Goto => "cds",
-        };
+        let shape = node.kind.dot_shape();
         let passed = traffic.node(i);
         let dropped = traffic.dropped(i);
         let mut attrs = format!(
@@ -399,11 +329,7 @@ pub fn dot_traffic(tree: &Tree, locale: &str, traffic: &Traffic) -> String {
         if node.start {
             attrs.push_str(", peripheries=2");
         }
-        let mut label = dot_escape(&node.id);
-        if !node.text.is_empty() {
-            label.push_str("\\n");
-            label.push_str(&dot_escape(&node.text));
-        }
+        let mut label = node.dot_label();
         let _ = write!(label, "\\n{} ({passed})", traffic.percent(passed));
         if dropped > 0 {
             let _ = write!(label, " · {dropped} abandoned here");
@@ -451,28 +377,10 @@ pub fn dot_traffic(tree: &Tree, locale: &str, traffic: &Traffic) -> String {
 /// ```
 pub fn mermaid_traffic(tree: &Tree, locale: &str, traffic: &Traffic) -> String {
     let picture = Picture::new(tree, locale);
-    let mut out = String::from("flowchart TD\n");
-    let _ = writeln!(
-        out,
-        "    %% tree {}, locale {}",
-        mermaid_escape(&clean(tree.id(), ID_MAX)),
-        mermaid_escape(&clean(picture.locale, ID_MAX))
-    );
-    let _ = writeln!(out, "    %% {}", traffic_legend(&picture, traffic));
+    let mut out = mermaid_head(tree, &picture, Some(traffic_legend(&picture, traffic)));
     for (i, node) in picture.nodes.iter().enumerate() {
-        let (open, close) = match node.kind {
-            Kind::Ask => ("{", "}"),
-            Kind::Act => ("[", "]"),
-            Kind::Decide => ("{{", "}}"),
-            Kind::Resolve => ("([", "])"),
-            Kind::Escalate => ("[[", "]]"),
-            Kind::Goto => (">", "]"),
-        };
-        let mut label = mermaid_escape(&node.id);
-        if !node.text.is_empty() {
-            label.push_str("<br/>");
-            label.push_str(&mermaid_escape(&node.text));
-        }
+        let (open, close) = node.kind.mermaid_brackets();
+        let mut label = node.mermaid_label();
         let passed = traffic.node(i);
         let _ = write!(
             label,
@@ -554,12 +462,98 @@ enum Kind {
     Goto,
 }
 
+impl Kind {
+    /// The Graphviz shape of a node of this kind.
+    fn dot_shape(self) -> &'static str {
+        match self {
+            Kind::Ask => "diamond",
+            Kind::Act => "box",
+            Kind::Decide => "hexagon",
+            Kind::Resolve => "ellipse",
+            Kind::Escalate => "octagon",
+            Kind::Goto => "cds",
+        }
+    }
+
+    /// The Mermaid brackets around a node of this kind.
+    fn mermaid_brackets(self) -> (&'static str, &'static str) {
+        match self {
+            Kind::Ask => ("{", "}"),
+            Kind::Act => ("[", "]"),
+            Kind::Decide => ("{{", "}}"),
+            Kind::Resolve => ("([", "])"),
+            Kind::Escalate => ("[[", "]]"),
+            Kind::Goto => (">", "]"),
+        }
+    }
+}
+
+/// The first lines of a DOT picture: the graph, a legend comment, the title, the fonts.
+fn dot_head(tree: &Tree, locale: &str, legend: Option<String>) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "digraph \"{}\" {{",
+        dot_escape(&clean(tree.id(), ID_MAX))
+    );
+    if let Some(legend) = legend {
+        let _ = writeln!(out, "    // {legend}");
+    }
+    if let Some(title) = tree.title(locale) {
+        let _ = writeln!(
+            out,
+            "    graph [label=\"{}\", labelloc=t, fontname=\"sans-serif\"]",
+            dot_escape(&clean(title, TITLE_MAX))
+        );
+    }
+    out.push_str("    node [fontname=\"sans-serif\", fontsize=11]\n");
+    out.push_str("    edge [fontname=\"sans-serif\", fontsize=9]\n");
+    out
+}
+
+/// The first lines of a Mermaid picture: the chart, the tree and locale, a legend.
+fn mermaid_head(tree: &Tree, picture: &Picture<'_>, legend: Option<String>) -> String {
+    let mut out = String::from("flowchart TD\n");
+    let _ = writeln!(
+        out,
+        "    %% tree {}, locale {}",
+        mermaid_escape(&clean(tree.id(), ID_MAX)),
+        mermaid_escape(&clean(picture.locale, ID_MAX))
+    );
+    if let Some(legend) = legend {
+        let _ = writeln!(out, "    %% {legend}");
+    }
+    out
+}
+
 /// A node ready to draw: cleaned id and text, not yet escaped for a format.
 struct NodeView {
     id: String,
     kind: Kind,
     text: String,
     start: bool,
+}
+
+impl NodeView {
+    /// Its id and text, escaped for a DOT label.
+    fn dot_label(&self) -> String {
+        let mut label = dot_escape(&self.id);
+        if !self.text.is_empty() {
+            label.push_str("\\n");
+            label.push_str(&dot_escape(&self.text));
+        }
+        label
+    }
+
+    /// Its id and text, escaped for a Mermaid label.
+    fn mermaid_label(&self) -> String {
+        let mut label = mermaid_escape(&self.id);
+        if !self.text.is_empty() {
+            label.push_str("<br/>");
+            label.push_str(&mermaid_escape(&self.text));
+        }
+        label
+    }
 }
 
 /// An edge ready to draw, between node indices in file order.
