@@ -504,48 +504,48 @@ impl<'a> Reader<'a> {
     }
 
     fn kind(&mut self) -> Read<EventKind> {
-        let (start, name) = self.variant()?;
-        Ok(match &*name {
-            "started" => EventKind::Started,
-            "shown" => EventKind::Shown,
-            "answered" => EventKind::Answered,
-            "back" => EventKind::Back,
-            "handoff" => EventKind::Handoff,
-            "resolved" => EventKind::Resolved,
-            "escalated" => EventKind::Escalated,
-            "abandoned" => EventKind::Abandoned,
-            _ => {
-                return Err(EventError {
-                    offset: start,
-                    message: format!("unknown kind {:?}", short(&name)),
-                });
-            }
-        })
+        self.one_of(
+            "kind",
+            &[
+                ("started", EventKind::Started),
+                ("shown", EventKind::Shown),
+                ("answered", EventKind::Answered),
+                ("back", EventKind::Back),
+                ("handoff", EventKind::Handoff),
+                ("resolved", EventKind::Resolved),
+                ("escalated", EventKind::Escalated),
+                ("abandoned", EventKind::Abandoned),
+            ],
+        )
     }
 
     fn actor(&mut self) -> Read<Actor> {
-        let (start, name) = self.variant()?;
-        match &*name {
-            "user" => Ok(Actor::User),
-            "host" => Ok(Actor::Host),
-            _ => Err(EventError {
-                offset: start,
-                message: format!("unknown origin {:?}", short(&name)),
-            }),
-        }
+        self.one_of("origin", &[("user", Actor::User), ("host", Actor::Host)])
     }
 
     fn resolution(&mut self) -> Read<ResolutionKind> {
+        self.one_of(
+            "resolution kind",
+            &[
+                ("fixed", ResolutionKind::Fixed),
+                ("informed", ResolutionKind::Informed),
+                ("waiting", ResolutionKind::Waiting),
+            ],
+        )
+    }
+
+    /// A unit variant named by a string: the value `names` gives it, or "unknown
+    /// `what`" at the string.
+    fn one_of<T: Copy>(&mut self, what: &str, names: &[(&str, T)]) -> Read<T> {
         let (start, name) = self.variant()?;
-        match &*name {
-            "fixed" => Ok(ResolutionKind::Fixed),
-            "informed" => Ok(ResolutionKind::Informed),
-            "waiting" => Ok(ResolutionKind::Waiting),
-            _ => Err(EventError {
+        names
+            .iter()
+            .find(|(n, _)| *n == &*name)
+            .map(|&(_, v)| v)
+            .ok_or_else(|| EventError {
                 offset: start,
-                message: format!("unknown resolution kind {:?}", short(&name)),
-            }),
-        }
+                message: format!("unknown {what} {:?}", short(&name)),
+            })
     }
 
     /// An answer's value: `true`, `false`, a finite number or a string.
