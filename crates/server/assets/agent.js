@@ -6,6 +6,13 @@
 (function () {
   'use strict';
 
+  var page = window.troubletreePage;
+  var $ = page.byId;
+  var el = page.el;
+  var clear = page.clear;
+  var stored = page.stored;
+  var store = page.store;
+
   var TEXT = {
     zh: {
       title: '工单队列', token: '坐席令牌', name: '您的姓名或工号', enter: '进入', status: '状态',
@@ -51,47 +58,6 @@
 
   function pickLang(l) {
     return String(l || '').toLowerCase().indexOf('en') === 0 ? 'en' : 'zh';
-  }
-
-  function stored(key) {
-    try {
-      return window.sessionStorage.getItem(key);
-    } catch (e) {
-      return null;
-    }
-  }
-
-  function store(key, value) {
-    try {
-      if (value === null) {
-        window.sessionStorage.removeItem(key);
-      } else {
-        window.sessionStorage.setItem(key, value);
-      }
-    } catch (e) {
-      /* kept in memory only */
-    }
-  }
-
-  function $(id) {
-    return document.getElementById(id);
-  }
-
-  function el(tag, cls, text) {
-    var node = document.createElement(tag);
-    if (cls) {
-      node.className = cls;
-    }
-    if (text !== undefined && text !== null) {
-      node.textContent = String(text);
-    }
-    return node;
-  }
-
-  function clear(node) {
-    while (node.firstChild) {
-      node.removeChild(node.firstChild);
-    }
   }
 
   function t() {

@@ -5,6 +5,11 @@
 (function () {
   'use strict';
 
+  var page = window.troubletreePage;
+  var $ = page.byId;
+  var stored = page.stored;
+  var store = page.store;
+
   var TEXT = {
     zh: { site: '钱包自助排查', pick: '遇到了什么问题？', change: '← 选择其他问题', loading: '正在加载…', unreachable: '暂时连不上服务器，请检查网络后重试。', retry: '重试', none: '暂时没有可用的排查流程。', title: '自助排查' },
     en: { site: 'Wallet self-help', pick: 'What went wrong?', change: '← Choose another problem', loading: 'Loading…', unreachable: 'We cannot reach the server right now: check your connection and try again.', retry: 'Retry', none: 'No help flow is available right now.', title: 'Self-help' }
@@ -17,30 +22,6 @@
 
   function pick(l) {
     return String(l || '').toLowerCase().indexOf('en') === 0 ? 'en' : 'zh';
-  }
-
-  function stored(key) {
-    try {
-      return window.sessionStorage.getItem(key);
-    } catch (e) {
-      return null;
-    }
-  }
-
-  function store(key, value) {
-    try {
-      if (value === null) {
-        window.sessionStorage.removeItem(key);
-      } else {
-        window.sessionStorage.setItem(key, value);
-      }
-    } catch (e) {
-      /* not kept: fine */
-    }
-  }
-
-  function $(id) {
-    return document.getElementById(id);
   }
 
   function applyLang() {

@@ -10,6 +10,11 @@
 (function () {
   'use strict';
 
+  var page = window.troubletreePage;
+  var $ = page.byId;
+  var el = page.el;
+  var clear = page.clear;
+
   var TOKEN = 'troubletree:writer:token';
   var POLL_MS = 1000;
   var state = {
@@ -21,27 +26,6 @@
     polling: null,
     loading: false
   };
-
-  function $(id) {
-    return document.getElementById(id);
-  }
-
-  function el(tag, cls, text) {
-    var node = document.createElement(tag);
-    if (cls) {
-      node.className = cls;
-    }
-    if (text !== undefined && text !== null) {
-      node.textContent = String(text);
-    }
-    return node;
-  }
-
-  function clear(node) {
-    while (node.firstChild) {
-      node.removeChild(node.firstChild);
-    }
-  }
 
   function stored() {
     try {

@@ -93,6 +93,8 @@ const ASSETS: &[Asset] = &[
     asset!("/assets/chat.js", "chat.js", JS),
     asset!("/assets/chat.css", "chat.css", CSS),
     asset!("/assets/page.css", "page.css", CSS),
+    // DOM and storage helpers the three pages share, loaded before each page's script.
+    asset!("/assets/page.js", "page.js", JS),
     asset!("/assets/index.js", "index.js", JS),
     asset!("/assets/preview.js", "preview.js", JS),
     asset!("/assets/agent.js", "agent.js", JS),

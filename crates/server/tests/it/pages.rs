@@ -13,7 +13,7 @@ use crate::common::*;
 const WRITER: &str = "writer-secret-token";
 const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; object-src 'none'; frame-ancestors 'none'";
 
-const PAGES: [(&str, &str); 11] = [
+const PAGES: [(&str, &str); 12] = [
     ("/", "text/html; charset=utf-8"),
     ("/preview", "text/html; charset=utf-8"),
     ("/agent", "text/html; charset=utf-8"),
@@ -21,6 +21,7 @@ const PAGES: [(&str, &str); 11] = [
     ("/assets/chat.js", "text/javascript; charset=utf-8"),
     ("/assets/chat.css", "text/css; charset=utf-8"),
     ("/assets/page.css", "text/css; charset=utf-8"),
+    ("/assets/page.js", "text/javascript; charset=utf-8"),
     ("/assets/index.js", "text/javascript; charset=utf-8"),
     ("/assets/preview.js", "text/javascript; charset=utf-8"),
     ("/assets/agent.js", "text/javascript; charset=utf-8"),
