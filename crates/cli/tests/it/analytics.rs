@@ -599,6 +599,37 @@ fn stats_read_the_services_sqlite_store_like_its_json_lines() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("is it the service's database?"));
 }
 
+/// The saves in `saved` as rows of the service's `sessions` table, in name order: the
+/// id (the file's name), the status its name says, and the stored state.
+fn session_rows(saved: &Path) -> Vec<(String, &'static str, String)> {
+    let mut names: Vec<PathBuf> = std::fs::read_dir(saved)
+        .expect("saves")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    names.sort();
+    names
+        .iter()
+        .map(|path| {
+            let id = path
+                .file_stem()
+                .expect("a name")
+                .to_string_lossy()
+                .into_owned();
+            let save: Value =
+                serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("JSON");
+            let status = if id.contains("resolved") {
+                "resolved"
+            } else if id.contains("escalated") {
+                "escalated"
+            } else {
+                "open"
+            };
+            let state = serde_json::json!({"save": save, "handoff": null}).to_string();
+            (id, status, state)
+        })
+        .collect()
+}
+
 #[test]
 fn replay_reads_the_sessions_of_the_services_store() {
     let dir = scratch("replay-sqlite");
@@ -606,30 +637,10 @@ fn replay_reads_the_sessions_of_the_services_store() {
     saves(&saved);
     let file = dir.join("troubletree.db");
     let db = service_store(&file);
-    let mut names: Vec<PathBuf> = std::fs::read_dir(&saved)
-        .expect("saves")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    names.sort();
-    for (i, path) in names.iter().enumerate() {
-        let name = path
-            .file_stem()
-            .expect("a name")
-            .to_string_lossy()
-            .into_owned();
-        let save: Value =
-            serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("JSON");
-        let status = if name.contains("resolved") {
-            "resolved"
-        } else if name.contains("escalated") {
-            "escalated"
-        } else {
-            "open"
-        };
-        let state = serde_json::json!({"save": save, "handoff": null}).to_string();
+    for (i, (name, status, state)) in session_rows(&saved).iter().enumerate() {
         db.execute(
             "INSERT INTO sessions (id, catalogue, tree, seq, status, state, created_at, updated_at) VALUES (?1, 1, 'recharge_failure', 1, ?2, ?3, ?4, ?4)",
-            (&name, status, &state, i64::try_from(i).expect("small")),
+            (name, status, state, i64::try_from(i).expect("small")),
         )
         .expect("inserts");
     }
@@ -710,31 +721,11 @@ fn stats_and_replay_read_a_postgresql_store() {
     let dir = scratch("replay-postgres");
     let saved = dir.join("saves");
     saves(&saved);
-    let mut names: Vec<PathBuf> = std::fs::read_dir(&saved)
-        .expect("saves")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    names.sort();
-    for (i, path) in names.iter().enumerate() {
-        let id = path
-            .file_stem()
-            .expect("a name")
-            .to_string_lossy()
-            .into_owned();
-        let save: Value =
-            serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("JSON");
-        let status = if id.contains("resolved") {
-            "resolved"
-        } else if id.contains("escalated") {
-            "escalated"
-        } else {
-            "open"
-        };
-        let state = serde_json::json!({"save": save, "handoff": null}).to_string();
+    for (i, (id, status, state)) in session_rows(&saved).iter().enumerate() {
         let created = i64::try_from(i).expect("small");
         db.execute(
             "INSERT INTO sessions (id, catalogue, tree, seq, status, state, created_at, updated_at) VALUES ($1, 1, 'recharge_failure', 1, $2, $3, $4, $4)",
-            &[&id, &status, &state, &created],
+            &[id, status, state, &created],
         )
         .expect("inserts");
     }
