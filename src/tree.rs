@@ -667,8 +667,9 @@ impl Cond {
     /// not known. Nested conditions are bounded by the parser's recursion limit.
     ///
     /// Inlined for the plain comparisons most rules are, so that the walker's loop over
-    /// a `Decide`'s rules makes no call for them.
-    #[inline]
+    /// a `Decide`'s rules makes no call for them; nested conditions go to
+    /// [`Cond::eval_nested`], which is not inlined, so that this one is not recursive.
+    #[inline(always)]
     pub fn eval(&self, facts: &[Option<Stored>]) -> Result<bool, FactSlot> {
         let get = |slot: FactSlot| {
             facts
@@ -693,6 +694,7 @@ impl Cond {
     }
 
     /// [`Cond::eval`] for every kind, nested ones included.
+    #[inline(never)]
     fn eval_nested(&self, facts: &[Option<Stored>]) -> Result<bool, FactSlot> {
         let get = |slot: FactSlot| {
             facts
@@ -719,7 +721,7 @@ impl Cond {
             Cond::Known(slot) => get(*slot).is_ok(),
             Cond::All(all) => {
                 for c in all.iter() {
-                    if !c.eval(facts)? {
+                    if !c.eval_nested(facts)? {
                         return Ok(false);
                     }
                 }
@@ -727,13 +729,13 @@ impl Cond {
             }
             Cond::Any(any) => {
                 for c in any.iter() {
-                    if c.eval(facts)? {
+                    if c.eval_nested(facts)? {
                         return Ok(true);
                     }
                 }
                 false
             }
-            Cond::Not(c) => !c.eval(facts)?,
+            Cond::Not(c) => !c.eval_nested(facts)?,
         })
     }
 }

@@ -249,7 +249,7 @@ fn check_host_fact(
 }
 
 /// Whether a value fits a declared fact: its type, a `Choice`'s values, a `Number`'s
-/// range. Inlined: `restart` calls it for every fact, and the refusal is built apart.
+/// range. Inlined: it runs for every host fact, and the refusal is built apart.
 #[inline]
 fn check_fact_value(
     data: &TreeData,
@@ -386,15 +386,40 @@ impl Session {
         let start = self.state.start.0;
         let start_data = &catalogue.tree(start).0;
         let single = catalogue.len() == 1;
-        // Every fact is checked before anything changes.
+        // Every fact is checked before anything changes, and those of the start tree
+        // are converted as they are checked, into room the session keeps for them.
+        let given = &mut self.state.host_slots.given;
+        if given.len() == start_data.facts.len() {
+            given.iter_mut().for_each(|g| *g = None);
+        } else {
+            *given = vec![None; start_data.facts.len()].into_boxed_slice();
+        }
         let mut local = true;
         for &(id, value) in facts {
+            let slot = usize::from(id.slot);
+            // The usual case first: a fact of the start tree, in a catalogue of one tree.
+            if single
+                && id.tree == start_data.fingerprint
+                && let (Some(decl), Some(room)) = (start_data.facts.get(slot), given.get_mut(slot))
+            {
+                *room = Some(
+                    decl.ty
+                        .store_given(value)
+                        .filter(|s| decl.range.holds(s))
+                        .ok_or_else(|| fact_refusal(start_data, decl, value))?,
+                );
+                continue;
+            }
             let (data, decl) = fact_decl(catalogue, start, id)?;
-            local &= id.tree == start_data.fingerprint;
-            if single {
-                check_fact_value(data, decl, value)?;
-            } else {
+            let in_start = id.tree == start_data.fingerprint;
+            local &= in_start;
+            if !single {
                 check_host_fact(catalogue, start, &decl.name, value)?;
+            }
+            match decl.ty.store_given(value).filter(|s| decl.range.holds(s)) {
+                Some(stored) if in_start => given[slot] = Some(stored),
+                Some(_) => {}
+                None => return Err(fact_refusal(data, decl, value)),
             }
         }
         // A journey of trees whose walks together stay within the bound cannot fail on
@@ -409,9 +434,8 @@ impl Session {
             self.set_host_facts(facts);
         }
         // With the host facts replaced in place, the start tree's facts are exactly the
-        // given ones: the walker sets them by slot.
-        let given = in_place.then_some(facts);
-        let walked = self.state.restart(&self.catalogue, given);
+        // given ones, converted above.
+        let walked = self.state.restart(&self.catalogue, in_place);
         match walked {
             Ok(()) => Ok(()),
             Err(Bound(limit)) => {
@@ -433,10 +457,10 @@ impl Session {
         if facts.len() != state.host.len() || facts.len() > 64 {
             return false;
         }
-        if state.host_slots.0.len() != data.facts.len() {
+        if state.host_slots.slots.len() != data.facts.len() {
             state.host_slots.fill(data, &state.host);
         }
-        let slots = &state.host_slots.0;
+        let slots = &state.host_slots.slots;
         let mut seen = 0u64;
         for &(id, _) in facts {
             match slots.get(usize::from(id.slot)) {
@@ -465,7 +489,7 @@ impl Session {
             })
             .collect();
         self.state.host = normalized(host);
-        self.state.host_slots.0 = Box::default();
+        self.state.host_slots.slots = Box::default();
     }
 
     /// The catalogue this session walks.
@@ -631,7 +655,6 @@ impl Session {
     /// Applies a user's answer; on a step-bound failure midway, rebuilds the session as
     /// it was (every other failure is detected before anything changes).
     fn give(&mut self, by: By<'_>) -> Result<(), AnswerError> {
-        let before = self.state.given_count();
         let refused = match self.state.apply(&self.catalogue, by, Origin::Given) {
             Ok(()) => return Ok(()),
             Err(refused) => self.refusal(refused),
@@ -639,6 +662,7 @@ impl Session {
         if let AnswerError::StepLimit { .. } = refused {
             // The bound is only hit after the answer was recorded: keep the ones
             // before it.
+            let before = self.state.given_count().saturating_sub(1);
             if let Ok(state) = self.state.rewound(&self.catalogue, before) {
                 self.state = state;
             }

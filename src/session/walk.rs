@@ -8,10 +8,10 @@
 
 use petgraph::graph::NodeIndex;
 
+use crate::Value;
 use crate::catalogue::Catalogue;
 use crate::session::step::Origin;
-use crate::tree::{FactDecl, FactId, FactSlot, FactTy, NodeKind, Offer, Stored, TreeData};
-use crate::{FactValue, Value};
+use crate::tree::{FactDecl, FactSlot, FactTy, NodeKind, Offer, Stored, TreeData};
 
 /// The walk state of a session. Trees are named by their index in the catalogue.
 #[derive(Debug, PartialEq)]
@@ -36,7 +36,8 @@ pub(crate) struct State {
     /// Where the journey started.
     pub start: (u16, NodeIndex),
     pub transcript: Vec<Entry>,
-    /// For [`crate::Session::restart`]: where in `host` each fact of the start tree is.
+    /// For [`crate::Session::restart`]: where in `host` each fact of the start tree is,
+    /// and room to convert the given facts in before any is set.
     pub host_slots: HostSlots,
     /// When the walk stopped at a `Decide`: the fact it needs, found when its rules
     /// were evaluated, so that reading the step and answering it do not evaluate them
@@ -71,10 +72,15 @@ impl Clone for State {
 
 /// For each fact slot of the start tree, the index of its value in the host facts
 /// (`u16::MAX`: none), so that a restart finds them without comparing names. Empty until
-/// a restart needs it, and emptied whenever the host facts change; a cache, so it takes
-/// no part in comparing states.
+/// a restart needs it, and emptied whenever the host facts change. `given` is where a
+/// restart converts the facts it is given, all checked before the session changes; the
+/// walker then swaps it with its facts, so each value is converted once. A cache, so it
+/// takes no part in comparing states.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct HostSlots(pub Box<[u16]>);
+pub(crate) struct HostSlots {
+    pub slots: Box<[u16]>,
+    pub given: Box<[Option<Stored>]>,
+}
 
 impl PartialEq for HostSlots {
     fn eq(&self, _: &Self) -> bool {
@@ -85,7 +91,7 @@ impl PartialEq for HostSlots {
 impl HostSlots {
     /// Fills the cache for the facts of `data` (the start tree) from `host`.
     pub fn fill(&mut self, data: &TreeData, host: &[(Box<str>, Value)]) {
-        self.0 = data
+        self.slots = data
             .facts
             .iter()
             .map(|decl| {
@@ -210,16 +216,11 @@ impl State {
     }
 
     /// Starts the journey again from where it started, with the host facts it holds
-    /// now, and walks it to its first stop. `given` are the host facts when they are
-    /// all facts of the start tree, already checked: the start tree's facts are then
-    /// set from them by slot, without looking names up. The buffers are kept: when the
-    /// journey is in the tree it started in, nothing is allocated (but for a `Text`
-    /// fact's value).
-    pub fn restart(
-        &mut self,
-        catalogue: &Catalogue,
-        given: Option<&[(FactId, FactValue<'_>)]>,
-    ) -> Result<(), Bound> {
+    /// now, and walks it to its first stop. `prepared`: the host facts are all facts of
+    /// the start tree, already converted into `host_slots.given` by slot (unset slots
+    /// `None`); they become the start tree's facts without looking names up. The buffers
+    /// are kept: when the journey is in the tree it started in, nothing is allocated.
+    pub fn restart(&mut self, catalogue: &Catalogue, prepared: bool) -> Result<(), Bound> {
         let (tree, node) = self.start;
         let data = &catalogue.tree(tree).0;
         self.transcript.clear();
@@ -228,31 +229,11 @@ impl State {
             && self.facts.len() == data.facts.len()
             && self.visits.len() == data.limit_slots
         {
-            match given {
-                Some(given) => {
-                    // Each slot set once: the given ones, then the others (if any) cleared.
-                    let mut set = 0u64;
-                    for &(id, value) in given {
-                        let slot = usize::from(id.slot);
-                        self.facts[slot] = data.facts[slot].ty.store_given(value);
-                        set |= 1u64.checked_shl(u32::from(id.slot)).unwrap_or(0);
-                    }
-                    if given.len() != self.facts.len() || self.facts.len() > 64 {
-                        let given_slot =
-                            |slot: usize| given.iter().any(|(id, _)| usize::from(id.slot) == slot);
-                        for (slot, fact) in self.facts.iter_mut().enumerate() {
-                            if (slot < 64 && set & (1 << slot) == 0)
-                                || (slot >= 64 && !given_slot(slot))
-                            {
-                                *fact = None;
-                            }
-                        }
-                    }
-                }
-                None => {
-                    for (decl, slot) in data.facts.iter().zip(self.facts.iter_mut()) {
-                        *slot = host_fact(decl, &self.host);
-                    }
+            if prepared && self.host_slots.given.len() == self.facts.len() {
+                std::mem::swap(&mut self.facts, &mut self.host_slots.given);
+            } else {
+                for (decl, slot) in data.facts.iter().zip(self.facts.iter_mut()) {
+                    *slot = host_fact(decl, &self.host);
                 }
             }
             self.visits.fill(0);
@@ -318,8 +299,14 @@ impl State {
     /// and follows `then` while limits are used up. The compiler refused circular `then`
     /// chains; the loop is bounded by the node count all the same.
     #[inline]
-    fn enter(&mut self, catalogue: &Catalogue, mut target: NodeIndex) {
-        let graph = &catalogue.tree(self.tree).0.graph;
+    fn enter(&mut self, catalogue: &Catalogue, target: NodeIndex) {
+        self.enter_in(&catalogue.tree(self.tree).0, target);
+    }
+
+    /// [`State::enter`] with the current tree at hand.
+    #[inline(always)]
+    fn enter_in(&mut self, data: &TreeData, mut target: NodeIndex) {
+        let graph = &data.graph;
         for _ in 0..=graph.node_count() {
             match graph[target].limit {
                 Some(limit) if self.visits[limit.slot as usize] >= limit.times => {
@@ -499,8 +486,9 @@ impl State {
     /// the catalogue, up to the next stop.
     pub fn settle(&mut self, catalogue: &Catalogue) -> Result<(), Bound> {
         self.waiting = None;
+        // The tree at hand, changed only by a `Goto`.
+        let mut data = &catalogue.tree(self.tree).0;
         loop {
-            let data = &catalogue.tree(self.tree).0;
             let here = self.at;
             match &data.graph[here].kind {
                 NodeKind::Decide { rules, otherwise } => {
@@ -528,7 +516,8 @@ impl State {
                         what: Recorded::Rule(rule),
                         origin: Origin::Auto,
                     });
-                    self.step_to(catalogue, next)?;
+                    self.count_move()?;
+                    self.enter_in(data, next);
                 }
                 NodeKind::Ask {
                     fact: Some(slot),
@@ -558,7 +547,8 @@ impl State {
                         what,
                         origin: Origin::Auto,
                     });
-                    self.step_to(catalogue, next)?;
+                    self.count_move()?;
+                    self.enter_in(data, next);
                 }
                 NodeKind::Goto { tree, node } => {
                     // Into another tree of the catalogue, by id; a tree walked alone
@@ -586,7 +576,8 @@ impl State {
                         origin: Origin::Auto,
                     });
                     self.enter_tree(catalogue, target);
-                    self.enter(catalogue, entry);
+                    data = target_data;
+                    self.enter_in(data, entry);
                 }
                 _ => return Ok(()),
             }
