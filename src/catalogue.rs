@@ -443,6 +443,7 @@ fn links(
         todo.push((id, tree.0.start));
         for v in tree.0.graph.node_indices() {
             let node = &tree.0.graph[v];
+            let node_id = tree.0.node_id(v);
             let NodeKind::Goto {
                 tree: target,
                 node: target_node,
@@ -467,7 +468,7 @@ fn links(
                 };
                 let message = format!(
                     "Goto \"{}\" names tree \"{target}\", which is not among the trees checked (known: {}){unparsed}",
-                    node.id,
+                    node_id,
                     known.join(", ")
                 );
                 pending.push((
@@ -476,18 +477,18 @@ fn links(
                         code: Code::UnknownTree,
                         path: format!("nodes.{}.tree", v.index()),
                         message,
-                        node: Some(node.id.to_string()),
+                        node: Some(node_id.to_string()),
                     },
                 ));
                 continue;
             };
             if let Some(target_node) = target_node {
                 match target_tree.0.node_index.get(&**target_node) {
-                    Some(&entry) => todo.push((&target_tree.0.id, entry)),
+                    Some(entry) => todo.push((&target_tree.0.id, entry)),
                     None => {
                         let message = format!(
                             "Goto \"{}\" names node \"{target_node}\" of tree \"{target}\", which has no node with that id",
-                            node.id
+                            node_id
                         );
                         pending.push((
                             *file,
@@ -495,7 +496,7 @@ fn links(
                                 code: Code::UnknownTree,
                                 path: format!("nodes.{}.node", v.index()),
                                 message,
-                                node: Some(node.id.to_string()),
+                                node: Some(node_id.to_string()),
                             },
                         ));
                     }
@@ -529,7 +530,7 @@ fn links(
                 && let Some((_, target_tree)) = trees.get(&**target)
             {
                 let entry = match target_node {
-                    Some(n) => target_tree.0.node_index.get(&**n).copied(),
+                    Some(n) => target_tree.0.node_index.get(&**n),
                     None => Some(target_tree.0.start),
                 };
                 if let Some(to) = entry.and_then(|e| entries.get(&(&*target_tree.0.id, e))) {
@@ -562,7 +563,7 @@ fn links(
                 let Some((_, tree)) = trees.get(tree_id) else {
                     continue;
                 };
-                let goto_id = &tree.0.graph[goto].id;
+                let goto_id = tree.0.node_id(goto);
                 let message = format!(
                     "Goto \"{goto_id}\" closes a loop between trees {}: a walk could jump round it for ever (limits do not carry across trees); end one of these flows with Resolve or Escalate instead",
                     names.join(", ")
@@ -641,7 +642,7 @@ fn journey_bound(
     let Some((_, tree)) = trees.get(graph[from].0) else {
         return;
     };
-    let goto_id = &tree.0.graph[goto].id;
+    let goto_id = tree.0.node_id(goto);
     pending.push((
         file,
         Pending {

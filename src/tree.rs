@@ -64,6 +64,13 @@ pub(crate) struct TreeData {
     pub written: Option<Tree>,
 }
 
+impl TreeData {
+    /// The id of a node (empty for `NodeIndex::end()`).
+    pub fn node_id(&self, node: NodeIndex) -> &str {
+        self.node_index.id_of(node)
+    }
+}
+
 impl Tree {
     /// The tree's id, as declared in the file.
     pub fn id(&self) -> &str {
@@ -98,7 +105,7 @@ impl Tree {
 
     /// Node ids in file order.
     pub fn node_ids(&self) -> impl Iterator<Item = &str> {
-        self.0.graph.node_weights().map(|n| &*n.id)
+        self.0.node_index.keys()
     }
 
     /// Whether a node with this id exists.
@@ -108,7 +115,7 @@ impl Tree {
 
     /// The id of the start node.
     pub fn start(&self) -> &str {
-        &self.0.graph[self.0.start].id
+        self.0.node_id(self.0.start)
     }
 
     /// Declared facts, in file order.
@@ -153,8 +160,9 @@ impl Tree {
 
     /// The `Goto` targets of this tree: `(goto node id, target tree, target node)`.
     pub fn links(&self) -> impl Iterator<Item = (&str, &str, Option<&str>)> {
-        self.0.graph.node_weights().filter_map(|n| match &n.kind {
-            NodeKind::Goto { tree, node } => Some((&*n.id, &**tree, node.as_deref())),
+        let graph = &self.0.graph;
+        graph.node_indices().filter_map(|v| match &graph[v].kind {
+            NodeKind::Goto { tree, node } => Some((self.0.node_id(v), &**tree, node.as_deref())),
             _ => None,
         })
     }
@@ -179,8 +187,8 @@ impl Tree {
         for v in graph.node_indices() {
             self.for_each_edge(v, |label, to| {
                 edges.push(Edge {
-                    from: &graph[v].id,
-                    to: &graph[to].id,
+                    from: self.0.node_id(v),
+                    to: self.0.node_id(to),
                     label,
                 });
             });
@@ -281,22 +289,23 @@ impl Text {
     }
 }
 
-/// Node ids to node indices, in far less memory than a `HashMap<Box<str>, NodeIndex>`
-/// (which holds a second allocation per id and 24 bytes per bucket): the ids one after
-/// the other in one string, and an open-addressing table of 4-byte entry numbers, at
-/// most half full. A tree of a million nodes takes about 30 bytes per node here.
+/// The node ids of a tree, in node order, and the way from an id to its node, in far
+/// less memory than a `HashMap<Box<str>, NodeIndex>` (which holds a second allocation per
+/// id and 24 bytes per bucket) plus an id in every node: the ids one after the other in
+/// one string, where each ends, and an open-addressing table of 4-byte node numbers, at
+/// most half full. A tree of a million nodes takes about 26 bytes per node here, its ids'
+/// text included. Entry `i` is node `i`: a node's id is read here, and nodes hold none.
 ///
 /// The hash is std's SipHash with random keys, as for a `HashMap`: ids come from files,
 /// and ids made to collide must not make loading quadratic.
 #[derive(Clone, Default)]
 pub(crate) struct IdIndex {
-    /// Every id, one after the other.
+    /// Every node's id, one after the other.
     ids: String,
-    /// Where each entry's id ends in `ids`.
-    ends: Vec<usize>,
-    /// Each entry's node.
-    nodes: Vec<NodeIndex>,
-    /// Entry numbers, `EMPTY` where none; the length is a power of two (or zero).
+    /// Where each node's id ends in `ids`.
+    ends: Vec<u32>,
+    /// Node numbers, `EMPTY` where none; the length is a power of two (or zero). A
+    /// repeated id is not in the table: its first node is.
     slots: Box<[u32]>,
     hasher: std::hash::RandomState,
 }
@@ -308,17 +317,27 @@ impl IdIndex {
     pub fn with_capacity(n: usize) -> IdIndex {
         let mut index = IdIndex::default();
         index.ends.reserve_exact(n);
-        index.nodes.reserve_exact(n);
         index.rebuild(n);
         index
     }
 
+    /// The id of node `entry`.
     fn id(&self, entry: usize) -> &str {
         let start = match entry {
             0 => 0,
-            e => self.ends[e - 1],
+            e => self.ends[e - 1] as usize,
         };
-        &self.ids[start..self.ends[entry]]
+        &self.ids[start..self.ends[entry] as usize]
+    }
+
+    /// The id of a node; empty for an index past the last node (`NodeIndex::end()`, a
+    /// reference that names no node while a tree is compiled).
+    pub fn id_of(&self, node: NodeIndex) -> &str {
+        if node.index() < self.ends.len() {
+            self.id(node.index())
+        } else {
+            ""
+        }
     }
 
     fn hash(&self, id: &str) -> usize {
@@ -327,7 +346,7 @@ impl IdIndex {
         self.hasher.hash_one(id) as usize
     }
 
-    /// The slot of `id`: its entry's, or the empty one where it would go.
+    /// The slot of `id`: its node's, or the empty one where it would go.
     fn find(&self, id: &str) -> Option<usize> {
         let mask = self.slots.len().checked_sub(1)?;
         let mut at = self.hash(id) & mask;
@@ -340,56 +359,65 @@ impl IdIndex {
         }
     }
 
-    /// A table for `n` entries at most half full, filled with the entries there are.
+    /// A table for `n` entries at most half full, filled with the first node of each id.
     fn rebuild(&mut self, n: usize) {
         let size = n.max(8).saturating_mul(2).next_power_of_two();
         self.slots = vec![Self::EMPTY; size].into_boxed_slice();
-        let mask = size - 1;
         for entry in 0..self.ends.len() {
-            let mut at = self.hash(self.id(entry)) & mask;
-            while self.slots[at] != Self::EMPTY {
-                at = (at + 1) & mask;
+            if let Some(at) = self.find(self.id(entry))
+                && self.slots[at] == Self::EMPTY
+            {
+                // Entries are fewer than `u32::MAX` (see `push`).
+                self.slots[at] = entry as u32;
             }
-            // Entries are fewer than `u32::MAX` (see `insert`).
-            self.slots[at] = entry as u32;
         }
     }
 
-    /// Adds `id` for `node`; the node that already has it, if one does (and then the
-    /// index is unchanged). At most `u32::MAX - 1` ids: beyond, `Err(NodeIndex::end())`.
-    pub fn insert(&mut self, id: &str, node: NodeIndex) -> Result<(), NodeIndex> {
+    /// Adds the id of the next node. `Err` with the earlier node that has the same id,
+    /// if one does (the id is kept for this node all the same, so that every node keeps
+    /// its number), or with `NodeIndex::end()` when the index is full: at most
+    /// `u32::MAX - 1` nodes, and ids of at most 4 GiB together.
+    pub fn push(&mut self, id: &str) -> Result<(), NodeIndex> {
+        let full = Err(NodeIndex::end());
+        let Ok(entry) = u32::try_from(self.ends.len()) else {
+            return full;
+        };
+        let Some(end) = u32::try_from(self.ids.len().saturating_add(id.len()))
+            .ok()
+            .filter(|_| entry != Self::EMPTY)
+        else {
+            return full;
+        };
         if self.ends.len().saturating_add(1).saturating_mul(2) > self.slots.len() {
             self.rebuild(self.ends.len().saturating_add(1).saturating_mul(2));
         }
         let Some(at) = self.find(id) else {
-            return Err(NodeIndex::end());
+            return full;
         };
+        self.ids.push_str(id);
+        self.ends.push(end);
         match self.slots[at] {
             Self::EMPTY => {
-                let Ok(entry) = u32::try_from(self.ends.len()) else {
-                    return Err(NodeIndex::end());
-                };
-                if entry == Self::EMPTY {
-                    return Err(NodeIndex::end());
-                }
-                self.ids.push_str(id);
-                self.ends.push(self.ids.len());
-                self.nodes.push(node);
                 self.slots[at] = entry;
                 Ok(())
             }
-            entry => Err(self.nodes[entry as usize]),
+            first => Err(NodeIndex::new(first as usize)),
         }
     }
 
-    /// The node with this id (generic, as `HashMap::get` is, so that callers pass
-    /// `&str`, `&String` or `&Box<str>` alike).
-    pub fn get<Q: AsRef<str> + ?Sized>(&self, id: &Q) -> Option<&NodeIndex> {
-        let id = id.as_ref();
-        let at = self.find(id)?;
+    /// Gives back the room reserved for ids that did not come.
+    pub fn shrink_to_fit(&mut self) {
+        self.ids.shrink_to_fit();
+        self.ends.shrink_to_fit();
+    }
+
+    /// The (first) node with this id (generic, as `HashMap::get` is, so that callers
+    /// pass `&str`, `&String` or `&Box<str>` alike).
+    pub fn get<Q: AsRef<str> + ?Sized>(&self, id: &Q) -> Option<NodeIndex> {
+        let at = self.find(id.as_ref())?;
         match self.slots[at] {
             Self::EMPTY => None,
-            entry => self.nodes.get(entry as usize),
+            entry => Some(NodeIndex::new(entry as usize)),
         }
     }
 
@@ -397,7 +425,7 @@ impl IdIndex {
         self.get(id).is_some()
     }
 
-    /// The ids, in the order they were added.
+    /// The ids, in node order (a repeated id as often as it is repeated).
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         (0..self.ends.len()).map(|entry| self.id(entry))
     }
@@ -750,7 +778,6 @@ pub(crate) struct Limit {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Node {
-    pub id: Box<str>,
     pub kind: NodeKind,
     pub limit: Option<Limit>,
 }
@@ -915,29 +942,30 @@ mod tests {
         let mut index = IdIndex::with_capacity(3);
         // More ids than asked for: the table grows.
         for i in 0..1_000 {
-            assert_eq!(
-                index.insert(&format!("node_{i}"), NodeIndex::new(i)),
-                Ok(())
-            );
+            assert_eq!(index.push(&format!("node_{i}")), Ok(()));
         }
-        assert_eq!(index.insert("", NodeIndex::new(1_000)), Ok(()));
-        assert_eq!(
-            index.insert("node_7", NodeIndex::new(1_001)),
-            Err(NodeIndex::new(7))
-        );
+        assert_eq!(index.push(""), Ok(()));
+        // A repeated id names its first node, and still takes its own number.
+        assert_eq!(index.push("node_7"), Err(NodeIndex::new(7)));
+        assert_eq!(index.push("after"), Ok(()));
         for i in 0..1_000 {
             assert_eq!(
                 index.get(&format!("node_{i}")),
-                Some(&NodeIndex::new(i)),
+                Some(NodeIndex::new(i)),
                 "node_{i}"
             );
+            assert_eq!(index.id_of(NodeIndex::new(i)), format!("node_{i}"));
         }
-        assert_eq!(index.get(""), Some(&NodeIndex::new(1_000)));
+        assert_eq!(index.get(""), Some(NodeIndex::new(1_000)));
+        assert_eq!(index.id_of(NodeIndex::new(1_001)), "node_7");
+        assert_eq!(index.get("after"), Some(NodeIndex::new(1_002)));
+        assert_eq!(index.id_of(NodeIndex::new(1_003)), "");
+        assert_eq!(index.id_of(NodeIndex::end()), "");
         assert!(!index.contains_key("node_1000"));
         assert!(!index.contains_key("node_"));
         let keys: Vec<&str> = index.keys().take(3).collect();
         assert_eq!(keys, ["node_0", "node_1", "node_2"]);
-        assert_eq!(index.keys().count(), 1_001);
+        assert_eq!(index.keys().count(), 1_003);
         assert_eq!(IdIndex::default().get("x"), None);
     }
 

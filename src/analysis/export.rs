@@ -599,7 +599,7 @@ impl<'t> Picture<'t> {
                 }
             };
             nodes.push(NodeView {
-                id: clean(&node.id, ID_MAX),
+                id: clean(tree.0.node_id(v), ID_MAX),
                 kind,
                 text,
                 start: v == tree.0.start,
@@ -879,7 +879,7 @@ mod tests {
         let Ok(tree) = tree else { panic!("valid tree") };
         let ids: Vec<&str> = tree.node_ids().collect();
         for (i, id) in ids.iter().enumerate() {
-            assert_eq!(&*tree.0.graph[NodeIndex::new(i)].id, *id);
+            assert_eq!(tree.0.node_id(NodeIndex::new(i)), *id);
         }
     }
 }

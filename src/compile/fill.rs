@@ -43,9 +43,8 @@ pub(crate) fn fill(tree: &Tree, directory: &Directory) -> Result<Tree, Vec<Pendi
         }
     }
     for i in 0..data.graph.node_count() {
+        let id = Some(data.node_index.id_of(NodeIndex::new(i)));
         let node = &mut data.graph[NodeIndex::new(i)];
-        let id = node.id.clone();
-        let id = Some(&*id);
         match &mut node.kind {
             NodeKind::Ask { text, offers, .. } => {
                 filler.text(text, &format!("nodes.{i}.text"), id);

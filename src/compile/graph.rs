@@ -13,7 +13,7 @@ use petgraph::graph::NodeIndex;
 use super::listed;
 use crate::diagnostic::{Code, Pending};
 use crate::limits::Quoted;
-use crate::tree::{Graph, Node};
+use crate::tree::{Graph, IdIndex, Node};
 
 /// Nodes the checks treat specially, as the earlier phases marked them.
 pub(super) struct Marks<'m> {
@@ -45,6 +45,7 @@ fn report(
 /// every loop is bounded.
 pub(super) fn check(
     graph: &Graph,
+    ids: &IdIndex,
     edges: &Edges,
     start: NodeIndex,
     marks: &Marks<'_>,
@@ -88,7 +89,7 @@ pub(super) fn check(
     for v in graph.node_indices() {
         let (reached, exits) = (reached[v.index()], exits[v.index()]);
         if !reached && !marks.duplicates[v.index()] {
-            let id = &*graph[v].id;
+            let id = ids.id_of(v);
             report(
                 pending,
                 Code::Unreachable,
@@ -97,12 +98,12 @@ pub(super) fn check(
                 format!(
                     "node {} cannot be reached from start {}; link to it or remove it",
                     Quoted(id),
-                    Quoted(&graph[start].id)
+                    Quoted(ids.id_of(start))
                 ),
             );
         }
         if !exits && !marks.broken[v.index()] {
-            let id = &*graph[v].id;
+            let id = ids.id_of(v);
             report(
                 pending,
                 Code::NoExit,
@@ -117,12 +118,12 @@ pub(super) fn check(
     }
     drop((reached, exits));
     let before = pending.len();
-    cycles(graph, edges, pending);
+    cycles(graph, ids, edges, pending);
     // The bound on walks holds only when every loop is bounded.
     pending[before..]
         .iter()
         .all(|p| p.code != Code::UnboundedCycle)
-        .then(|| walk_bound(graph, edges, max_walk_steps, pending))
+        .then(|| walk_bound(graph, ids, edges, max_walk_steps, pending))
 }
 
 /// E016 when a walk through the tree could take more than `max` moves: the walker's
@@ -136,7 +137,13 @@ pub(super) fn check(
 /// the component, and none inside a component without a cycle. A walk passes the
 /// components in topological order, with one move from each to the next; the bound is
 /// the heaviest such chain, from any node.
-fn walk_bound(graph: &Graph, edges: &Edges, max: u64, pending: &mut Vec<Pending>) -> u64 {
+fn walk_bound(
+    graph: &Graph,
+    ids: &IdIndex,
+    edges: &Edges,
+    max: u64,
+    pending: &mut Vec<Pending>,
+) -> u64 {
     let n = graph.node_count();
     let mut component = vec![u32::MAX; n];
     // For each component, in the order found (successors first): the bound on the moves
@@ -198,15 +205,16 @@ fn walk_bound(graph: &Graph, edges: &Edges, max: u64, pending: &mut Vec<Pending>
     match loop_ {
         Some((_, v)) => {
             let node = &graph[NodeIndex::new(v as usize)];
+            let id = ids.id_of(NodeIndex::new(v as usize));
             let times = node.limit.map_or(0, |l| l.times);
             report(
                 pending,
                 Code::LimitExceeded,
                 format!("nodes.{v}.limit.times"),
-                Some(&node.id),
+                Some(id),
                 format!(
                     "a walk through this tree could take up to {bound} moves, more than the {max} a session allows; the loop through node {} may be passed {times} times: lower `times` (a walk that needs more is better handed over)",
-                    Quoted(&node.id)
+                    Quoted(id)
                 ),
             );
         }
@@ -226,12 +234,12 @@ fn walk_bound(graph: &Graph, edges: &Edges, max: u64, pending: &mut Vec<Pending>
 /// A walk is bounded when every cycle it could repeat passes a counted arrival at a
 /// node with a `limit`. The graph of *uncounted* moves (arrivals at unlimited nodes,
 /// and redirects from an exhausted limit to its `then`) must therefore be acyclic.
-fn cycles(graph: &Graph, edges: &Edges, pending: &mut Vec<Pending>) {
+fn cycles(graph: &Graph, ids: &IdIndex, edges: &Edges, pending: &mut Vec<Pending>) {
     const NOWHERE: u32 = u32::MAX;
     let n = graph.node_count();
     // Where an uncounted move towards each node lands: the node itself when it has
     // no limit, and where its exhausted limit sends the arrival otherwise.
-    let exhausted = exhausted(graph, pending);
+    let exhausted = exhausted(graph, ids, pending);
     let lands: Vec<u32> = graph
         .node_weights()
         .zip(exhausted)
@@ -268,14 +276,14 @@ fn cycles(graph: &Graph, edges: &Edges, pending: &mut Vec<Pending>) {
         let names: Vec<String> = component
             .iter()
             .take(8)
-            .map(|&i| Quoted(&graph[NodeIndex::new(i as usize)].id).to_string())
+            .map(|&i| Quoted(ids.id_of(NodeIndex::new(i as usize))).to_string())
             .collect();
         let more = if component.len() > 8 {
             format!(" and {} more", component.len() - 8)
         } else {
             String::new()
         };
-        let id = &*graph[first].id;
+        let id = ids.id_of(first);
         report(
             pending,
             Code::UnboundedCycle,
@@ -296,7 +304,7 @@ fn cycles(graph: &Graph, edges: &Edges, pending: &mut Vec<Pending>) {
 ///
 /// Each `then` chain is followed once, whatever the number of limited nodes that
 /// lead into it: linear time.
-fn exhausted(graph: &Graph, pending: &mut Vec<Pending>) -> Vec<Option<NodeIndex>> {
+fn exhausted(graph: &Graph, ids: &IdIndex, pending: &mut Vec<Pending>) -> Vec<Option<NodeIndex>> {
     const NEW: u8 = 0;
     const ON_PATH: u8 = 1;
     const DONE: u8 = 2;
@@ -321,7 +329,7 @@ fn exhausted(graph: &Graph, pending: &mut Vec<Pending>) -> Vec<Option<NodeIndex>
                     let from = path.iter().position(|&p| p == at).unwrap_or(0);
                     let mut circle: Vec<NodeIndex> = path[from..].to_vec();
                     circle.sort_unstable();
-                    let chain = listed(circle.iter().map(|i| Quoted(&graph[*i].id)));
+                    let chain = listed(circle.iter().map(|i| Quoted(ids.id_of(*i))));
                     circles.extend(circle.iter().map(|&c| (c, chain.clone())));
                     break None;
                 }
@@ -341,7 +349,7 @@ fn exhausted(graph: &Graph, pending: &mut Vec<Pending>) -> Vec<Option<NodeIndex>
     }
     circles.sort_by_key(|(v, _)| *v);
     for (v, chain) in circles {
-        let id = &*graph[v].id;
+        let id = ids.id_of(v);
         report(
             pending,
             Code::UnboundedCycle,

@@ -153,7 +153,6 @@ fn close(a: &[char], b: &str, scratch: &mut Vec<char>, work: &mut usize) -> Opti
 #[cfg(test)]
 mod tests {
     use super::*;
-    use petgraph::graph::NodeIndex;
 
     /// The plain Levenshtein distance, to check the banded one against.
     fn levenshtein(a: &str, b: &str) -> usize {
@@ -220,7 +219,7 @@ mod tests {
         let prefix = "x".repeat(250);
         let mut ids = IdIndex::default();
         for i in 0..1_000 {
-            let fresh = ids.insert(&format!("{prefix}{i:06}"), NodeIndex::new(i));
+            let fresh = ids.push(&format!("{prefix}{i:06}"));
             assert_eq!(fresh, Ok(()));
         }
         let mut hints = Hints::default();

@@ -221,11 +221,7 @@ impl Compiler<'_> {
                 }
             }
         };
-        Node {
-            id: id.into(),
-            kind,
-            limit,
-        }
+        Node { kind, limit }
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -323,7 +323,7 @@ impl<'t> Compiler<'t> {
         drop(facts);
         self.index_nodes(&nodes);
         let start = match self.node_index.get(&*start) {
-            Some(&start) => start,
+            Some(start) => start,
             None => {
                 let hint = self.hints.suggest(&start, &self.node_index);
                 self.report(
@@ -353,11 +353,13 @@ impl<'t> Compiler<'t> {
         }
         edges.finish();
         graph.shrink_to_fit_nodes();
+        self.node_index.shrink_to_fit();
         self.ids = Vec::new();
         let mut walk_bound = 0;
         if start != NodeIndex::end() {
             walk_bound = graph::check(
                 &graph,
+                &self.node_index,
                 &edges,
                 start,
                 &Marks {

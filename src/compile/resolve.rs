@@ -498,7 +498,16 @@ impl<'t> Compiler<'t> {
                     format!("node {} has an empty id", i + 1),
                 );
             }
-            if let Err(first) = self.node_index.insert(id, NodeIndex::new(i)) {
+            if let Err(first) = self.node_index.push(id) {
+                if first == NodeIndex::end() {
+                    self.report(
+                        Code::LimitExceeded,
+                        format!("nodes.{i}.id"),
+                        None,
+                        "the node ids of a tree may hold at most 4 GiB together".into(),
+                    );
+                    return;
+                }
                 let line_hint = first.index() + 1;
                 self.duplicates[i] = true;
                 self.report(
@@ -535,7 +544,7 @@ impl<'t> Compiler<'t> {
                 return NodeIndex::new(j);
             }
         }
-        if let Some(&index) = self.node_index.get(target) {
+        if let Some(index) = self.node_index.get(target) {
             return index;
         }
         self.broken[i] = true;

@@ -249,7 +249,7 @@ impl<C: Clock> Recorder<C> {
                 Passed {
                     tree: other.then(|| Cow::Owned(passed.id().to_owned())),
                     fingerprint: other.then(|| Cow::Owned(fingerprint(passed))),
-                    node: Cow::Owned(passed.0.graph[node].id.to_string()),
+                    node: Cow::Owned(passed.0.node_id(node).to_string()),
                     edge: edge.and_then(|e| u32::try_from(e).ok()),
                 }
             })

@@ -253,12 +253,12 @@ fn decision<'a>(
     let mut decision = Decision {
         place: Place {
             tree: &data.id,
-            node: &node.id,
+            node: data.node_id(at),
         },
         rule,
         condition,
         seen,
-        next: &data.graph[next].id,
+        next: data.node_id(next),
         labelled: String::new(),
     };
     let mut labelled = String::new();

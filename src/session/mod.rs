@@ -157,8 +157,7 @@ impl SessionBuilder {
         let start = match &self.at {
             None => data.start,
             Some(id) => {
-                *data
-                    .node_index
+                data.node_index
                     .get(id.as_str())
                     .ok_or_else(|| StartError::UnknownNode {
                         tree: data.id.to_string(),
@@ -549,7 +548,7 @@ impl Session {
         let tree = &*data.id;
         let node = &data.graph[self.state.at];
         let locale = usize::from(self.state.local);
-        let id = &*node.id;
+        let id = data.node_id(self.state.at);
         let question = |kind, fact, text, offers| Question {
             tree,
             node: id,
@@ -778,7 +777,7 @@ impl Session {
         let data = &self.catalogue.tree(tree).0;
         Place {
             tree: &data.id,
-            node: &data.graph[node].id,
+            node: data.node_id(node),
         }
     }
 
@@ -942,7 +941,7 @@ impl Session {
             .iter()
             .position(|l| **l == *self.state.locale)
             .unwrap_or(0);
-        let Some(&v) = data.node_index.get(record.node) else {
+        let Some(v) = data.node_index.get(record.node) else {
             return (record.node.to_owned(), None);
         };
         let label = |offers: &[Offer]| {
@@ -998,7 +997,7 @@ impl Session {
         };
         Record {
             tree: &data.id,
-            node: &node.id,
+            node: data.node_id(e.node),
             fact: match (&e.what, &node.kind) {
                 (Recorded::Offer(_), NodeKind::Ask { fact: Some(s), .. }) => {
                     Some(&*data.facts[usize::from(*s)].name)

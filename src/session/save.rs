@@ -215,7 +215,7 @@ impl Session {
             let data = &catalogue.tree(tree).0;
             SavedPlace {
                 tree: data.id.to_string(),
-                node: data.graph[node].id.to_string(),
+                node: data.node_id(node).to_string(),
             }
         };
         let mut visited: Vec<u16> = Vec::new();
@@ -238,10 +238,10 @@ impl Session {
             .collect();
         let visits = data
             .graph
-            .node_weights()
-            .filter_map(|n| {
-                let l = n.limit?;
-                Some((n.id.to_string(), state.visits[l.slot as usize]))
+            .node_indices()
+            .filter_map(|v| {
+                let l = data.graph[v].limit?;
+                Some((data.node_id(v).to_string(), state.visits[l.slot as usize]))
             })
             .filter(|(_, v)| *v > 0)
             .collect();
@@ -429,7 +429,7 @@ impl Resume {
             }
         }
         let data = &catalogue.tree(start_tree).0;
-        let start_node = match data.node_index.get(saved.start.node.as_str()).copied() {
+        let start_node = match data.node_index.get(saved.start.node.as_str()) {
             Some(v) if v == data.start => v,
             Some(v) if self.start_at.as_deref() == Some(saved.start.node.as_str()) => v,
             // On a changed tree, a journey that began at the old start has lost its
@@ -579,7 +579,7 @@ impl Resume {
             .filter(|r| r.origin == Origin::Given)
         {
             let here_data = &catalogue.tree(state.tree).0;
-            let (here_tree, here) = (&*here_data.id, &*here_data.graph[state.at].id);
+            let (here_tree, here) = (&*here_data.id, here_data.node_id(state.at));
             if here_tree != r.tree || here != r.node {
                 let reason = format!(
                     "the answer recorded at node \"{}\" of tree \"{}\" would now be asked at node \"{here}\" of tree \"{here_tree}\"",
@@ -686,7 +686,7 @@ impl Resume {
                 .is_some_and(|tree| format!("{:016x}", tree.fingerprint()) == t.fingerprint)
         });
         let data = &catalogue.tree(start_tree).0;
-        let (start_node, moved) = match data.node_index.get(saved.start.node.as_str()).copied() {
+        let (start_node, moved) = match data.node_index.get(saved.start.node.as_str()) {
             Some(v) if v == data.start => (v, None),
             Some(v) if self.start_at.as_deref() == Some(saved.start.node.as_str()) => (v, None),
             _ => (

@@ -371,7 +371,7 @@ impl State {
     ) -> Result<(), Refused<'c>> {
         let data = &catalogue.tree(self.tree).0;
         let here = self.at;
-        let node = &*data.graph[here].id;
+        let node = data.node_id(here);
         match self.pending(catalogue) {
             Pending::Offers { offers, fact } => {
                 let index =
@@ -560,7 +560,7 @@ impl State {
                     let entry = match node {
                         None => target_data.start,
                         Some(id) => match target_data.node_index.get(&**id) {
-                            Some(&v) => v,
+                            Some(v) => v,
                             // The catalogue's check refused such a link (E008).
                             None => return Ok(()),
                         },

@@ -638,7 +638,7 @@ impl<'t> Analysis<'t> {
                 self.listed(len, &head, &tail, &mut budget)
             };
             shortest.push(ShortestWalk {
-                terminal: self.graph[v].id.to_string(),
+                terminal: self.tree.0.node_id(v).to_string(),
                 path,
             });
         }
@@ -669,7 +669,7 @@ impl<'t> Analysis<'t> {
                 .node_indices()
                 .filter(|&v| self.graph[v].kind.is_terminal())
                 .map(|v| ShortestWalk {
-                    terminal: self.graph[v].id.to_string(),
+                    terminal: self.tree.0.node_id(v).to_string(),
                     path: Walk::default(),
                 })
                 .collect(),
@@ -768,7 +768,7 @@ impl<'t> Analysis<'t> {
         let cost: usize = head
             .iter()
             .chain(tail)
-            .map(|&v| self.graph[v].id.len().saturating_add(8))
+            .map(|&v| self.tree.0.node_id(v).len().saturating_add(8))
             .fold(0, usize::saturating_add);
         if cost > *budget {
             *budget = 0;
@@ -779,7 +779,7 @@ impl<'t> Analysis<'t> {
             };
         }
         *budget -= cost;
-        let id = |v: &NodeIndex| self.graph[*v].id.to_string();
+        let id = |v: &NodeIndex| self.tree.0.node_id(*v).to_string();
         Walk {
             len,
             head: head.iter().map(id).collect(),
