@@ -371,7 +371,8 @@ impl State {
     ) -> Result<(), Refused<'c>> {
         let data = &catalogue.tree(self.tree).0;
         let here = self.at;
-        let node = data.node_id(here);
+        // The node's id, for a refusal only (reading it costs more than the move).
+        let node = || data.node_id(here);
         match self.pending(catalogue) {
             Pending::Offers { offers, fact } => {
                 let index =
@@ -379,7 +380,7 @@ impl State {
                         By::Index(i) if i < offers.len() => i,
                         By::Index(index) => {
                             return Err(Refused::NoSuchAnswer {
-                                node,
+                                node: node(),
                                 index,
                                 count: offers.len(),
                             });
@@ -388,7 +389,7 @@ impl State {
                             .iter()
                             .position(|o| *o.value == *value)
                             .ok_or_else(|| Refused::NotOffered {
-                                node,
+                                node: node(),
                                 value: value.clone(),
                                 offers,
                             })?,
@@ -409,7 +410,7 @@ impl State {
             Pending::Input { slot, next } => {
                 let By::Value(value) = by else {
                     return Err(Refused::NoSuchAnswer {
-                        node,
+                        node: node(),
                         index: match by {
                             By::Index(i) => i,
                             By::Value(_) => 0,
@@ -419,12 +420,16 @@ impl State {
                 };
                 let decl = &data.facts[usize::from(slot)];
                 let stored = decl.ty.store(value).ok_or_else(|| Refused::WrongType {
-                    node,
+                    node: node(),
                     slot,
                     value: value.clone(),
                 })?;
                 if let Some(value) = decl.range.refuses(value) {
-                    return Err(Refused::OutOfRange { node, slot, value });
+                    return Err(Refused::OutOfRange {
+                        node: node(),
+                        slot,
+                        value,
+                    });
                 }
                 self.facts[usize::from(slot)] = Some(stored.clone());
                 self.transcript.push(Entry {
@@ -444,7 +449,7 @@ impl State {
                         &offers
                             .get(index)
                             .ok_or(Refused::NoSuchAnswer {
-                                node,
+                                node: node(),
                                 index,
                                 count: offers.len(),
                             })?
@@ -454,7 +459,7 @@ impl State {
                         if !offers.is_empty() && !offers.iter().any(|o| *o.value == *value) =>
                     {
                         return Err(Refused::NotOffered {
-                            node,
+                            node: node(),
                             value: value.clone(),
                             offers,
                         });
@@ -462,12 +467,16 @@ impl State {
                     By::Value(value) => value,
                 };
                 let stored = decl.ty.store(value).ok_or_else(|| Refused::WrongType {
-                    node,
+                    node: node(),
                     slot,
                     value: value.clone(),
                 })?;
                 if let Some(value) = decl.range.refuses(value) {
-                    return Err(Refused::OutOfRange { node, slot, value });
+                    return Err(Refused::OutOfRange {
+                        node: node(),
+                        slot,
+                        value,
+                    });
                 }
                 self.facts[usize::from(slot)] = Some(stored.clone());
                 self.transcript.push(Entry {
@@ -477,7 +486,7 @@ impl State {
                     origin,
                 });
             }
-            Pending::Ended => return Err(Refused::Ended { node }),
+            Pending::Ended => return Err(Refused::Ended { node: node() }),
         }
         self.settle(catalogue).map_err(Refused::Bound)
     }
