@@ -504,7 +504,7 @@ impl<'t> Compiler<'t> {
                         Code::LimitExceeded,
                         format!("nodes.{i}.id"),
                         None,
-                        "the node ids of a tree may hold at most 4 GiB together".into(),
+                        "the node ids of a tree may hold at most 4 GiB together, for at most 4294967294 nodes".into(),
                     );
                     return;
                 }

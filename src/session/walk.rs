@@ -76,10 +76,20 @@ impl Clone for State {
 /// restart converts the facts it is given, all checked before the session changes; the
 /// walker then swaps it with its facts, so each value is converted once. A cache, so it
 /// takes no part in comparing states.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub(crate) struct HostSlots {
     pub slots: Box<[u16]>,
     pub given: Box<[Option<Stored>]>,
+}
+
+/// A clone gets the slots, not the room (which holds nothing it needs).
+impl Clone for HostSlots {
+    fn clone(&self) -> Self {
+        HostSlots {
+            slots: self.slots.clone(),
+            given: Box::default(),
+        }
+    }
 }
 
 impl PartialEq for HostSlots {
