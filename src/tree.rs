@@ -699,24 +699,10 @@ impl Cond {
     /// [`Cond::eval_nested`], which is not inlined, so that this one is not recursive.
     #[inline(always)]
     pub fn eval(&self, facts: &[Option<Stored>]) -> Result<bool, FactSlot> {
-        let get = |slot: FactSlot| {
-            facts
-                .get(usize::from(slot))
-                .and_then(Option::as_ref)
-                .ok_or(slot)
-        };
         match self {
-            Cond::Eq(slot, v) => Ok(get(*slot)? == v),
-            Cond::Ne(slot, v) => Ok(get(*slot)? != v),
-            Cond::Cmp(slot, op, rhs) => Ok(match get(*slot)? {
-                Stored::Number(n) => match op {
-                    CmpOp::Lt => n < rhs,
-                    CmpOp::Le => n <= rhs,
-                    CmpOp::Gt => n > rhs,
-                    CmpOp::Ge => n >= rhs,
-                },
-                _ => false,
-            }),
+            Cond::Eq(slot, v) => Ok(known(facts, *slot)? == v),
+            Cond::Ne(slot, v) => Ok(known(facts, *slot)? != v),
+            Cond::Cmp(slot, op, rhs) => Ok(op.holds(known(facts, *slot)?, *rhs)),
             _ => self.eval_nested(facts),
         }
     }
@@ -724,24 +710,11 @@ impl Cond {
     /// [`Cond::eval`] for every kind, nested ones included.
     #[inline(never)]
     fn eval_nested(&self, facts: &[Option<Stored>]) -> Result<bool, FactSlot> {
-        let get = |slot: FactSlot| {
-            facts
-                .get(usize::from(slot))
-                .and_then(Option::as_ref)
-                .ok_or(slot)
-        };
+        let get = |slot: FactSlot| known(facts, slot);
         Ok(match self {
             Cond::Eq(slot, v) => get(*slot)? == v,
             Cond::Ne(slot, v) => get(*slot)? != v,
-            Cond::Cmp(slot, op, rhs) => match get(*slot)? {
-                Stored::Number(n) => match op {
-                    CmpOp::Lt => n < rhs,
-                    CmpOp::Le => n <= rhs,
-                    CmpOp::Gt => n > rhs,
-                    CmpOp::Ge => n >= rhs,
-                },
-                _ => false,
-            },
+            Cond::Cmp(slot, op, rhs) => op.holds(get(*slot)?, *rhs),
             Cond::In(slot, set) => {
                 let v = get(*slot)?;
                 set.iter().any(|s| s == v)
@@ -765,6 +738,31 @@ impl Cond {
             }
             Cond::Not(c) => !c.eval_nested(facts)?,
         })
+    }
+}
+
+/// The value of a fact slot, or the slot when the fact is not known.
+#[inline(always)]
+fn known(facts: &[Option<Stored>], slot: FactSlot) -> Result<&Stored, FactSlot> {
+    facts
+        .get(usize::from(slot))
+        .and_then(Option::as_ref)
+        .ok_or(slot)
+}
+
+impl CmpOp {
+    /// Whether a stored value compares so with `rhs` (never, for anything but a number).
+    #[inline(always)]
+    fn holds(self, value: &Stored, rhs: f64) -> bool {
+        match value {
+            Stored::Number(n) => match self {
+                CmpOp::Lt => *n < rhs,
+                CmpOp::Le => *n <= rhs,
+                CmpOp::Gt => *n > rhs,
+                CmpOp::Ge => *n >= rhs,
+            },
+            _ => false,
+        }
     }
 }
 
