@@ -555,7 +555,7 @@ impl FactTy {
         match (self, value) {
             (FactTy::Bool, Value::Bool(b)) => Some(Stored::Bool(*b)),
             (FactTy::Number, Value::Number(n)) if n.is_finite() => Some(Stored::Number(*n)),
-            (FactTy::Text, Value::Text(t)) => Some(Stored::Text(t.as_str().into())),
+            (FactTy::Text, Value::Text(t)) => Some(Stored::text(t)),
             (FactTy::Choice(options), Value::Text(t)) => {
                 let index = options.iter().position(|o| **o == **t)?;
                 Some(Stored::Choice(u16::try_from(index).ok()?))
@@ -571,7 +571,7 @@ impl FactTy {
         match (self, value) {
             (FactTy::Bool, FactValue::Bool(b)) => Some(Stored::Bool(b)),
             (FactTy::Number, FactValue::Number(n)) if n.is_finite() => Some(Stored::Number(n)),
-            (FactTy::Text, FactValue::Text(t)) => Some(Stored::Text(t.into())),
+            (FactTy::Text, FactValue::Text(t)) => Some(Stored::text(t)),
             (FactTy::Choice(options), FactValue::Text(t)) => {
                 let index = options.iter().position(|o| **o == *t)?;
                 Some(Stored::Choice(u16::try_from(index).ok()?))
@@ -655,7 +655,17 @@ pub(crate) enum Stored {
     Bool(bool),
     Number(f64),
     Choice(u16),
-    Text(Box<str>),
+    /// Boxed twice so that a stored value is 16 bytes, not 24: free text is rare, and
+    /// every fact slot, offer, rule and transcript line is smaller for it.
+    Text(Box<Box<str>>),
+}
+
+impl Stored {
+    /// Free text, copied. Kept out of line: the walker's paths inline the other kinds.
+    #[inline(never)]
+    pub fn text(text: &str) -> Stored {
+        Stored::Text(Box::new(text.into()))
+    }
 }
 
 /// An answer offered by a question (or an instruction).

@@ -595,7 +595,7 @@ impl<'t> Compiler<'t> {
             }
             (FactTy::Bool, ValueDef::Bool(b)) => Some(Stored::Bool(*b)),
             (FactTy::Number, ValueDef::Number(n)) if n.is_finite() => Some(Stored::Number(*n)),
-            (FactTy::Text, ValueDef::Text(t)) => Some(Stored::Text((**t).into())),
+            (FactTy::Text, ValueDef::Text(t)) => Some(Stored::text(t)),
             _ => None,
         }
     }

@@ -653,11 +653,20 @@ impl Session {
 
     /// Applies a user's answer; on a step-bound failure midway, rebuilds the session as
     /// it was (every other failure is detected before anything changes).
+    #[inline]
     fn give(&mut self, by: By<'_>) -> Result<(), AnswerError> {
-        let refused = match self.state.apply(&self.catalogue, by, Origin::Given) {
-            Ok(()) => return Ok(()),
-            Err(refused) => self.refusal(refused),
-        };
+        match self.state.apply(&self.catalogue, by, Origin::Given) {
+            Ok(()) => Ok(()),
+            Err(refused) => {
+                let refused = self.refusal(refused);
+                Err(self.rewound_if_bound(refused))
+            }
+        }
+    }
+
+    /// After the step bound refused an answer midway: the session as it was before it.
+    #[cold]
+    fn rewound_if_bound(&mut self, refused: AnswerError) -> AnswerError {
         if let AnswerError::StepLimit { .. } = refused {
             // The bound is only hit after the answer was recorded: keep the ones
             // before it.
@@ -666,9 +675,10 @@ impl Session {
                 self.state = state;
             }
         }
-        Err(refused)
+        refused
     }
 
+    #[cold]
     fn refusal(&self, refused: Refused<'_>) -> AnswerError {
         let data = self.data();
         match refused {

@@ -313,21 +313,26 @@ impl State {
         self.enter_in(&catalogue.tree(self.tree).0, target);
     }
 
-    /// [`State::enter`] with the current tree at hand.
+    /// [`State::enter`] with the current tree at hand. Most nodes have no limit: one
+    /// look at the node, no loop set up.
     #[inline(always)]
     fn enter_in(&mut self, data: &TreeData, mut target: NodeIndex) {
         let graph = &data.graph;
-        for _ in 0..=graph.node_count() {
-            match graph[target].limit {
-                Some(limit) if self.visits[limit.slot as usize] >= limit.times => {
-                    target = limit.then;
-                }
-                Some(limit) => {
-                    self.visits[limit.slot as usize] += 1;
-                    break;
-                }
-                None => break,
+        let mut limit = graph[target].limit;
+        let mut hops = 0;
+        while let Some(l) = limit {
+            let passes = &mut self.visits[l.slot as usize];
+            if *passes < l.times {
+                *passes += 1;
+                break;
             }
+            target = l.then;
+            hops += 1;
+            if hops > graph.node_count() {
+                // Unreachable: the compiler refused circular `then` chains.
+                break;
+            }
+            limit = graph[target].limit;
         }
         self.at = target;
     }
@@ -342,10 +347,11 @@ impl State {
         Ok(())
     }
 
+    /// One move to `target` in the current tree, `data`.
     #[inline]
-    fn step_to(&mut self, catalogue: &Catalogue, target: NodeIndex) -> Result<(), Bound> {
+    fn step_to(&mut self, data: &TreeData, target: NodeIndex) -> Result<(), Bound> {
         self.count_move()?;
-        self.enter(catalogue, target);
+        self.enter_in(data, target);
         Ok(())
     }
 
@@ -414,8 +420,7 @@ impl State {
                     what: Recorded::Offer(u32::try_from(index).unwrap_or(u32::MAX)),
                     origin,
                 });
-                self.step_to(catalogue, offer.next)
-                    .map_err(Refused::Bound)?;
+                self.step_to(data, offer.next).map_err(Refused::Bound)?;
             }
             Pending::Input { slot, next } => {
                 let By::Value(value) = by else {
@@ -448,7 +453,7 @@ impl State {
                     what: Recorded::Input(stored),
                     origin,
                 });
-                self.step_to(catalogue, next).map_err(Refused::Bound)?;
+                self.step_to(data, next).map_err(Refused::Bound)?;
             }
             Pending::Fact(slot) => {
                 // Bool and Choice facts offer their values, and answer like an `Ask`.
@@ -498,15 +503,25 @@ impl State {
             }
             Pending::Ended => return Err(Refused::Ended { node: node() }),
         }
-        self.settle(catalogue).map_err(Refused::Bound)
+        self.settle_in(catalogue, data).map_err(Refused::Bound)
     }
 
     /// Walks through `Decide` nodes, questions whose fact is known and `Goto` links into
     /// the catalogue, up to the next stop.
+    #[inline(always)]
     pub fn settle(&mut self, catalogue: &Catalogue) -> Result<(), Bound> {
+        self.settle_in(catalogue, &catalogue.tree(self.tree).0)
+    }
+
+    /// [`State::settle`] with the current tree, `data`, at hand; it changes only at a
+    /// `Goto`.
+    #[inline(always)]
+    fn settle_in<'c>(
+        &mut self,
+        catalogue: &'c Catalogue,
+        mut data: &'c TreeData,
+    ) -> Result<(), Bound> {
         self.waiting = None;
-        // The tree at hand, changed only by a `Goto`.
-        let mut data = &catalogue.tree(self.tree).0;
         loop {
             let here = self.at;
             match &data.graph[here].kind {
