@@ -20,6 +20,7 @@
 pub mod api;
 pub mod app;
 pub mod config;
+mod conns;
 pub mod engine;
 pub mod metrics;
 pub mod outbox;

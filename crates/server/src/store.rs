@@ -7,19 +7,21 @@
 //! wait on each other's rows). Everything else is the same statements: `$1` parameters,
 //! `RETURNING`, and optimistic updates guarded by the session's `seq`.
 //!
-//! Writes go through [`Store::writer`]: on SQLite a pool of one connection, so that
+//! Writes go through the store's write connections: on SQLite one connection, so that
 //! writers queue in the process instead of sleeping in SQLite's busy handler (WAL allows
-//! one writer at a time anyway; readers use the other pool and are never blocked); on
-//! PostgreSQL the one pool. What a turn writes (the session, its step, its events, its
+//! one writer at a time anyway; readers use the others and are never blocked); on
+//! PostgreSQL the same connections as reads. Connections are held in [`crate::conns`],
+//! not in sqlx's pool, which pings each one as it comes back. What a turn writes (the session, its step, its events, its
 //! ticket) is one statement on PostgreSQL (data-modifying `WITH`, one round trip instead
 //! of six) and one transaction on SQLite; see `docs/PERFORMANCE.md`.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyPool, Executor, Row};
+use sqlx::any::AnyRow;
+use sqlx::{Any, AnyConnection, Executor, Row};
+
+use crate::conns::{Conns, Lease};
 
 use crate::engine::{Sources, TreeSource};
 
@@ -192,9 +194,9 @@ pub struct CatalogueRow {
 #[derive(Debug, Clone)]
 pub struct Store {
     /// Reads (and, on PostgreSQL, writes).
-    pool: AnyPool,
-    /// Writes: on SQLite a second pool of one connection, on PostgreSQL `pool` again.
-    writer: AnyPool,
+    reads: Conns,
+    /// Writes: on SQLite one connection of its own, on PostgreSQL `reads` again.
+    writes: Conns,
     dialect: Dialect,
     timeout: Duration,
 }
@@ -242,44 +244,39 @@ impl Store {
                 url.split(':').next().unwrap_or_default()
             )));
         };
-        // No test before each acquisition: sqlx already pings a connection when it goes
-        // back to the pool, and a second round trip per acquisition cost a tenth of a
-        // turn. A connection that broke meanwhile fails one query and is then dropped.
-        let options = |max: u32, wait: Duration| {
-            AnyPoolOptions::new()
-                .max_connections(max)
-                .min_connections(0)
-                .acquire_timeout(wait)
-                .test_before_acquire(false)
-                .after_connect(move |conn, _| {
-                    Box::pin(async move {
-                        if dialect == Dialect::Sqlite {
-                            conn.execute("PRAGMA busy_timeout = 5000").await?;
-                            conn.execute("PRAGMA foreign_keys = ON").await?;
-                            conn.execute("PRAGMA synchronous = NORMAL").await?;
-                        }
-                        Ok(())
-                    })
-                })
+        // No test of a connection before or after use: a connection that broke
+        // meanwhile fails one query and is then closed (see `conns`).
+        let setup: &'static [&'static str] = match dialect {
+            Dialect::Sqlite => &[
+                "PRAGMA busy_timeout = 5000",
+                "PRAGMA foreign_keys = ON",
+                "PRAGMA synchronous = NORMAL",
+            ],
+            Dialect::Postgres => &[],
         };
-        let pool = options(max_connections.max(1), timeout)
-            .connect(&url)
-            .await?;
+        let reads = Conns::open(
+            &url,
+            usize::try_from(max_connections).unwrap_or(1),
+            timeout,
+            setup,
+        )
+        .await?;
         if dialect == Dialect::Sqlite {
             // WAL is a property of the file: set once, kept by every later connection.
-            pool.execute("PRAGMA journal_mode = WAL").await?;
+            let mut conn = reads.acquire(timeout).await?;
+            let wal = conn.execute("PRAGMA journal_mode = WAL").await.map(drop);
+            conn.finish(wal)?;
         }
         // SQLite's single writer is where one node's turns queue (their engine work
-        // included): every write waits for it as long as it waited for SQLite's lock
-        // before there was one (busy_timeout), not the pool's timeout for a read. (A
-        // file that cannot be opened fails at once; there is no outage to detect.)
-        let writer = match dialect {
-            Dialect::Sqlite => options(1, timeout.max(QUEUE_WAIT)).connect(&url).await?,
-            Dialect::Postgres => pool.clone(),
+        // included). (A file that cannot be opened fails at once; there is no outage to
+        // detect.)
+        let writes = match dialect {
+            Dialect::Sqlite => Conns::open(&url, 1, timeout, setup).await?,
+            Dialect::Postgres => reads.clone(),
         };
         let store = Store {
-            pool,
-            writer,
+            reads,
+            writes,
             dialect,
             timeout,
         };
@@ -294,12 +291,12 @@ impl Store {
 
     /// Closes every connection.
     pub async fn close(&self) {
-        self.pool.close().await;
-        self.writer.close().await;
+        self.reads.close().await;
+        self.writes.close().await;
     }
 
     async fn migrate(&self) -> Result<()> {
-        let mut conn = self.writer.acquire().await?;
+        let mut conn = self.writes.acquire(self.write_wait()).await?;
         if self.dialect == Dialect::Postgres {
             // Replicas starting together: one migrates, the others wait.
             sqlx::query("SELECT pg_advisory_lock(7461726565)")
@@ -336,12 +333,54 @@ impl Store {
             Ok::<(), sqlx::Error>(())
         }
         .await;
-        if self.dialect == Dialect::Postgres {
+        let unlocked = if self.dialect == Dialect::Postgres {
             sqlx::query("SELECT pg_advisory_unlock(7461726565)")
                 .execute(&mut *conn)
-                .await?;
+                .await
+                .map(drop)
+        } else {
+            Ok(())
+        };
+        let done = match (result, unlocked) {
+            (Err(e), _) | (Ok(()), Err(e)) => Err(e),
+            (Ok(()), Ok(())) => Ok(()),
+        };
+        Ok(conn.finish(done)?)
+    }
+
+    /// Work on a connection for reading, bounded in time (acquiring it included).
+    async fn read<T>(
+        &self,
+        work: impl AsyncFnOnce(&mut AnyConnection) -> std::result::Result<T, sqlx::Error>,
+    ) -> Result<T> {
+        self.bounded(async {
+            let mut conn = self.reads.acquire(self.timeout).await?;
+            let result = work(&mut conn).await;
+            conn.finish(result)
+        })
+        .await
+    }
+
+    /// Work on a connection for writing, bounded in time (acquiring it included).
+    async fn write<T>(
+        &self,
+        work: impl AsyncFnOnce(&mut AnyConnection) -> std::result::Result<T, sqlx::Error>,
+    ) -> Result<T> {
+        self.bounded(async {
+            let mut conn = self.writes.acquire(self.write_wait()).await?;
+            let result = work(&mut conn).await;
+            conn.finish(result)
+        })
+        .await
+    }
+
+    /// How long a write other than a turn's waits for a connection while all are in
+    /// use: SQLite's single writer is a queue, as its lock was before (busy_timeout).
+    fn write_wait(&self) -> Duration {
+        match self.dialect {
+            Dialect::Sqlite => self.timeout.max(QUEUE_WAIT),
+            Dialect::Postgres => self.timeout,
         }
-        Ok(result?)
     }
 
     /// Bounds one database operation in time: a database that hangs is unavailable.
@@ -367,7 +406,7 @@ impl Store {
     ///
     /// When it does not.
     pub async fn ping(&self) -> Result<()> {
-        self.bounded(async { sqlx::query("SELECT 1").execute(&self.pool).await.map(drop) })
+        self.read(async |conn| sqlx::query("SELECT 1").execute(conn).await.map(drop))
             .await
     }
 
@@ -382,8 +421,8 @@ impl Store {
     pub async fn publish(&self, sources: &Sources) -> Result<(i64, bool)> {
         let digest = sources.digest();
         let manifest = serde_json::to_string(&sources.manifest()).unwrap_or_default();
-        self.bounded(async {
-            let mut tx = self.writer.begin().await?;
+        self.write(async |conn| {
+            let mut tx = sqlx::Connection::begin(conn).await?;
             let newest = sqlx::query(
                 "SELECT id, digest FROM catalogues WHERE retired_at IS NULL ORDER BY id DESC LIMIT 1",
             )
@@ -430,14 +469,16 @@ impl Store {
     /// A database failure.
     pub async fn newest_catalogue(&self) -> Result<Option<i64>> {
         // Read by the first start after each second: queues like a write under a peak.
-        let mut conn = queued(&self.pool).await?;
+        let mut conn = self.reads.acquire(QUEUE_WAIT).await?;
         self.bounded(async {
             let row = sqlx::query(
                 "SELECT id FROM catalogues WHERE retired_at IS NULL ORDER BY id DESC LIMIT 1",
             )
             .fetch_optional(&mut *conn)
-            .await?;
-            row.map(|r| r.try_get::<i64, _>("id")).transpose()
+            .await;
+            conn.finish(row)?
+                .map(|r| r.try_get::<i64, _>("id"))
+                .transpose()
         })
         .await
     }
@@ -448,11 +489,11 @@ impl Store {
     ///
     /// A database failure.
     pub async fn catalogues(&self) -> Result<Vec<CatalogueRow>> {
-        self.bounded(async {
+        self.read(async |conn| {
             let rows = sqlx::query(
                 "SELECT id, digest, published_at, retired_at FROM catalogues ORDER BY id DESC",
             )
-            .fetch_all(&self.pool)
+            .fetch_all(conn)
             .await?;
             rows.iter()
                 .map(|r| {
@@ -474,12 +515,12 @@ impl Store {
     ///
     /// A database failure, or a manifest that names a tree text the store lacks.
     pub async fn catalogue(&self, id: i64) -> Result<Option<Sources>> {
-        self.bounded(async {
+        self.read(async |conn| {
             let Some(row) = sqlx::query(
                 "SELECT manifest, directory FROM catalogues WHERE id = $1 AND retired_at IS NULL",
             )
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *conn)
             .await?
             else {
                 return Ok(None);
@@ -494,7 +535,7 @@ impl Store {
                 )
                 .bind(&tree)
                 .bind(&fingerprint)
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *conn)
                 .await?;
                 trees.push(TreeSource {
                     id: tree,
@@ -518,8 +559,8 @@ impl Store {
     ///
     /// A database failure.
     pub async fn retire(&self, id: i64) -> Result<RetireOutcome> {
-        self.bounded(async {
-            let mut tx = self.writer.begin().await?;
+        self.write(async |conn| {
+            let mut tx = sqlx::Connection::begin(conn).await?;
             let done = sqlx::query(
                 "UPDATE catalogues SET retired_at = $1 WHERE id = $2 AND retired_at IS NULL AND id < (SELECT max(id) FROM catalogues WHERE retired_at IS NULL)",
             )
@@ -558,7 +599,7 @@ impl Store {
     /// A database failure.
     pub async fn insert_session(&self, new: &NewSession) -> Result<()> {
         let conn = self.write_connection().await?;
-        self.bounded(write(
+        self.bounded(write_commit(
             conn,
             self.dialect,
             Write::Insert(&new.tree),
@@ -574,10 +615,10 @@ impl Store {
     ///
     /// A database failure.
     pub async fn session(&self, id: &str) -> Result<Option<SessionRow>> {
-        self.bounded(async {
+        self.read(async |conn| {
             let row = sqlx::query(SESSION_BY_ID)
                 .bind(id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(conn)
                 .await?;
             row.as_ref().map(session_row).transpose()
         })
@@ -602,8 +643,8 @@ impl Store {
     /// there up to [`QUEUE_WAIT`] in all. A database that cannot be reached still
     /// fails after the pool's own timeout, since the pool then holds fewer connections
     /// than its maximum (broken ones are dropped, new ones fail to open).
-    async fn write_connection(&self) -> Result<PoolConnection<Any>> {
-        queued(&self.writer).await
+    async fn write_connection(&self) -> Result<Lease> {
+        Ok(self.writes.acquire(QUEUE_WAIT).await?)
     }
 
     /// The action applied at `seq` and its response.
@@ -612,12 +653,12 @@ impl Store {
     ///
     /// A database failure.
     pub async fn step(&self, session: &str, seq: i64) -> Result<Option<(String, String)>> {
-        self.bounded(async {
+        self.read(async |conn| {
             let row =
                 sqlx::query("SELECT action, response FROM steps WHERE session = $1 AND seq = $2")
                     .bind(session)
                     .bind(seq)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(conn)
                     .await?;
             row.map(|r| Ok((r.try_get("action")?, r.try_get("response")?)))
                 .transpose()
@@ -642,13 +683,13 @@ impl Store {
     ///
     /// A database failure.
     pub async fn idle_sessions(&self, before: i64, limit: i64) -> Result<Vec<SessionRow>> {
-        self.bounded(async {
+        self.read(async |conn| {
             let rows = sqlx::query(
                 "SELECT id, catalogue, seq, status, state, updated_at FROM sessions WHERE status = 'open' AND updated_at < $1 ORDER BY updated_at LIMIT $2",
             )
             .bind(before)
             .bind(limit)
-            .fetch_all(&self.pool)
+            .fetch_all(conn)
             .await?;
             rows.iter().map(session_row).collect()
         })
@@ -661,8 +702,8 @@ impl Store {
     ///
     /// A database failure.
     pub async fn abandon(&self, row: &SessionRow, event: &NewEvent, now: i64) -> Result<bool> {
-        self.bounded(async {
-            let mut tx = self.writer.begin().await?;
+        self.write(async |conn| {
+            let mut tx = sqlx::Connection::begin(conn).await?;
             let updated = sqlx::query(
                 "UPDATE sessions SET status = 'abandoned', updated_at = $1 WHERE id = $2 AND seq = $3 AND status = 'open'",
             )
@@ -691,10 +732,10 @@ impl Store {
     ///
     /// A database failure.
     pub async fn ticket_of_session(&self, session: &str) -> Result<Option<TicketRow>> {
-        self.bounded(async {
+        self.read(async |conn| {
             let row = sqlx::query(&format!("{TICKET_COLUMNS} WHERE session = $1"))
                 .bind(session)
-                .fetch_optional(&self.pool)
+                .fetch_optional(conn)
                 .await?;
             row.as_ref().map(ticket_row).transpose()
         })
@@ -707,10 +748,10 @@ impl Store {
     ///
     /// A database failure.
     pub async fn ticket(&self, id: &str) -> Result<Option<TicketRow>> {
-        self.bounded(async {
+        self.read(async |conn| {
             let row = sqlx::query(&format!("{TICKET_COLUMNS} WHERE id = $1"))
                 .bind(id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(conn)
                 .await?;
             row.as_ref().map(ticket_row).transpose()
         })
@@ -723,13 +764,13 @@ impl Store {
     ///
     /// A database failure.
     pub async fn tickets(&self, status: &str, limit: i64) -> Result<Vec<TicketRow>> {
-        self.bounded(async {
+        self.read(async |conn| {
             let rows = sqlx::query(&format!(
                 "{TICKET_COLUMNS} WHERE status = $1 ORDER BY priority DESC, created_at DESC, id LIMIT $2"
             ))
             .bind(status)
             .bind(limit)
-            .fetch_all(&self.pool)
+            .fetch_all(conn)
             .await?;
             rows.iter().map(ticket_row).collect()
         })
@@ -749,7 +790,7 @@ impl Store {
         to: &str,
         agent: &str,
     ) -> Result<bool> {
-        self.bounded(async {
+        self.write(async |conn| {
             let placeholders: Vec<String> = (0..from.len()).map(|i| format!("${}", i + 5)).collect();
             let sql = format!(
                 "UPDATE tickets SET status = $1, agent = $2, updated_at = $3 WHERE id = $4 AND status IN ({})",
@@ -759,7 +800,7 @@ impl Store {
             for f in from {
                 q = q.bind(*f);
             }
-            Ok(q.execute(&self.writer).await?.rows_affected() == 1)
+            Ok(q.execute(conn).await?.rows_affected() == 1)
         })
         .await
     }
@@ -782,12 +823,12 @@ impl Store {
         let sql = format!(
             "UPDATE outbox SET locked_until = $1, attempts = attempts + 1 WHERE id IN (SELECT id FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= $2 AND locked_until <= $2 ORDER BY id LIMIT $3{lock}) RETURNING id, key, payload, attempts"
         );
-        self.bounded(async {
+        self.write(async |conn| {
             let rows = sqlx::query(&sql)
                 .bind(until)
                 .bind(now)
                 .bind(limit)
-                .fetch_all(&self.writer)
+                .fetch_all(conn)
                 .await?;
             rows.iter()
                 .map(|r| {
@@ -809,11 +850,11 @@ impl Store {
     ///
     /// A database failure.
     pub async fn delivered(&self, id: i64) -> Result<()> {
-        self.bounded(async {
+        self.write(async |conn| {
             sqlx::query("UPDATE outbox SET delivered_at = $1, last_error = NULL WHERE id = $2")
                 .bind(now_ms())
                 .bind(id)
-                .execute(&self.writer)
+                .execute(conn)
                 .await
                 .map(drop)
         })
@@ -826,14 +867,14 @@ impl Store {
     ///
     /// A database failure.
     pub async fn failed(&self, id: i64, next_attempt_at: i64, error: &str) -> Result<()> {
-        self.bounded(async {
+        self.write(async |conn| {
             sqlx::query(
                 "UPDATE outbox SET next_attempt_at = $1, locked_until = 0, last_error = $2 WHERE id = $3 AND delivered_at IS NULL",
             )
             .bind(next_attempt_at)
             .bind(error)
             .bind(id)
-            .execute(&self.writer)
+            .execute(conn)
             .await
             .map(drop)
         })
@@ -846,9 +887,9 @@ impl Store {
     ///
     /// A database failure.
     pub async fn backlog(&self) -> Result<i64> {
-        self.bounded(async {
+        self.read(async |conn| {
             let row = sqlx::query("SELECT count(*) AS n FROM outbox WHERE delivered_at IS NULL")
-                .fetch_one(&self.pool)
+                .fetch_one(conn)
                 .await?;
             row.try_get::<i64, _>("n")
         })
@@ -863,12 +904,12 @@ impl Store {
     ///
     /// A database failure.
     pub async fn events(&self, after: i64, limit: i64) -> Result<Vec<(i64, String)>> {
-        self.bounded(async {
+        self.read(async |conn| {
             let rows =
                 sqlx::query("SELECT id, payload FROM events WHERE id > $1 ORDER BY id LIMIT $2")
                     .bind(after)
                     .bind(limit)
-                    .fetch_all(&self.pool)
+                    .fetch_all(conn)
                     .await?;
             rows.iter()
                 .map(|r| Ok((r.try_get("id")?, r.try_get("payload")?)))
@@ -892,7 +933,7 @@ impl Store {
         to: i64,
         limit: i64,
     ) -> Result<Vec<(i64, i64, String)>> {
-        self.bounded(async {
+        self.read(async |conn| {
             let rows = sqlx::query(
                 "SELECT at, id, payload FROM events WHERE (at > $1 OR (at = $1 AND id > $2)) AND at < $3 ORDER BY at, id LIMIT $4",
             )
@@ -900,7 +941,7 @@ impl Store {
             .bind(after.1)
             .bind(to)
             .bind(limit)
-            .fetch_all(&self.pool)
+            .fetch_all(conn)
             .await?;
             rows.iter()
                 .map(|r| Ok((r.try_get("at")?, r.try_get("id")?, r.try_get("payload")?)))
@@ -915,11 +956,11 @@ impl Store {
     ///
     /// A database failure.
     pub async fn tree_source(&self, tree: &str, fingerprint: &str) -> Result<Option<String>> {
-        self.bounded(async {
+        self.read(async |conn| {
             let row = sqlx::query("SELECT source FROM trees WHERE tree = $1 AND fingerprint = $2")
                 .bind(tree)
                 .bind(fingerprint)
-                .fetch_optional(&self.pool)
+                .fetch_optional(conn)
                 .await?;
             row.map(|r| r.try_get("source")).transpose()
         })
@@ -964,28 +1005,13 @@ fn ticket_row(r: &AnyRow) -> std::result::Result<TicketRow, sqlx::Error> {
     })
 }
 
-/// A connection from `pool`, waiting up to [`QUEUE_WAIT`] in all while every one of
-/// its connections is in use (see [`Store::write_connection`]).
-async fn queued(pool: &AnyPool) -> Result<PoolConnection<Any>> {
-    let started = std::time::Instant::now();
-    loop {
-        match pool.acquire().await {
-            Ok(conn) => return Ok(conn),
-            Err(sqlx::Error::PoolTimedOut)
-                if pool.size() >= pool.options().get_max_connections()
-                    && started.elapsed() < QUEUE_WAIT => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-}
-
 const SESSION_BY_ID: &str =
     "SELECT id, catalogue, seq, status, state, updated_at FROM sessions WHERE id = $1";
 
 /// A connection held for one turn ([`Store::hold`]): read the session, then commit.
 pub struct Held<'s> {
     store: &'s Store,
-    conn: PoolConnection<Any>,
+    conn: Lease,
 }
 
 impl std::fmt::Debug for Held<'_> {
@@ -1001,14 +1027,14 @@ impl Held<'_> {
     ///
     /// A database failure.
     pub async fn session(&mut self, id: &str) -> Result<Option<SessionRow>> {
-        let conn = &mut *self.conn;
+        let conn = &mut self.conn;
         self.store
             .bounded(async move {
                 let row = sqlx::query(SESSION_BY_ID)
                     .bind(id)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-                row.as_ref().map(session_row).transpose()
+                    .fetch_optional(&mut **conn)
+                    .await;
+                conn.finish(row)?.as_ref().map(session_row).transpose()
             })
             .await
     }
@@ -1021,12 +1047,12 @@ impl Held<'_> {
     pub async fn commit(self, c: &Commit) -> Result<bool> {
         let store = self.store;
         store
-            .bounded(write(self.conn, store.dialect, Write::Update, c))
+            .bounded(write_commit(self.conn, store.dialect, Write::Update, c))
             .await
     }
 }
 
-/// What [`write`] does to the session row.
+/// What [`write_commit`] does to the session row.
 enum Write<'a> {
     /// Creates it, in this tree.
     Insert(&'a str),
@@ -1039,8 +1065,8 @@ enum Write<'a> {
 /// database either way: on PostgreSQL one statement ([`postgres_write`]), on SQLite one
 /// batch of statements ([`sqlite_write`]), where each separate statement would cost a
 /// hand-over to sqlx's SQLite thread and back.
-async fn write(
-    mut conn: PoolConnection<Any>,
+async fn write_commit(
+    mut conn: Lease,
     dialect: Dialect,
     what: Write<'_>,
     c: &Commit,
@@ -1053,8 +1079,8 @@ async fn write(
         let sql = postgres_write(tree.as_deref(), c);
         let row = bind_write(sqlx::query(&sql), tree.as_deref(), c)
             .fetch_one(&mut *conn)
-            .await?;
-        return Ok(row.try_get::<i64, _>("n")? == 1);
+            .await;
+        return Ok(conn.finish(row)?.try_get::<i64, _>("n")? == 1);
     }
     // sqlx stops running a batch whose caller went away (a request cancelled by its
     // client or its timeout), which would leave the transaction open on the writer:
@@ -1066,13 +1092,18 @@ async fn write(
             .fetch_all(&mut *conn)
             .await;
         match rows {
-            Ok(rows) => match rows.first() {
-                Some(row) => Ok(row.try_get::<i64, _>("applied")? == 1),
-                None => Err(sqlx::Error::RowNotFound),
-            },
+            Ok(rows) => {
+                conn.finish(Ok(()))?;
+                match rows.first() {
+                    Some(row) => Ok(row.try_get::<i64, _>("applied")? == 1),
+                    None => Err(sqlx::Error::RowNotFound),
+                }
+            }
             Err(e) => {
-                // A statement failed: the batch stopped inside its transaction.
-                let _ = conn.execute("ROLLBACK").await;
+                // A statement failed: the batch stopped inside its transaction. The
+                // connection is kept only if that transaction is rolled back.
+                let rolled_back = conn.execute("ROLLBACK").await.map(drop);
+                let _ = conn.finish(rolled_back);
                 Err(e)
             }
         }
@@ -1135,7 +1166,7 @@ fn event_rows(c: &Commit, first: usize) -> String {
         .join(", ")
 }
 
-/// The PostgreSQL form of [`write`]: one statement whose `WITH` clauses write the
+/// The PostgreSQL form of [`write_commit`]: one statement whose `WITH` clauses write the
 /// session row and, only if that row was written, the step, the events (in order) and
 /// the ticket with its delivery. One statement is atomic without a transaction, and the
 /// foreign keys are checked at its end, once every row exists.
@@ -1164,7 +1195,7 @@ fn postgres_write(tree: Option<&str>, c: &Commit) -> String {
     sql
 }
 
-/// The SQLite form of [`write`]: one batch in a transaction. `changes()` is the number
+/// The SQLite form of [`write_commit`]: one batch in a transaction. `changes()` is the number
 /// of rows the last INSERT or UPDATE wrote: the batch reports the session row's as
 /// `applied`, and every later statement writes only if the one before it wrote its one
 /// row, so that nothing follows an UPDATE that found the session moved on.
