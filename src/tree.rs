@@ -553,12 +553,12 @@ impl FactTy {
     /// Converts a value into the stored form for this type, or `None` if it does not fit.
     pub fn store(&self, value: &Value) -> Option<Stored> {
         match (self, value) {
-            (FactTy::Bool, Value::Bool(b)) => Some(Stored::Bool(*b)),
+            (FactTy::Bool, Value::Bool(b)) => Some(Stored::Bool((*b).into())),
             (FactTy::Number, Value::Number(n)) if n.is_finite() => Some(Stored::Number(*n)),
             (FactTy::Text, Value::Text(t)) => Some(Stored::text(t)),
             (FactTy::Choice(options), Value::Text(t)) => {
                 let index = options.iter().position(|o| **o == **t)?;
-                Some(Stored::Choice(u16::try_from(index).ok()?))
+                Some(Stored::Choice(u16::try_from(index).ok()?.into()))
             }
             _ => None,
         }
@@ -569,12 +569,12 @@ impl FactTy {
     pub fn store_given(&self, value: crate::FactValue<'_>) -> Option<Stored> {
         use crate::FactValue;
         match (self, value) {
-            (FactTy::Bool, FactValue::Bool(b)) => Some(Stored::Bool(b)),
+            (FactTy::Bool, FactValue::Bool(b)) => Some(Stored::Bool(b.into())),
             (FactTy::Number, FactValue::Number(n)) if n.is_finite() => Some(Stored::Number(n)),
             (FactTy::Text, FactValue::Text(t)) => Some(Stored::text(t)),
             (FactTy::Choice(options), FactValue::Text(t)) => {
                 let index = options.iter().position(|o| **o == *t)?;
-                Some(Stored::Choice(u16::try_from(index).ok()?))
+                Some(Stored::Choice(u16::try_from(index).ok()?.into()))
             }
             _ => None,
         }
@@ -585,13 +585,13 @@ impl FactTy {
         match (self, stored) {
             (FactTy::Choice(options), Stored::Choice(i)) => Value::Text(
                 options
-                    .get(usize::from(*i))
+                    .get(usize::from(i.get()))
                     .map_or_else(String::new, |s| s.to_string()),
             ),
-            (_, Stored::Bool(b)) => Value::Bool(*b),
+            (_, Stored::Bool(b)) => Value::Bool((*b).into()),
             (_, Stored::Number(n)) => Value::Number(*n),
             (_, Stored::Text(t)) => Value::Text(t.to_string()),
-            (_, Stored::Choice(i)) => Value::Number(f64::from(*i)),
+            (_, Stored::Choice(i)) => Value::Number(f64::from(i.get())),
         }
     }
 }
@@ -650,14 +650,59 @@ impl Range {
 
 /// A fact value in the form the walker keeps: choices are indices, so answering from an
 /// offered value copies and never allocates.
+///
+/// Every payload is 8 bytes and the tag is too (`repr(u64)`), so that a value is written
+/// and copied as two whole words: with a one-byte `bool` or a two-byte index, the
+/// compiler wrote the payload's bytes and read them back as a word, a store the
+/// processor cannot forward, which cost a restarted diagnosis about a fifth of its time
+/// (docs/PERFORMANCE.md, section 12).
 #[derive(Debug, Clone, PartialEq)]
+#[repr(u64)]
 pub(crate) enum Stored {
-    Bool(bool),
+    Bool(Flag),
     Number(f64),
-    Choice(u16),
+    Choice(ChoiceIndex),
     /// Boxed twice so that a stored value is 16 bytes, not 24: free text is rare, and
     /// every fact slot, offer, rule and transcript line is smaller for it.
     Text(Box<Box<str>>),
+}
+
+/// A `bool` 8 bytes wide (see [`Stored`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u64)]
+pub(crate) enum Flag {
+    No = 0,
+    Yes = 1,
+}
+
+impl From<bool> for Flag {
+    fn from(b: bool) -> Flag {
+        if b { Flag::Yes } else { Flag::No }
+    }
+}
+
+impl From<Flag> for bool {
+    fn from(f: Flag) -> bool {
+        f == Flag::Yes
+    }
+}
+
+/// A choice's index among its fact's values, 8 bytes wide (see [`Stored`]); built only
+/// from a `u16`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ChoiceIndex(u64);
+
+impl From<u16> for ChoiceIndex {
+    fn from(i: u16) -> ChoiceIndex {
+        ChoiceIndex(u64::from(i))
+    }
+}
+
+impl ChoiceIndex {
+    pub fn get(self) -> u16 {
+        // Built from a u16 only.
+        u16::try_from(self.0).unwrap_or(u16::MAX)
+    }
 }
 
 impl Stored {

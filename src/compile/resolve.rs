@@ -337,7 +337,7 @@ impl<'t> Compiler<'t> {
                 .map(|(b, zh, en)| Offer {
                     value: self.texts.value(Value::Bool(b)),
                     text: self.builtin(zh, en),
-                    stored: Some(Stored::Bool(b)),
+                    stored: Some(Stored::Bool(b.into())),
                     next: NodeIndex::end(),
                 })
                 .collect(),
@@ -375,7 +375,7 @@ impl<'t> Compiler<'t> {
                         Offer {
                             value: self.texts.text_value(o),
                             text,
-                            stored: u16::try_from(j).ok().map(Stored::Choice),
+                            stored: u16::try_from(j).ok().map(|j| Stored::Choice(j.into())),
                             next: NodeIndex::end(),
                         }
                     })
@@ -586,14 +586,14 @@ impl<'t> Compiler<'t> {
         match (ty, value) {
             (FactTy::Choice(options), ValueDef::Text(t)) => {
                 match &self.choice_index[usize::from(slot)] {
-                    Some(index) => index.get(&**t).copied().map(Stored::Choice),
+                    Some(index) => index.get(&**t).copied().map(|j| Stored::Choice(j.into())),
                     None => {
                         let index = options.iter().position(|o| **o == **t)?;
-                        Some(Stored::Choice(u16::try_from(index).ok()?))
+                        Some(Stored::Choice(u16::try_from(index).ok()?.into()))
                     }
                 }
             }
-            (FactTy::Bool, ValueDef::Bool(b)) => Some(Stored::Bool(*b)),
+            (FactTy::Bool, ValueDef::Bool(b)) => Some(Stored::Bool((*b).into())),
             (FactTy::Number, ValueDef::Number(n)) if n.is_finite() => Some(Stored::Number(*n)),
             (FactTy::Text, ValueDef::Text(t)) => Some(Stored::text(t)),
             _ => None,
