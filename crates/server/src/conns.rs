@@ -82,8 +82,8 @@ impl Conns {
                 connect_timeout,
             }),
         };
-        let first = conns.acquire(connect_timeout).await?;
-        first.release();
+        // Given back at once: unused, it is finished.
+        drop(conns.acquire(connect_timeout).await?);
         Ok(conns)
     }
 
@@ -184,9 +184,6 @@ impl Lease {
         };
         result
     }
-
-    /// Gives the connection back at once (dropping a finished lease does the same).
-    pub fn release(self) {}
 }
 
 impl std::ops::Deref for Lease {
@@ -271,6 +268,13 @@ mod tests {
         .expect("opens")
     }
 
+    async fn leased(conns: &Conns) -> Lease {
+        conns
+            .acquire(Duration::from_secs(1))
+            .await
+            .expect("a connection comes free")
+    }
+
     #[tokio::test]
     async fn a_finished_connection_is_reused_and_a_busy_one_closed() {
         let conns = sqlite(2).await;
@@ -279,10 +283,7 @@ mod tests {
             1,
             "the first connection, opened at once"
         );
-        let mut lease = conns
-            .acquire(Duration::from_secs(1))
-            .await
-            .expect("a lease");
+        let mut lease = leased(&conns).await;
         assert_eq!(conns.idle_count(), 0);
         let r = sqlx::query("SELECT 1").execute(&mut *lease).await.map(drop);
         lease.finish(r).expect("runs");
@@ -290,10 +291,7 @@ mod tests {
         assert_eq!(conns.idle_count(), 1, "finished: back, no ping");
 
         // A statement the database refuses leaves the connection usable.
-        let mut lease = conns
-            .acquire(Duration::from_secs(1))
-            .await
-            .expect("a lease");
+        let mut lease = leased(&conns).await;
         let r = sqlx::query("SELECT * FROM no_such_table")
             .execute(&mut *lease)
             .await;
@@ -306,17 +304,11 @@ mod tests {
         );
 
         // Work dropped midway: the connection is closed, not given back.
-        let mut lease = conns
-            .acquire(Duration::from_secs(1))
-            .await
-            .expect("a lease");
+        let mut lease = leased(&conns).await;
         let _busy: &mut AnyConnection = &mut lease;
         drop(lease);
         assert_eq!(conns.idle_count(), 0, "busy when dropped: closed");
-        let mut lease = conns
-            .acquire(Duration::from_secs(1))
-            .await
-            .expect("a new one");
+        let mut lease = leased(&conns).await;
         let r = sqlx::query("SELECT 1").execute(&mut *lease).await.map(drop);
         lease.finish(r).expect("the new connection works");
     }
@@ -324,10 +316,7 @@ mod tests {
     #[tokio::test]
     async fn all_in_use_is_a_queue_with_a_deadline_and_closing_refuses() {
         let conns = sqlite(1).await;
-        let held = conns
-            .acquire(Duration::from_secs(1))
-            .await
-            .expect("the one");
+        let held = leased(&conns).await;
         let waited = Instant::now();
         let err = conns
             .acquire(Duration::from_millis(100))

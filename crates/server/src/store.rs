@@ -353,12 +353,7 @@ impl Store {
         &self,
         work: impl AsyncFnOnce(&mut AnyConnection) -> std::result::Result<T, sqlx::Error>,
     ) -> Result<T> {
-        self.bounded(async {
-            let mut conn = self.reads.acquire(self.timeout).await?;
-            let result = work(&mut conn).await;
-            conn.finish(result)
-        })
-        .await
+        self.on(&self.reads, self.timeout, work).await
     }
 
     /// Work on a connection for writing, bounded in time (acquiring it included).
@@ -366,8 +361,19 @@ impl Store {
         &self,
         work: impl AsyncFnOnce(&mut AnyConnection) -> std::result::Result<T, sqlx::Error>,
     ) -> Result<T> {
+        self.on(&self.writes, self.write_wait(), work).await
+    }
+
+    /// Work on a connection of `conns`, waiting up to `wait` for one while all are in
+    /// use; the work's end, or its error, says whether the connection is kept.
+    async fn on<T>(
+        &self,
+        conns: &Conns,
+        wait: Duration,
+        work: impl AsyncFnOnce(&mut AnyConnection) -> std::result::Result<T, sqlx::Error>,
+    ) -> Result<T> {
         self.bounded(async {
-            let mut conn = self.writes.acquire(self.write_wait()).await?;
+            let mut conn = conns.acquire(wait).await?;
             let result = work(&mut conn).await;
             conn.finish(result)
         })
