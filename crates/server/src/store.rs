@@ -10,7 +10,7 @@
 //! Writes go through the store's write connections: on SQLite one connection, so that
 //! writers queue in the process instead of sleeping in SQLite's busy handler (WAL allows
 //! one writer at a time anyway; readers use the others and are never blocked); on
-//! PostgreSQL the same connections as reads. Connections are held in [`crate::conns`],
+//! PostgreSQL the same connections as reads. Connections are held in `conns.rs`,
 //! not in sqlx's pool, which pings each one as it comes back. What a turn writes (the
 //! session, its step, its events, its ticket) is one statement on PostgreSQL
 //! (data-modifying `WITH`, one round trip instead of six) and one transaction on SQLite;
