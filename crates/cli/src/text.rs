@@ -1,6 +1,6 @@
 //! Output hygiene: text from trees is data, and must not drive the terminal.
 //!
-//! Every byte the command line writes goes through [`print`] or [`eprint`] (clippy's
+//! Every byte the command line writes goes through [`fn@print`] or [`fn@eprint`] (clippy's
 //! `disallowed-macros` in `clippy.toml` refuses `println!` and friends), and both pass it
 //! through [`troubletree::text::printable`] once more. Call sites clean what they format, so
 //! that messages read well; the last pass guarantees that nothing was forgotten.

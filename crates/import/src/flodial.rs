@@ -381,7 +381,7 @@ fn cycle_text(nodes: &[String]) -> String {
 
 /// Imports one FloDial chart (its JSON text) as a tree file.
 ///
-/// The output checks clean with [`check_str`] (no error, no warning) when gaps are
+/// The output checks clean with [`troubletree::Loader::tree`] (no error, no warning) when gaps are
 /// repaired; see the [module documentation](self) for the mapping.
 ///
 /// # Errors

@@ -5,7 +5,7 @@
 //! page shows, without any publishing: the picture of each tree that compiles
 //! ([`crate::picture`]), every finding of `troubletree check` with line and column,
 //! coverage by the scenario files of `--scenarios` (a catalogue with errors gets no
-//! coverage, and says so), and a walk from any node. The page polls [`files`], a cheap
+//! coverage, and says so), and a walk from any node. The page polls `GET /v1/preview/files`, a cheap
 //! digest of the files, and reloads when it changes.
 //!
 //! Who may see it: the writer token (`TROUBLETREE_WRITER_TOKEN`) or the admin token;

@@ -639,7 +639,7 @@ impl Store {
     /// # Errors
     ///
     /// A database failure, or the database unreachable within its timeout (while the
-    /// pool is merely full, the turn waits up to [`QUEUE_WAIT`] first).
+    /// pool is merely full, the turn waits up to 5 s, `QUEUE_WAIT`, first).
     pub async fn hold(&self) -> Result<Held<'_>> {
         let conn = self.write_connection().await?;
         Ok(Held { store: self, conn })
