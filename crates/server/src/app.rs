@@ -11,11 +11,13 @@ use tokio::sync::{Mutex, Notify};
 use utoipa::ToSchema;
 
 use crate::config::Config;
-use crate::engine::{self, ApiValue, ChannelView, Flow, Outcome, PublishError, StepView, Walk};
+use crate::engine::{
+    self, ApiValue, ChannelView, Flow, Outcome, Parked, PublishError, StepView, Walk,
+};
 use crate::metrics::Metrics;
 use crate::problem::Problem;
 use crate::store::{
-    Commit, NewEvent, NewSession, NewTicket, SessionRow, Store, StoreError, now_ms,
+    Commit, Held, NewEvent, NewSession, NewTicket, SessionRow, Store, StoreError, now_ms,
 };
 
 /// Shared by every request and background task.
@@ -38,6 +40,9 @@ pub struct AppState {
     newest: RwLock<Option<(i64, Instant)>>,
     /// One publication at a time in this process.
     publishing: Mutex<()>,
+    /// Walks kept after their session's last turn here, by session id, with the step
+    /// they are at (at most [`Config::live_sessions`]).
+    live: std::sync::Mutex<HashMap<String, (i64, Parked)>>,
 }
 
 /// How long the newest version's number is taken as it was read: a version another
@@ -143,6 +148,7 @@ impl AppState {
             flows: RwLock::new(HashMap::new()),
             newest: RwLock::new(None),
             publishing: Mutex::new(()),
+            live: std::sync::Mutex::new(HashMap::new()),
         }
     }
 
@@ -345,12 +351,14 @@ impl AppState {
         if new.commit.ticket.is_some() {
             self.outbox_wake.notify_one();
         }
+        self.park(&new.id, 1, walk);
         Ok(ViewJson(new.commit.response))
     }
 
     /// Applies an action at step `seq`, once: a retry of an applied action gets the
     /// response it got then; a different action for an old step gets 409 with the
-    /// session as it stands.
+    /// session as it stands. When this process served the session's last turn, it kept
+    /// the walk ([`Config::live_sessions`]) and the turn neither reads nor replays it.
     ///
     /// # Errors
     ///
@@ -360,6 +368,25 @@ impl AppState {
             return Err(Problem::session_not_found());
         }
         let action_json = json(&action);
+        // The walk this process kept after the session's last turn, if that turn was
+        // here and is still the newest: no read, no replay. The write checks the step
+        // all the same; if the session moved on elsewhere, it writes nothing and the
+        // turn reads the session as below.
+        if let Some(parked) = self.unpark(id, seq)
+            && let Some(flow) = self.cached(parked.flow_id())
+            && let Some(walk) = parked.resume(&flow)
+        {
+            let done = self
+                .turn(walk, None, (id, seq), &action, &action_json)
+                .await;
+            if !matches!(done, Ok(None)) {
+                self.metrics.live_session(true);
+            }
+            if let Some(response) = done? {
+                return Ok(response);
+            }
+        }
+        self.metrics.live_session(false);
         // Two rounds at most: a lost race is seen on the second read as a seq mismatch.
         for _ in 0..2 {
             // One connection for the read and the write (on SQLite, the writer's), given
@@ -380,44 +407,12 @@ impl AppState {
                     (self.flow_of(&row).await?, None)
                 }
             };
-            let mut walk = engine::resume(&flow, &row.state)?;
-            let before = walk.outcome();
-            let now = now_ms();
-            let events = match &action {
-                Action::Answer { value } => walk.answer(value.clone(), id, seq, now),
-                Action::Back => walk.back(id, seq, now),
-                Action::Handoff => walk.handoff(id, seq, now),
-            }?;
-            let (ticket, summary) = if before == walk.outcome() {
-                (None, None)
-            } else {
-                self.ticket_for(&walk, id, now)?
-            };
-            let view = view(&walk, id, seq + 1, summary);
-            let commit = Commit {
-                session: id.to_owned(),
-                seq,
-                catalogue: walk.flow_id(),
-                state: walk.save(),
-                status: walk.outcome().as_str().into(),
-                action: action_json.clone(),
-                response: json(&view),
-                now,
-                events: payloads(&events),
-                ticket,
-            };
-            let written = match held {
-                Some(held) => held.commit(&commit).await?,
-                None => self.store.commit(&commit).await?,
-            };
-            if written {
-                if before != walk.outcome() {
-                    self.count_outcome(walk.outcome());
-                }
-                if commit.ticket.is_some() {
-                    self.outbox_wake.notify_one();
-                }
-                return Ok(ViewJson(commit.response));
+            let walk = engine::resume(&flow, &row.state)?;
+            if let Some(response) = self
+                .turn(walk, held, (id, seq), &action, &action_json)
+                .await?
+            {
+                return Ok(response);
             }
         }
         Err(Problem::new(
@@ -425,6 +420,96 @@ impl AppState {
             "busy",
             "the session is changing too fast; read it again",
         ))
+    }
+
+    /// Applies `action` to `walk`, the session at step `seq`, and writes the change on
+    /// `held` (or a connection of its own); `None` when the session was no longer at
+    /// `seq` (nothing written). A written walk is kept for the session's next turn.
+    async fn turn(
+        &self,
+        mut walk: Walk<'_>,
+        held: Option<Held<'_>>,
+        (id, seq): (&str, i64),
+        action: &Action,
+        action_json: &str,
+    ) -> Result<Option<ViewJson>, Problem> {
+        let before = walk.outcome();
+        let now = now_ms();
+        let events = match action {
+            Action::Answer { value } => walk.answer(value.clone(), id, seq, now),
+            Action::Back => walk.back(id, seq, now),
+            Action::Handoff => walk.handoff(id, seq, now),
+        }?;
+        let (ticket, summary) = if before == walk.outcome() {
+            (None, None)
+        } else {
+            self.ticket_for(&walk, id, now)?
+        };
+        let view = view(&walk, id, seq + 1, summary);
+        let commit = Commit {
+            session: id.to_owned(),
+            seq,
+            catalogue: walk.flow_id(),
+            state: walk.save(),
+            status: walk.outcome().as_str().into(),
+            action: action_json.to_owned(),
+            response: json(&view),
+            now,
+            events: payloads(&events),
+            ticket,
+        };
+        let written = match held {
+            Some(held) => held.commit(&commit).await?,
+            None => self.store.commit(&commit).await?,
+        };
+        if !written {
+            return Ok(None);
+        }
+        if before != walk.outcome() {
+            self.count_outcome(walk.outcome());
+        }
+        if commit.ticket.is_some() {
+            self.outbox_wake.notify_one();
+        }
+        self.park(id, seq + 1, walk);
+        Ok(Some(ViewJson(commit.response)))
+    }
+
+    /// Keeps the walk of session `id`, now at step `seq`, for its next turn if the
+    /// conversation goes on (an ended one rarely has another turn); when
+    /// [`Config::live_sessions`] walks are kept already, one of them goes.
+    fn park(&self, id: &str, seq: i64, walk: Walk<'_>) {
+        let room = self.config.live_sessions;
+        if room == 0 {
+            return;
+        }
+        let open = walk.outcome() == Outcome::Open;
+        let parked = walk.park();
+        let Ok(mut live) = self.live.lock() else {
+            return;
+        };
+        if !open {
+            live.remove(id);
+            return;
+        }
+        if live.len() >= room && !live.contains_key(id) {
+            // Any one: the map's order is as good as random, and a session that loses
+            // its walk only reads it again.
+            if let Some(gone) = live.keys().next().cloned() {
+                live.remove(&gone);
+            }
+        }
+        live.insert(id.to_owned(), (seq, parked));
+    }
+
+    /// Takes the kept walk of session `id` if it is at step `seq`; one at another step
+    /// stays (the turn reads the session and settles the mismatch).
+    fn unpark(&self, id: &str, seq: i64) -> Option<Parked> {
+        let mut live = self.live.lock().ok()?;
+        match live.get(id) {
+            Some((at, _)) if *at == seq => live.remove(id).map(|(_, parked)| parked),
+            _ => None,
+        }
     }
 
     async fn replay_or_conflict(

@@ -21,6 +21,9 @@ pub struct Config {
     pub max_connections: u32,
     /// How long a request waits for a database connection before it gets a 503.
     pub database_timeout: Duration,
+    /// Most sessions whose walk this process keeps between turns (0: none). A turn on
+    /// a kept session skips reading and replaying it; see `AppState::act`.
+    pub live_sessions: usize,
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
     /// How long one request may take before it is answered with a 503.
@@ -65,6 +68,7 @@ impl Config {
             database_url: "sqlite://troubletree.db".into(),
             max_connections: 8,
             database_timeout: Duration::from_millis(500),
+            live_sessions: 10_000,
             body_limit: 16 * 1024,
             request_timeout: Duration::from_secs(10),
             cors_origins: Vec::new(),
@@ -118,6 +122,11 @@ struct Args {
     /// Milliseconds a request waits for the database before answering 503.
     #[arg(long, env = "TROUBLETREE_DATABASE_TIMEOUT_MS", default_value_t = 500)]
     database_timeout_ms: u64,
+    /// Most sessions whose walk is kept in memory between turns, so that their next
+    /// turn skips reading and replaying them (0: none). It pays when the load balancer
+    /// sends a session's requests to the same replica.
+    #[arg(long, env = "TROUBLETREE_LIVE_SESSIONS", default_value_t = 10_000)]
+    live_sessions: usize,
     /// Largest request body in bytes.
     #[arg(long, env = "TROUBLETREE_BODY_LIMIT", default_value_t = 16 * 1024)]
     body_limit: usize,
@@ -171,6 +180,7 @@ impl Args {
             database_url: self.database_url,
             max_connections: self.max_connections.max(1),
             database_timeout: Duration::from_millis(self.database_timeout_ms.max(1)),
+            live_sessions: self.live_sessions,
             body_limit: self.body_limit,
             request_timeout: Duration::from_secs(self.request_timeout.max(1)),
             cors_origins: self.cors_origin,

@@ -496,7 +496,42 @@ pub fn resume<'f>(flow: &'f Flow, state: &str) -> Result<Walk<'f>, EngineError> 
     })
 }
 
+/// A walk kept between two turns of its session (the service's live sessions): the
+/// session and its hand-off, with the number of the version it walks. It becomes a
+/// [`Walk`] again only on that same version, as [`resume`] of its save would.
+#[derive(Debug)]
+pub struct Parked {
+    flow: i64,
+    session: Session,
+    handoff: Option<String>,
+}
+
+impl Parked {
+    /// The version the walk is on.
+    pub fn flow_id(&self) -> i64 {
+        self.flow
+    }
+
+    /// The walk again, on `flow`; `None` if that is not the version it was parked on.
+    pub fn resume(self, flow: &Flow) -> Option<Walk<'_>> {
+        (flow.id == self.flow).then_some(Walk {
+            flow,
+            session: self.session,
+            handoff: self.handoff,
+        })
+    }
+}
+
 impl Walk<'_> {
+    /// The walk without its version, to be kept until the session's next turn.
+    pub fn park(self) -> Parked {
+        Parked {
+            flow: self.flow.id,
+            session: self.session,
+            handoff: self.handoff,
+        }
+    }
+
     /// The stored form.
     pub fn save(&self) -> String {
         let stored = Stored {

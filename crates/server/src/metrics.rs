@@ -32,6 +32,9 @@ struct Inner {
     sessions: BTreeMap<String, u64>,
     /// result → count.
     deliveries: BTreeMap<String, u64>,
+    /// Turns that found their session's walk kept in memory, and turns that read it.
+    live_hits: u64,
+    live_misses: u64,
 }
 
 /// The counters of this process.
@@ -66,6 +69,17 @@ impl Metrics {
     /// A session started or reached an outcome.
     pub fn session_outcome(&self, outcome: &str) {
         self.with(|m| *m.sessions.entry(outcome.to_owned()).or_default() += 1);
+    }
+
+    /// A turn found its session's walk kept in memory (`true`) or read the session.
+    pub fn live_session(&self, kept: bool) {
+        self.with(|m| {
+            if kept {
+                m.live_hits += 1;
+            } else {
+                m.live_misses += 1;
+            }
+        });
     }
 
     /// A webhook delivery attempt ended: `ok`, `failed`.
@@ -130,6 +144,20 @@ impl Metrics {
             );
         }
         out.push_str(
+            "# HELP troubletree_turns_total Turns by where the session came from: kept in memory since its last turn here, or read from the database (this process).\n",
+        );
+        out.push_str("# TYPE troubletree_turns_total counter\n");
+        let _ = writeln!(
+            out,
+            "troubletree_turns_total{{session=\"kept\"}} {}",
+            m.live_hits
+        );
+        let _ = writeln!(
+            out,
+            "troubletree_turns_total{{session=\"read\"}} {}",
+            m.live_misses
+        );
+        out.push_str(
             "# HELP troubletree_webhook_deliveries_total Webhook delivery attempts by result.\n",
         );
         out.push_str("# TYPE troubletree_webhook_deliveries_total counter\n");
@@ -192,6 +220,9 @@ mod tests {
         m.request("GET", "/v1/trees", 200, Duration::from_millis(3));
         m.request("GET", "/v1/\"x\"", 404, Duration::from_secs(20));
         m.session_outcome("resolved");
+        m.live_session(true);
+        m.live_session(true);
+        m.live_session(false);
         let text = m.render(Some(2));
         assert!(text.contains(
             "troubletree_http_requests_total{method=\"GET\",route=\"/v1/trees\",status=\"200\"} 1"
@@ -205,5 +236,7 @@ mod tests {
         assert!(text.contains("route=\"/v1/\\\"x\\\"\",le=\"+Inf\"} 1"));
         assert!(text.contains("troubletree_sessions_total{outcome=\"resolved\"} 1"));
         assert!(text.contains("troubletree_outbox_backlog 2"));
+        assert!(text.contains("troubletree_turns_total{session=\"kept\"} 2"));
+        assert!(text.contains("troubletree_turns_total{session=\"read\"} 1"));
     }
 }

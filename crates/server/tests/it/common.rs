@@ -113,6 +113,15 @@ impl Db {
         }
     }
 
+    /// Another handle on the same database, for a second server on it; the first
+    /// handle keeps it (and, for SQLite, its folder).
+    pub fn same(&self) -> Db {
+        Db {
+            url: self.url.clone(),
+            _dir: None,
+        }
+    }
+
     /// A new database on the test server, or `None` (and a note) without one.
     pub async fn postgres(tag: &str) -> Option<Db> {
         let base = pg_url()?;

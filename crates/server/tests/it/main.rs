@@ -7,6 +7,7 @@ mod browser;
 mod common;
 mod concurrency;
 mod delivery;
+mod live;
 mod openapi;
 mod operations;
 mod pages;
