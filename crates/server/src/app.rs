@@ -380,13 +380,13 @@ impl AppState {
                 .turn(walk, None, (id, seq), &action, &action_json)
                 .await;
             if !matches!(done, Ok(None)) {
-                self.metrics.live_session(true);
+                self.metrics.turn(true);
             }
             if let Some(response) = done? {
                 return Ok(response);
             }
         }
-        self.metrics.live_session(false);
+        self.metrics.turn(false);
         // Two rounds at most: a lost race is seen on the second read as a seq mismatch.
         for _ in 0..2 {
             // One connection for the read and the write (on SQLite, the writer's), given

@@ -32,9 +32,10 @@ struct Inner {
     sessions: BTreeMap<String, u64>,
     /// result → count.
     deliveries: BTreeMap<String, u64>,
-    /// Turns that found their session's walk kept in memory, and turns that read it.
-    live_hits: u64,
-    live_misses: u64,
+    /// Turns that started from the walk kept since their session's last turn here, and
+    /// turns that read their session.
+    turns_kept: u64,
+    turns_read: u64,
 }
 
 /// The counters of this process.
@@ -71,13 +72,13 @@ impl Metrics {
         self.with(|m| *m.sessions.entry(outcome.to_owned()).or_default() += 1);
     }
 
-    /// A turn found its session's walk kept in memory (`true`) or read the session.
-    pub fn live_session(&self, kept: bool) {
+    /// A turn started from its session's kept walk (`true`) or read the session.
+    pub fn turn(&self, kept: bool) {
         self.with(|m| {
             if kept {
-                m.live_hits += 1;
+                m.turns_kept += 1;
             } else {
-                m.live_misses += 1;
+                m.turns_read += 1;
             }
         });
     }
@@ -150,12 +151,12 @@ impl Metrics {
         let _ = writeln!(
             out,
             "troubletree_turns_total{{session=\"kept\"}} {}",
-            m.live_hits
+            m.turns_kept
         );
         let _ = writeln!(
             out,
             "troubletree_turns_total{{session=\"read\"}} {}",
-            m.live_misses
+            m.turns_read
         );
         out.push_str(
             "# HELP troubletree_webhook_deliveries_total Webhook delivery attempts by result.\n",
@@ -220,9 +221,9 @@ mod tests {
         m.request("GET", "/v1/trees", 200, Duration::from_millis(3));
         m.request("GET", "/v1/\"x\"", 404, Duration::from_secs(20));
         m.session_outcome("resolved");
-        m.live_session(true);
-        m.live_session(true);
-        m.live_session(false);
+        m.turn(true);
+        m.turn(true);
+        m.turn(false);
         let text = m.render(Some(2));
         assert!(text.contains(
             "troubletree_http_requests_total{method=\"GET\",route=\"/v1/trees\",status=\"200\"} 1"
