@@ -776,6 +776,23 @@ async fn run(args: Args) -> Result<bool, String> {
             }
         }
     }
+    // Whether turns started from the walk the server kept (`--live-sessions`).
+    if let Ok(r) = http.get(format!("{}/metrics", server.base)).send().await
+        && let Ok(text) = r.text().await
+    {
+        let count = |from: &str| {
+            let prefix = format!("troubletree_turns_total{{session=\"{from}\"}} ");
+            text.lines()
+                .find_map(|l| l.strip_prefix(&prefix))
+                .unwrap_or("?")
+                .to_owned()
+        };
+        println!(
+            "turns over the whole run: {} started from a kept walk, {} read their session",
+            count("kept"),
+            count("read")
+        );
+    }
     println!(
         "load average at end {}",
         std::fs::read_to_string("/proc/loadavg")
