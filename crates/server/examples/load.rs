@@ -28,6 +28,11 @@
 //! database (PostgreSQL: the postmaster and its children) and this generator used, and
 //! the CPU the rest of the machine used meanwhile.
 //!
+//! All users talk to one server process, so every turn after a session's first finds
+//! the walk the server kept (`--live-sessions`); the run ends with the server's count
+//! of turns that did and that read their session. `--server-arg=--live-sessions=0`
+//! measures turns that read.
+//!
 //! Every non-2xx answer and every transport failure is an error; the run exits 1 if
 //! there was any.
 
