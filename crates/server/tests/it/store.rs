@@ -367,3 +367,66 @@ on_both_stores!(
         assert_eq!(r.body["seq"], 2);
     }
 );
+
+/// Runs one statement on the database at `url`, outside the store; for `SELECT
+/// count(*)`, the count.
+async fn sql(url: &str, statement: &str) -> i64 {
+    use sqlx::Connection as _;
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(url)
+        .await
+        .expect("the database opens");
+    let count = if statement.starts_with("SELECT") {
+        let row = sqlx::query(statement)
+            .fetch_one(&mut conn)
+            .await
+            .expect("the query runs");
+        sqlx::Row::try_get::<i64, _>(&row, 0).expect("a count")
+    } else {
+        sqlx::raw_sql(statement)
+            .execute(&mut conn)
+            .await
+            .expect("the statement runs");
+        0
+    };
+    let _ = conn.close().await;
+    count
+}
+
+/// Whether the index `events_session` exists, on either store.
+async fn events_session_index(url: &str) -> bool {
+    let query = if url.starts_with("sqlite") {
+        "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'events_session'"
+    } else {
+        "SELECT count(*) FROM pg_indexes WHERE indexname = 'events_session'"
+    };
+    sql(url, query).await == 1
+}
+
+on_both_stores!(
+    a_database_of_an_earlier_version_loses_the_index_nothing_reads,
+    |db: Db| async move {
+        // The whole handle, not only its URL: it keeps a SQLite file's folder.
+        let db = db;
+        let timeout = Duration::from_secs(5);
+        let store = Store::connect(&db.url, 2, timeout).await.expect("opens");
+        assert!(!events_session_index(&db.url).await, "a new database");
+        store.close().await;
+        // The schema as a server before migration 3 left it.
+        sql(
+            &db.url,
+            "CREATE INDEX events_session ON events (session, id)",
+        )
+        .await;
+        sql(&db.url, "DELETE FROM schema_migrations WHERE version = 3").await;
+        assert!(events_session_index(&db.url).await);
+        let store = Store::connect(&db.url, 2, timeout).await.expect("opens");
+        assert!(!events_session_index(&db.url).await, "dropped on upgrade");
+        let applied = sql(
+            &db.url,
+            "SELECT count(*) FROM schema_migrations WHERE version = 3",
+        );
+        assert_eq!(applied.await, 1);
+        store.close().await;
+    }
+);
