@@ -87,4 +87,5 @@ CREATE TABLE events (
     payload TEXT NOT NULL,
     at INTEGER NOT NULL
 );
+-- Dropped again by schema migration 3 (store.rs): no query reads events by session.
 CREATE INDEX events_session ON events (session, id);
