@@ -212,6 +212,18 @@ mod tests {
         assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
         assert!(config.database_url.starts_with("sqlite://"));
         assert!(config.backend_token.is_none());
+        assert_eq!(config.live_sessions, 10_000);
+    }
+
+    #[test]
+    fn kept_walks_can_be_turned_off() {
+        let args = Args::try_parse_from(["troubletree-server", "--live-sessions", "0", "trees/"])
+            .expect("parses");
+        assert_eq!(args.into_config(|_| None).live_sessions, 0);
+        assert!(
+            Args::try_parse_from(["troubletree-server", "--live-sessions", "-1", "trees/"])
+                .is_err()
+        );
     }
 
     #[test]
