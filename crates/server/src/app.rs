@@ -483,12 +483,10 @@ impl AppState {
         if room == 0 {
             return;
         }
-        let open = walk.outcome() == Outcome::Open;
-        let parked = walk.park();
         let Ok(mut live) = self.live.lock() else {
             return;
         };
-        if !open {
+        if walk.outcome() != Outcome::Open {
             live.remove(id);
             return;
         }
@@ -499,7 +497,7 @@ impl AppState {
                 live.remove(&gone);
             }
         }
-        live.insert(id.to_owned(), (seq, parked));
+        live.insert(id.to_owned(), (seq, walk.park()));
     }
 
     /// Takes the kept walk of session `id` if it is at step `seq`; one at another step

@@ -275,6 +275,11 @@ mod tests {
             .expect("a connection comes free")
     }
 
+    /// Why no connection came within `wait`.
+    async fn refusal(conns: &Conns, wait: Duration) -> sqlx::Error {
+        conns.acquire(wait).await.err().expect("no connection")
+    }
+
     #[tokio::test]
     async fn a_finished_connection_is_reused_and_a_busy_one_closed() {
         let conns = sqlite(2).await;
@@ -318,11 +323,7 @@ mod tests {
         let conns = sqlite(1).await;
         let held = leased(&conns).await;
         let waited = Instant::now();
-        let err = conns
-            .acquire(Duration::from_millis(100))
-            .await
-            .err()
-            .expect("none free");
+        let err = refusal(&conns, Duration::from_millis(100)).await;
         assert!(matches!(err, sqlx::Error::PoolTimedOut), "{err}");
         assert!(waited.elapsed() >= Duration::from_millis(100));
         // Given back while another waits: the waiter gets it.
@@ -338,11 +339,7 @@ mod tests {
             .expect("served once it came back");
         conns.close().await;
         assert_eq!(conns.idle_count(), 0);
-        let err = conns
-            .acquire(Duration::from_secs(1))
-            .await
-            .err()
-            .expect("closed");
+        let err = refusal(&conns, Duration::from_secs(1)).await;
         assert!(matches!(err, sqlx::Error::PoolClosed), "{err}");
     }
 
