@@ -564,16 +564,18 @@ impl FactTy {
         }
     }
 
-    /// [`FactTy::store`] for a borrowed value.
+    /// [`FactTy::store`] for a borrowed value. By reference: `Session::restart` copied
+    /// each value it was given to the stack and read it back in pieces, loads the
+    /// processor could not forward from the wider store (docs/PERFORMANCE.md, section 14).
     #[inline]
-    pub fn store_given(&self, value: crate::FactValue<'_>) -> Option<Stored> {
+    pub fn store_given(&self, value: &crate::FactValue<'_>) -> Option<Stored> {
         use crate::FactValue;
         match (self, value) {
-            (FactTy::Bool, FactValue::Bool(b)) => Some(Stored::Bool(b.into())),
-            (FactTy::Number, FactValue::Number(n)) if n.is_finite() => Some(Stored::Number(n)),
+            (FactTy::Bool, FactValue::Bool(b)) => Some(Stored::Bool((*b).into())),
+            (FactTy::Number, FactValue::Number(n)) if n.is_finite() => Some(Stored::Number(*n)),
             (FactTy::Text, FactValue::Text(t)) => Some(Stored::text(t)),
             (FactTy::Choice(options), FactValue::Text(t)) => {
-                let index = options.iter().position(|o| **o == *t)?;
+                let index = options.iter().position(|o| **o == **t)?;
                 Some(Stored::Choice(u16::try_from(index).ok()?.into()))
             }
             _ => None,

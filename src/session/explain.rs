@@ -191,7 +191,7 @@ impl Session {
                     facts = walk::entry_facts(&catalogue.tree(tree).0, &learned, &state.host);
                 }
                 _ => {
-                    if let Some((slot, value)) = walk::entry_fact(data, e)
+                    if let Some((slot, value)) = walk::entry_fact(data, e, &state.texts)
                         && let Some(stored) = data.facts[usize::from(slot)].ty.store(&value)
                     {
                         facts[usize::from(slot)] = Some(stored);

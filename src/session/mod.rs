@@ -394,7 +394,7 @@ impl Session {
             *given = vec![None; start_data.facts.len()].into_boxed_slice();
         }
         let mut local = true;
-        for &(id, value) in facts {
+        for (id, value) in facts {
             let slot = usize::from(id.slot);
             // The usual case first: a fact of the start tree, in a catalogue of one tree.
             if single
@@ -405,20 +405,20 @@ impl Session {
                     decl.ty
                         .store_given(value)
                         .filter(|s| decl.range.holds(s))
-                        .ok_or_else(|| fact_refusal(start_data, decl, value))?,
+                        .ok_or_else(|| fact_refusal(start_data, decl, *value))?,
                 );
                 continue;
             }
-            let (data, decl) = fact_decl(catalogue, start, id)?;
+            let (data, decl) = fact_decl(catalogue, start, *id)?;
             let in_start = id.tree == start_data.fingerprint;
             local &= in_start;
             if !single {
-                check_host_fact(catalogue, start, &decl.name, value)?;
+                check_host_fact(catalogue, start, &decl.name, *value)?;
             }
             match decl.ty.store_given(value).filter(|s| decl.range.holds(s)) {
                 Some(stored) if in_start => given[slot] = Some(stored),
                 Some(_) => {}
-                None => return Err(fact_refusal(data, decl, value)),
+                None => return Err(fact_refusal(data, decl, *value)),
             }
         }
         // A journey of trees whose walks together stay within the bound cannot fail on
@@ -999,7 +999,9 @@ impl Session {
     fn record<'s>(&'s self, e: &Entry) -> Record<'s> {
         let data = &self.catalogue.tree(e.tree).0;
         let node = &data.graph[e.node];
-        let fact = walk::entry_fact(data, e).map(|(slot, _)| &*data.facts[usize::from(slot)].name);
+        let texts = &self.state.texts;
+        let fact =
+            walk::entry_fact(data, e, texts).map(|(slot, _)| &*data.facts[usize::from(slot)].name);
         let (rule, jump) = match &e.what {
             Recorded::Rule(rule) => (rule.map(|r| r as usize), None),
             Recorded::Jump { tree, node } => (None, Some(self.place(*tree, *node))),
@@ -1014,7 +1016,7 @@ impl Session {
                 }
                 _ => fact,
             },
-            value: entry_value(data, e),
+            value: entry_value(data, e, texts),
             rule,
             jump,
             origin: e.origin,

@@ -11,7 +11,9 @@ use petgraph::graph::NodeIndex;
 use crate::Value;
 use crate::catalogue::Catalogue;
 use crate::session::step::Origin;
-use crate::tree::{FactDecl, FactSlot, FactTy, NodeKind, Offer, Stored, TreeData};
+use crate::tree::{
+    ChoiceIndex, FactDecl, FactSlot, FactTy, Flag, NodeKind, Offer, Stored, TreeData,
+};
 
 /// The walk state of a session. Trees are named by their index in the catalogue.
 #[derive(Debug, PartialEq)]
@@ -36,6 +38,9 @@ pub(crate) struct State {
     /// Where the journey started.
     pub start: (u16, NodeIndex),
     pub transcript: Vec<Entry>,
+    /// The free text the transcript's lines hold ([`Logged::Text`]), in the order they
+    /// were written.
+    pub texts: Vec<Box<str>>,
     /// For [`crate::Session::restart`]: where in `host` each fact of the start tree is,
     /// and room to convert the given facts in before any is set.
     pub host_slots: HostSlots,
@@ -64,6 +69,7 @@ impl Clone for State {
             host: self.host.clone(),
             start: self.start,
             transcript,
+            texts: self.texts.clone(),
             host_slots: self.host_slots.clone(),
             waiting: self.waiting,
         }
@@ -114,8 +120,12 @@ impl HostSlots {
     }
 }
 
-/// One line of the transcript, in walker form.
-#[derive(Debug, Clone, PartialEq)]
+/// One line of the transcript, in walker form. A line owns nothing (its free text is in
+/// [`State::texts`]), so that it has nothing to drop: a line that had was built on the
+/// stack and copied into the transcript with loads wider than the stores that built it,
+/// a copy the processor cannot forward (docs/PERFORMANCE.md, section 14), where a plain
+/// line is written in place.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Entry {
     pub tree: u16,
     pub node: NodeIndex,
@@ -123,18 +133,60 @@ pub(crate) struct Entry {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Recorded {
     /// An offered answer of an `Ask` or `Act`, by position.
     Offer(u32),
     /// Free input to an `Ask` on a Number or Text fact.
-    Input(Stored),
+    Input(Logged),
     /// A `Decide` asked for a fact and got this value (the walk stays at the node).
-    Fact(FactSlot, Stored),
+    Fact(FactSlot, Logged),
     /// A `Decide` took this rule (`None`: its `otherwise`).
     Rule(Option<u32>),
     /// A `Goto` was followed to this tree and node.
     Jump { tree: u16, node: NodeIndex },
+}
+
+/// A fact's value in a transcript line: a [`Stored`] whose free text is kept in
+/// [`State::texts`], by position, so that the line owns nothing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[repr(u64)]
+pub(crate) enum Logged {
+    Bool(Flag),
+    Number(f64),
+    Choice(ChoiceIndex),
+    Text(u64),
+}
+
+impl Logged {
+    /// `stored` for a line, its text (if any) added to `texts`.
+    #[inline]
+    fn of(stored: &Stored, texts: &mut Vec<Box<str>>) -> Logged {
+        match stored {
+            Stored::Bool(b) => Logged::Bool(*b),
+            Stored::Number(n) => Logged::Number(*n),
+            Stored::Choice(c) => Logged::Choice(*c),
+            Stored::Text(t) => {
+                let at = texts.len() as u64;
+                texts.push((**t).clone());
+                Logged::Text(at)
+            }
+        }
+    }
+
+    /// The public value, for a fact of type `ty`, with the line's texts.
+    fn value(self, ty: &FactTy, texts: &[Box<str>]) -> Value {
+        let stored = match self {
+            Logged::Bool(b) => Stored::Bool(b),
+            Logged::Number(n) => Stored::Number(n),
+            Logged::Choice(c) => Stored::Choice(c),
+            Logged::Text(i) => {
+                let text = usize::try_from(i).ok().and_then(|i| texts.get(i));
+                return Value::Text(text.map_or_else(String::new, |t| t.to_string()));
+            }
+        };
+        ty.value(&stored)
+    }
 }
 
 /// An answer as given: a value, or the position of an offered one.
@@ -216,6 +268,7 @@ impl State {
             host,
             start: (tree, node),
             transcript: Vec::with_capacity(capacity),
+            texts: Vec::new(),
             host_slots: HostSlots::default(),
             waiting: None,
         };
@@ -234,6 +287,7 @@ impl State {
         let (tree, node) = self.start;
         let data = &catalogue.tree(tree).0;
         self.transcript.clear();
+        self.texts.clear();
         self.steps = 0;
         if self.tree == tree
             && self.facts.len() == data.facts.len()
@@ -291,7 +345,7 @@ impl State {
                 continue;
             }
             let data = &catalogue.tree(e.tree).0;
-            if let Some((slot, value)) = entry_fact(data, e) {
+            if let Some((slot, value)) = entry_fact(data, e, &self.texts) {
                 let decl = &data.facts[usize::from(slot)];
                 known.push((&*decl.name, value));
             }
@@ -446,11 +500,12 @@ impl State {
                         value,
                     });
                 }
-                self.facts[usize::from(slot)] = Some(stored.clone());
+                let logged = Logged::of(&stored, &mut self.texts);
+                self.facts[usize::from(slot)] = Some(stored);
                 self.transcript.push(Entry {
                     tree: self.tree,
                     node: here,
-                    what: Recorded::Input(stored),
+                    what: Recorded::Input(logged),
                     origin,
                 });
                 self.step_to(data, next).map_err(Refused::Bound)?;
@@ -493,11 +548,12 @@ impl State {
                         value,
                     });
                 }
-                self.facts[usize::from(slot)] = Some(stored.clone());
+                let logged = Logged::of(&stored, &mut self.texts);
+                self.facts[usize::from(slot)] = Some(stored);
                 self.transcript.push(Entry {
                     tree: self.tree,
                     node: here,
-                    what: Recorded::Fact(slot, stored),
+                    what: Recorded::Fact(slot, logged),
                     origin,
                 });
             }
@@ -563,7 +619,7 @@ impl State {
                         return Ok(());
                     };
                     let (what, next) = if let Some(next) = free_next {
-                        (Recorded::Input(known.clone()), *next)
+                        (Recorded::Input(Logged::of(known, &mut self.texts)), *next)
                     } else if let Some(i) =
                         offers.iter().position(|o| o.stored.as_ref() == Some(known))
                     {
@@ -623,7 +679,7 @@ impl State {
         self.transcript
             .iter()
             .filter(|e| e.origin == Origin::Given)
-            .filter_map(|e| entry_value(&catalogue.tree(e.tree).0, e))
+            .filter_map(|e| entry_value(&catalogue.tree(e.tree).0, e, &self.texts))
             .collect()
     }
 
@@ -690,8 +746,12 @@ fn host_fact(decl: &FactDecl, host: &[(Box<str>, Value)]) -> Option<Stored> {
         .and_then(|(_, v)| decl.ty.store(v))
 }
 
-/// The fact an entry set, and its value.
-pub(crate) fn entry_fact(data: &TreeData, e: &Entry) -> Option<(FactSlot, Value)> {
+/// The fact an entry set, and its value; `texts` are the transcript's.
+pub(crate) fn entry_fact(
+    data: &TreeData,
+    e: &Entry,
+    texts: &[Box<str>],
+) -> Option<(FactSlot, Value)> {
     let node = &data.graph[e.node];
     match (&e.what, &node.kind) {
         (
@@ -706,23 +766,26 @@ pub(crate) fn entry_fact(data: &TreeData, e: &Entry) -> Option<(FactSlot, Value)
             let stored = offers.get(*i as usize)?.stored.as_ref()?;
             Some((*slot, decl.ty.value(stored)))
         }
-        (Recorded::Input(stored), NodeKind::Ask { fact: Some(s), .. })
-        | (Recorded::Fact(s, stored), _) => {
-            Some((*s, data.facts[usize::from(*s)].ty.value(stored)))
+        (Recorded::Input(logged), NodeKind::Ask { fact: Some(s), .. })
+        | (Recorded::Fact(s, logged), _) => {
+            Some((*s, logged.value(&data.facts[usize::from(*s)].ty, texts)))
         }
         _ => None,
     }
 }
 
-/// The value an entry records as its answer (an offered value, an input, a fact).
-pub(crate) fn entry_value(data: &TreeData, e: &Entry) -> Option<Value> {
+/// The value an entry records as its answer (an offered value, an input, a fact);
+/// `texts` are the transcript's.
+pub(crate) fn entry_value(data: &TreeData, e: &Entry, texts: &[Box<str>]) -> Option<Value> {
     let node = &data.graph[e.node];
     match (&e.what, &node.kind) {
         (Recorded::Offer(i), NodeKind::Ask { offers, .. } | NodeKind::Act { offers, .. }) => {
             offers.get(*i as usize).map(|o| (*o.value).clone())
         }
-        (Recorded::Input(stored), NodeKind::Ask { fact: Some(s), .. })
-        | (Recorded::Fact(s, stored), _) => Some(data.facts[usize::from(*s)].ty.value(stored)),
+        (Recorded::Input(logged), NodeKind::Ask { fact: Some(s), .. })
+        | (Recorded::Fact(s, logged), _) => {
+            Some(logged.value(&data.facts[usize::from(*s)].ty, texts))
+        }
         _ => None,
     }
 }

@@ -1861,3 +1861,76 @@ fn restart_after_a_journey_into_another_tree_starts_where_it_started() {
         .unwrap();
     assert_eq!(session, fresh);
 }
+
+/// A tree whose free text reaches the transcript both ways: typed at a question (`note`)
+/// and given when a decision asks for its fact (`code`).
+const NOTES: &str = r#"Tree(
+    format: 1,
+    id: "notes",
+    locales: ["en"],
+    facts: [
+        Fact(name: "note", type: Text, ask: { "en": "What happened?" }),
+        Fact(name: "code", type: Text, ask: { "en": "Which error code did the app show?" }),
+    ],
+    start: "describe",
+    nodes: [
+        Ask(id: "describe", text: { "en": "What happened?" }, fact: "note", next: "route"),
+        Decide(id: "route", rules: [Rule(when: Eq("code", "E1"), next: "known")], otherwise: "unknown"),
+        Resolve(id: "known", text: { "en": "A known error: pay again." }),
+        Escalate(id: "unknown", reason: { "en": "An unknown error code." }, priority: Low),
+    ],
+)"#;
+
+fn recorded(session: &Session) -> Vec<Option<Value>> {
+    session.transcript().map(|r| r.value).collect()
+}
+
+#[test]
+fn free_text_in_the_transcript_reads_back_after_back_clone_and_restart() {
+    let tree = load(NOTES);
+    let mut session = Session::new(&tree).unwrap();
+    answer_all(&mut session, &["paid twice", "E9"]);
+    assert_eq!(session.current().node(), "unknown");
+    assert_eq!(
+        recorded(&session),
+        [Some(text("paid twice")), Some(text("E9")), None]
+    );
+    assert_eq!(session.fact("code"), Some(text("E9")));
+
+    // A clone reads the same lines, and answering it leaves the original alone.
+    let copy = session.clone();
+    assert_eq!(copy, session);
+    assert_eq!(recorded(&copy), recorded(&session));
+
+    // Going back drops the last answer's text; a different one takes its place.
+    session.back().unwrap();
+    assert_eq!(recorded(&session), [Some(text("paid twice"))]);
+    answer_all(&mut session, &["E1"]);
+    assert_eq!(session.current().node(), "known");
+    assert_eq!(
+        recorded(&session),
+        [Some(text("paid twice")), Some(text("E1")), None]
+    );
+    assert_eq!(recorded(&copy)[1], Some(text("E9")));
+    let fresh = walk(&tree, &["paid twice", "E1"]);
+    assert_eq!(session, fresh);
+
+    // A save of it resumes with the same lines.
+    let (resumed, _) = Session::resume(&tree, &session.save()).unwrap();
+    assert_eq!(recorded(&resumed), recorded(&session));
+
+    // A restart with the code given by the host records it as the decision's fact.
+    let code = tree.fact("code").unwrap().id();
+    session.restart(&[(code, FactValue::Text("E1"))]).unwrap();
+    assert_eq!(session.current().node(), "describe");
+    assert!(recorded(&session).is_empty());
+    answer_all(&mut session, &["again"]);
+    assert_eq!(session.current().node(), "known");
+    assert_eq!(recorded(&session), [Some(text("again")), None]);
+    let mut expected = Session::builder(&tree).fact("code", "E1").start().unwrap();
+    answer_all(&mut expected, &["again"]);
+    assert_eq!(
+        session, expected,
+        "a restart keeps none of the earlier texts"
+    );
+}
