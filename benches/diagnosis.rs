@@ -4,7 +4,9 @@
 //! troubletree tree walked by a new session per diagnosis (facts given by name, as
 //! `Session::builder(..).fact(..)` takes them) and by one session restarted for each
 //! (`Session::restart` with `FactId`s looked up once). The inputs cycle over the tree's
-//! seven leaves, so every implementation takes every branch.
+//! seven leaves, so every implementation takes every branch. A fifth, `floor`, is the
+//! restarted diagnosis written by hand over flat arrays with the session's guarantees and
+//! nothing more (`benches/floor.rs`): what those guarantees cost by themselves.
 //!
 //! Allocations per diagnosis are counted with `allocation-counter`'s counting global
 //! allocator (installed in this bench binary only; it costs a few nanoseconds per
@@ -21,6 +23,9 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 use troubletree::{FactId, FactValue, Session, Tree};
+
+#[path = "floor.rs"]
+mod floor;
 
 /// The account state, as a wallet back end would keep it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -252,6 +257,18 @@ impl Ids {
     }
 }
 
+/// The same facts by slot, for the hand-written floor.
+fn floor_facts(f: &Facts) -> [(usize, FactValue<'static>); 6] {
+    [
+        (0, f.status.as_str().into()),
+        (1, f.network_ok.into()),
+        (2, f.balance.into()),
+        (3, f.amount.into()),
+        (4, f.bank_maintenance.into()),
+        (5, f.hours_since_debit.into()),
+    ]
+}
+
 fn allocations(f: impl FnOnce()) -> u64 {
     allocation_counter::measure(f).count_total
 }
@@ -262,8 +279,11 @@ fn diagnosis(c: &mut Criterion) {
     let bare = BareGraph::new();
     let ids = Ids::new(&tree);
     let mut session = Session::new(&tree).expect("starts");
+    let floor = floor::Floor::six_decisions(&tree);
+    let mut walk = floor.walk();
 
-    // Every implementation reaches the same leaf for every input.
+    // Every implementation reaches the same leaf for every input, and the floor makes
+    // the moves the session makes.
     for (f, leaf) in inputs.iter().zip([
         Leaf::EscalateFrozen,
         Leaf::FixNetwork,
@@ -279,6 +299,12 @@ fn diagnosis(c: &mut Criterion) {
         session.restart(&ids.facts(f)).expect("the facts fit");
         assert_eq!(session.current().node(), leaf.id());
         assert_eq!(session, fresh_session(&tree, f));
+        floor
+            .restart(&mut walk, &floor_facts(f))
+            .expect("the facts fit");
+        assert_eq!(floor.at(&walk), leaf.id());
+        assert_eq!(walk.steps, session.steps());
+        assert_eq!(walk.transcript.len(), session.transcript().len());
     }
 
     // Allocations per diagnosis, over one cycle of the inputs after the warm-up above.
@@ -317,6 +343,17 @@ fn diagnosis(c: &mut Criterion) {
                 }
             }),
         ),
+        (
+            "floor",
+            allocations(|| {
+                for f in &inputs {
+                    floor
+                        .restart(&mut walk, &floor_facts(f))
+                        .expect("the facts fit");
+                    black_box(floor.at(&walk));
+                }
+            }),
+        ),
     ];
     for (name, count) in counts {
         eprintln!("diagnosis/{name}: {} allocations per diagnosis", per(count));
@@ -347,6 +384,14 @@ fn diagnosis(c: &mut Criterion) {
                 .restart(&ids.facts(black_box(&inputs[next()])))
                 .expect("the facts fit");
             black_box(session.current().node());
+        })
+    });
+    group.bench_function("floor", |b| {
+        b.iter(|| {
+            floor
+                .restart(&mut walk, &floor_facts(black_box(&inputs[next()])))
+                .expect("the facts fit");
+            black_box(floor.at(&walk));
         })
     });
     group.finish();

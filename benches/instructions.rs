@@ -14,11 +14,16 @@
 //! `benches/diagnosis.rs` (the six-decision tree, one input per leaf) in turn; its
 //! baseline is `restart 0`. `step N`: N sessions cloned from one started on the recharge
 //! tree, each answering once as `benches/step.rs` measures it; its baseline is
-//! `clones N`, the same clones without the answers.
+//! `clones N`, the same clones without the answers. `floor N`: N diagnoses by the
+//! hand-written floor of `benches/floor.rs` on the same inputs; its baseline is
+//! `floor 0`.
 
 use std::hint::black_box;
 
 use troubletree::{FactId, FactValue, Session, Tree};
+
+#[path = "floor.rs"]
+mod floor;
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/six_decisions.ron");
 const RECHARGE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../trees/recharge_failure.ron");
@@ -64,6 +69,29 @@ fn restart(n: usize) -> usize {
     total
 }
 
+fn floor(n: usize) -> usize {
+    let tree = Tree::from_path(DATA).expect("the bench tree is valid");
+    let floor = floor::Floor::six_decisions(&tree);
+    let mut walk = floor.walk();
+    let mut total = 0;
+    for i in 0..n {
+        let (status, network, balance, amount, bank, hours) = *black_box(&INPUTS[i % 7]);
+        let facts: [(usize, FactValue<'_>); 6] = [
+            (0, status.into()),
+            (1, network.into()),
+            (2, balance.into()),
+            (3, amount.into()),
+            (4, bank.into()),
+            (5, hours.into()),
+        ];
+        floor
+            .restart(&mut walk, black_box(&facts))
+            .expect("the facts fit");
+        total += floor.at(&walk).len();
+    }
+    total
+}
+
 fn step(n: usize, answer: bool) -> usize {
     let tree = Tree::from_path(RECHARGE).expect("the shipped tree is valid");
     let fresh = Session::builder(&tree)
@@ -81,11 +109,12 @@ fn step(n: usize, answer: bool) -> usize {
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let usage = "usage: instructions restart|step|clones N";
+    let usage = "usage: instructions restart|floor|step|clones N";
     let what = args.next().expect(usage);
     let n: usize = args.next().and_then(|n| n.parse().ok()).expect(usage);
     let total = match what.as_str() {
         "restart" => restart(n),
+        "floor" => floor(n),
         "step" => step(n, true),
         "clones" => step(n, false),
         _ => panic!("{usage}"),
