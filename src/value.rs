@@ -142,8 +142,10 @@ impl FactValue<'_> {
     /// that a value of the same kind replaces another without allocating once the
     /// buffer is large enough.
     #[inline]
-    pub(crate) fn assign_to(self, value: &mut Value) {
+    pub(crate) fn assign_to(&self, value: &mut Value) {
         match (value, self) {
+            (Value::Bool(b), FactValue::Bool(new)) => *b = *new,
+            (Value::Number(n), FactValue::Number(new)) => *n = *new,
             (Value::Text(buffer), FactValue::Text(t)) => {
                 buffer.clear();
                 buffer.push_str(t);

@@ -469,7 +469,7 @@ impl Session {
                 _ => return false,
             }
         }
-        for &(id, value) in facts {
+        for (id, value) in facts {
             let i = usize::from(slots[usize::from(id.slot)]);
             value.assign_to(&mut state.host[i].1);
         }
