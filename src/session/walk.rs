@@ -181,7 +181,9 @@ impl Logged {
             Logged::Number(n) => Stored::Number(n),
             Logged::Choice(c) => Stored::Choice(c),
             Logged::Text(i) => {
+                // Lines and texts are written together and cleared together.
                 let text = usize::try_from(i).ok().and_then(|i| texts.get(i));
+                debug_assert!(text.is_some(), "a line's text {i} is missing");
                 return Value::Text(text.map_or_else(String::new, |t| t.to_string()));
             }
         };
