@@ -104,7 +104,7 @@ pub struct Line {
 pub struct Floor {
     tys: Vec<Ty>,
     nodes: Vec<Node>,
-    ids: Vec<&'static str>,
+    ids: Vec<String>,
     start: u32,
     bound: u32,
 }
@@ -140,7 +140,7 @@ pub const FACTS: [&str; 6] = [
 
 impl Floor {
     /// `benches/data/six_decisions.ron`: its facts as `tree` declares them (in
-    /// [`FACTS`] order), its nodes lowered by hand.
+    /// [`FACTS`] order) and its node ids, its nodes lowered by hand.
     pub fn six_decisions(tree: &Tree) -> Floor {
         let tys: Vec<Ty> = tree
             .facts()
@@ -184,24 +184,11 @@ impl Floor {
             decide: None,
             limited: false,
         }));
+        assert_eq!(nodes.len(), tree.node_count(), "every node lowered");
         Floor {
             tys,
             nodes,
-            ids: vec![
-                "frozen",
-                "network",
-                "balance",
-                "limit",
-                "bank",
-                "debit",
-                "escalate_frozen",
-                "fix_network",
-                "top_up",
-                "over_limit",
-                "wait_bank",
-                "escalate_unreconciled",
-                "retry",
-            ],
+            ids: tree.node_ids().map(str::to_owned).collect(),
             start: 0,
             bound: 10_000,
         }
@@ -271,6 +258,6 @@ impl Floor {
 
     /// The id of the node the walk stands at.
     pub fn at<'a>(&'a self, walk: &Walk) -> &'a str {
-        self.ids[walk.at as usize]
+        &self.ids[walk.at as usize]
     }
 }
